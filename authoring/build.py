@@ -1,0 +1,74 @@
+"""Build a course folder into a package: read, validate, render, zip."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from . import html, model
+from .deck import render_deck
+from .package import write_package
+from .problems import Problem
+from .reader import load_course
+
+
+@dataclass
+class BuildResult:
+    """What a build wrote, with the figures its summary prints."""
+
+    path: Path
+    course: model.Course
+    warnings: list[Problem]
+    pages: int
+    slides: int
+    seconds: float
+
+    def summary(self) -> str:
+        return (f"{self.path}: {len(self.course.modules)} modules, {self.pages} pages, {self.slides} slides, "
+                f"{len(self.warnings)} warnings in {self.seconds:.2f} s")
+
+
+def package_name(course: model.Course) -> str:
+    """Return the file name of a course's package, e.g. ``crisis-management-1.0.zip``."""
+    return f"{course.slug}-{course.version}.zip"
+
+
+def build_course(course_dir: str | Path, out_dir: str | Path) -> BuildResult:
+    """Build ``course_dir`` into ``out_dir``; raise ``CourseError`` if the sources have errors."""
+    started = time.perf_counter()
+    course, problems = load_course(course_dir)
+    module_files: dict[str, dict[str, bytes]] = {}
+    pages = slides = 0
+    for module in course.modules:
+        files = {name: text.encode("utf-8") for name, text in html.render_module(course, module).items()}
+        if module.type == model.LIVE:
+            files["deck.pptx"] = render_deck(course, module)
+            slides += len(module.slides) + 2  # title and agenda slides
+        pages += len(module.pages)
+        module_files[module.slug] = files
+    build = {"generator": f"passerelle {_version()}", "source_sha256": _source_hash(course)}
+    data = write_package(course, module_files, build)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / package_name(course)
+    tmp = path.with_suffix(".zip.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)  # never leave a half-written package behind
+    return BuildResult(path, course, problems.warnings, pages, slides, time.perf_counter() - started)
+
+
+def _source_hash(course: model.Course) -> str:
+    digest = hashlib.sha256()
+    for module in course.modules:
+        digest.update(module.source.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _version() -> str:
+    try:
+        return version("passerelle")
+    except PackageNotFoundError:
+        return "dev"

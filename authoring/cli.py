@@ -1,0 +1,39 @@
+"""Command-line commands of the authoring pipeline: ``build`` and ``check``."""
+
+from __future__ import annotations
+
+import click
+
+from .build import build_course
+from .problems import CourseError
+from .reader import read_course
+
+
+@click.command("check")
+@click.argument("course_dir", type=click.Path(exists=True, file_okay=False))
+def check_command(course_dir: str) -> None:
+    """Check a course's sources and list every problem."""
+    course, problems = read_course(course_dir)
+    for problem in problems.sorted():
+        click.echo(problem.format(), err=True)
+    if problems.errors:
+        raise click.ClickException(f"{len(problems.errors)} errors, {len(problems.warnings)} warnings")
+    click.echo(f"{course_dir}: {len(course.modules)} modules, no errors, {len(problems.warnings)} warnings")
+
+
+@click.command("build")
+@click.argument("course_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--output", "out_dir", default="dist", show_default=True, type=click.Path(file_okay=False),
+              help="Folder to write the package to.")
+def build_command(course_dir: str, out_dir: str) -> None:
+    """Build a course folder into a package (zip) in OUTPUT."""
+    try:
+        result = build_course(course_dir, out_dir)
+    except CourseError as exc:
+        for problem in exc.problems:
+            click.echo(problem.format(), err=True)
+        errors = sum(p.severity == "error" for p in exc.problems)
+        raise click.ClickException(f"build failed: {errors} errors") from None
+    for problem in result.warnings:
+        click.echo(problem.format(), err=True)
+    click.echo(result.summary())
