@@ -1,0 +1,27 @@
+"""The Passerelle LMS: a Flask application built by :func:`create_app`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from .config import complete, load_settings
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create the application; ``config`` overrides settings read from the environment."""
+    settings = complete({**load_settings(), **(config or {})})
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=True)
+    app.config.update(settings)
+
+    import xapi
+
+    from . import cli, db, errors, views
+    from .views import auth
+
+    db.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    xapi.init_app(app, db.get_db)
+    views.init_app(app)
+    cli.init_app(app)
+    return app

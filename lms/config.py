@@ -1,0 +1,81 @@
+"""Every setting, the environment variable it comes from, its default and its help.
+
+This is the only place that reads the environment; the README's
+configuration table is checked against :data:`SETTINGS` by a test.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # key in app.config
+    env: str  # environment variable
+    default: str | None  # None: computed from the instance folder
+    help: str
+    type: type = str
+
+
+SETTINGS = (
+    Setting("INSTANCE_PATH", "PASSERELLE_INSTANCE", None,
+            "Folder for the SQLite database, the secret key and imported packages (default: ./instance)."),
+    Setting("DATABASE_URL", "DATABASE_URL", None,
+            "SQLAlchemy database URL, e.g. postgresql+psycopg://user@host/db (default: SQLite in the instance folder)."),
+    Setting("SECRET_KEY", "PASSERELLE_SECRET_KEY", None,
+            "Key that signs sessions and CSRF tokens; the same on every app server "
+            "(default: generated once into the instance folder)."),
+    Setting("PUBLIC_URL", "PASSERELLE_PUBLIC_URL", "http://127.0.0.1:5000/",
+            "The platform's public address; learners' xAPI accounts use it as their homePage, so never change it "
+            "once statements exist."),
+    Setting("PACKAGE_DIR", "PASSERELLE_PACKAGE_DIR", None,
+            "Folder where imported course packages are kept (default: packages/ in the instance folder)."),
+    Setting("MAX_UPLOAD_MB", "PASSERELLE_MAX_UPLOAD_MB", "100",
+            "Largest course package or request body accepted, in megabytes.", int),
+)
+
+
+def load_settings(environ: dict[str, str] | os._Environ = os.environ) -> dict:
+    """Return app settings from the environment, with defaults filled in."""
+    config = {}
+    for setting in SETTINGS:
+        value = environ.get(setting.env, setting.default)
+        config[setting.name] = setting.type(value) if value is not None else None
+    return config
+
+
+def complete(config: dict) -> dict:
+    """Fill the defaults that depend on the instance folder; create it if needed."""
+    instance = Path(config.get("INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+    instance.mkdir(parents=True, exist_ok=True)
+    config["INSTANCE_PATH"] = str(instance)
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = f"sqlite:///{instance / 'passerelle.db'}"
+    config["DATABASE_URL"] = _sqlalchemy_url(config["DATABASE_URL"])
+    if not config.get("PACKAGE_DIR"):
+        config["PACKAGE_DIR"] = str(instance / "packages")
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    if not config["PUBLIC_URL"].endswith("/"):
+        config["PUBLIC_URL"] += "/"
+    config["MAX_CONTENT_LENGTH"] = config["MAX_UPLOAD_MB"] * 1024 * 1024
+    return config
+
+
+def _sqlalchemy_url(url: str) -> str:
+    """Accept the usual ``postgresql://`` URLs and use the psycopg 3 driver for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _instance_secret(path: Path) -> str:
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,72 @@
+"""The database: engine, one session per request, migrations, ``init-db``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import current_app, g
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def get_db() -> Session:
+    """Return the current request's session, opening it on first use."""
+    if "db" not in g:
+        g.db = current_app.extensions["db"]()
+    return g.db
+
+
+def close_db(exc: BaseException | None = None) -> None:
+    session = g.pop("db", None)
+    if session is not None:
+        if exc is not None:
+            session.rollback()
+        session.close()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to the newest migration."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    engine = current_app.extensions["db.engine"]
+    migrate(engine)
+    click.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+
+
+def init_app(app) -> None:
+    """Bind the database to the app: session factory, teardown, CLI."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["db.engine"] = engine
+    app.extensions["db"] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.teardown_appcontext(close_db)
+    app.cli.add_command(init_db_command)

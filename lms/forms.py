@@ -1,0 +1,21 @@
+"""Web forms (Flask-WTF: every form carries a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=80)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+class PackageForm(FlaskForm):
+    package = FileField("Course package (.zip)", validators=[FileRequired()])
+
+
+class ActionForm(FlaskForm):
+    """A form with nothing but its CSRF token: enrol, log out."""

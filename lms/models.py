@@ -1,0 +1,114 @@
+"""The LMS's tables: accounts, courses and their versions, enrolments.
+
+Learning records themselves live in the ``xapi`` tables; these are the
+people and the catalogue around them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from authoring.model import Course as CourseModel
+
+ROLES = ("admin", "trainer", "learner", "analyst")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the LMS tables."""
+
+
+class User(Base):
+    """An account: an official who learns, a trainer, an analyst or an admin.
+
+    ``actor_id`` is the opaque name used in xAPI statements; profile fields
+    used for disaggregation (country, institution, gender) stay here.
+    """
+
+    __tablename__ = "lms_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: uuid.uuid4().hex)
+    country: Mapped[str] = mapped_column(String(2), default="")
+    institution: Mapped[str] = mapped_column(String(200), default="")
+    gender: Mapped[str] = mapped_column(String(20), default="")
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    # What Flask-Login asks of a user, written out so models stay free of Flask.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+
+class Course(Base):
+    """A course in the catalogue, identified by the IRI from its ``course.yaml``."""
+
+    __tablename__ = "lms_course"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    iri: Mapped[str] = mapped_column(String(1024), unique=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    versions: Mapped[list[CourseVersion]] = relationship(back_populates="course", order_by="CourseVersion.id")
+
+    @property
+    def current(self) -> CourseVersion:
+        """The version learners see: the one imported last."""
+        return self.versions[-1]
+
+
+class CourseVersion(Base):
+    """One imported package of a course; its model is kept as JSON."""
+
+    __tablename__ = "lms_course_version"
+    __table_args__ = (UniqueConstraint("course_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("lms_course.id"))
+    version: Mapped[str] = mapped_column(String(50))
+    sha256: Mapped[str] = mapped_column(String(64))
+    package_path: Mapped[str] = mapped_column(String(1024))
+    content: Mapped[str] = mapped_column(Text)
+    imported: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    course: Mapped[Course] = relationship(back_populates="versions")
+
+    @property
+    def model(self) -> CourseModel:
+        """The course model of this version (parsed once per object)."""
+        if "_model" not in self.__dict__:
+            self.__dict__["_model"] = CourseModel.from_dict(json.loads(self.content))
+        return self.__dict__["_model"]
+
+
+class Enrolment(Base):
+    """A learner enrolled in a course; ``registration`` groups their statements."""
+
+    __tablename__ = "lms_enrolment"
+    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("lms_user.id"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("lms_course.id"))
+    registration: Mapped[str] = mapped_column(String(36), default=lambda: str(uuid.uuid4()))
+    enrolled: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user: Mapped[User] = relationship()
+    course: Mapped[Course] = relationship()

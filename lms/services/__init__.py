@@ -1,0 +1,9 @@
+"""Domain services: they take a database session, never a request, and raise domain exceptions."""
+
+
+class NotFound(Exception):
+    """The thing asked for does not exist."""
+
+
+class NotAllowed(Exception):
+    """The user may not do this."""

@@ -1,0 +1,164 @@
+"""What learners do in a module, graded on the server and recorded as xAPI statements."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from authoring import model
+from xapi import statements as xs
+from xapi.models import StatementRecord
+from xapi.store import agent_key, store_statements
+
+LMS_ACCOUNT = "lms"
+
+
+@dataclass
+class Learner:
+    """Who is learning, in which registration and language, on which platform."""
+
+    actor_id: str
+    registration: str
+    language: str
+    home_page: str
+
+    @property
+    def agent(self):
+        return xs.account_agent(self.home_page, self.actor_id)
+
+    @property
+    def key(self) -> str:
+        return agent_key({"account": {"homePage": self.home_page, "name": self.actor_id}})
+
+
+@dataclass
+class QuizResult:
+    """A graded quiz: points, the pass decision and each question's outcome."""
+
+    points: int
+    max_points: int
+    passed: bool
+    correct: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def scaled(self) -> float:
+        return self.points / self.max_points if self.max_points else 0.0
+
+
+@dataclass
+class Progress:
+    """Where a learner stands in a module, read back from their statements."""
+
+    pages_seen: set[str] = field(default_factory=set)
+    completed: bool = False
+    best_score: float | None = None
+
+    @property
+    def started(self) -> bool:
+        return bool(self.pages_seen) or self.best_score is not None or self.completed
+
+
+class MissingAnswers(ValueError):
+    """Some questions were not answered."""
+
+    def __init__(self, question_ids: list[str]) -> None:
+        self.question_ids = question_ids
+        super().__init__(f"{len(question_ids)} questions have no answer")
+
+
+def authority(home_page: str) -> dict:
+    """The authority of statements the LMS records for its learners."""
+    return {"objectType": "Agent", "name": "Passerelle LMS",
+            "account": {"homePage": home_page, "name": LMS_ACCOUNT}}
+
+
+def record_page_view(session: Session, learner: Learner, course: model.Course, module: model.Module,
+                     page: model.Page) -> None:
+    """Record that the learner experienced a page."""
+    page_activity = xs.activity(module.page_iri(page), "page", page.title, course.source_language)
+    statement = _statement(learner, "experienced", page_activity,
+                           parents=[_module_activity(course, module)], grouping=[_course_activity(course)])
+    store_statements(session, [statement], authority(learner.home_page))
+
+
+def grade_quiz(quiz: model.Quiz, answers: dict[str, list[int]]) -> QuizResult:
+    """Grade answers (option indexes per question id); raise :class:`MissingAnswers` if any is blank."""
+    missing = [q.id for q in quiz.questions if not answers.get(q.id)]
+    if missing:
+        raise MissingAnswers(missing)
+    points, correct = 0, {}
+    for question in quiz.questions:
+        chosen = set(answers[question.id])
+        right = {i for i, option in enumerate(question.options) if option.correct}
+        correct[question.id] = chosen == right
+        points += question.points if chosen == right else 0
+    max_points = quiz.max_points
+    return QuizResult(points, max_points, points >= quiz.pass_mark * max_points - 1e-9, correct)
+
+
+def record_quiz(session: Session, learner: Learner, course: model.Course, module: model.Module,
+                answers: dict[str, list[int]], result: QuizResult) -> None:
+    """Record each answer, the passed/failed outcome and, when earned, the module's completion."""
+    quiz, lang = module.quiz, course.source_language
+    course_activity, module_activity = _course_activity(course), _module_activity(course, module)
+    quiz_activity = xs.activity(module.quiz_iri, "assessment", quiz.title, lang)
+    score = xs.score_result(result.points, result.max_points, success=result.passed, completion=True)
+    batch = []
+    for question in quiz.questions:
+        response = "[,]".join(str(i) for i in sorted(answers[question.id]))
+        question_activity = xs.activity(module.question_iri(question), "question", question.prompt, lang)
+        batch.append(_statement(learner, "answered", question_activity, parents=[quiz_activity],
+                                grouping=[course_activity, module_activity],
+                                result=xs.answer_result(response, result.correct[question.id])))
+    batch.append(_statement(learner, "passed" if result.passed else "failed", quiz_activity,
+                            parents=[module_activity], grouping=[course_activity], result=score))
+    if result.passed:
+        state = progress(session, learner, module)
+        if not state.completed and all(page.id in state.pages_seen for page in module.pages):
+            batch.append(_statement(learner, "completed", module_activity, parents=[course_activity], grouping=[],
+                                    result=score))
+    store_statements(session, batch, authority(learner.home_page))
+
+
+def progress(session: Session, learner: Learner, module: model.Module) -> Progress:
+    """Read a learner's progress in a module from their statements."""
+    rows = session.scalars(
+        select(StatementRecord)
+        .where(StatementRecord.actor_key == learner.key, StatementRecord.voided.is_(False),
+               (StatementRecord.object_id == module.iri) | StatementRecord.object_id.like(module.iri + "/%"))
+    )
+    state = Progress()
+    page_prefix = module.iri + "/pages/"
+    for row in rows:
+        if row.verb_id == xs.VERBS["experienced"] and row.object_id.startswith(page_prefix):
+            state.pages_seen.add(row.object_id[len(page_prefix):])
+        elif row.verb_id == xs.VERBS["completed"] and row.object_id == module.iri:
+            state.completed = True
+        elif row.verb_id in (xs.VERBS["passed"], xs.VERBS["failed"]) and row.object_id == module.quiz_iri:
+            scaled = quiz_score(json.loads(row.data))
+            if scaled is not None and (state.best_score is None or scaled > state.best_score):
+                state.best_score = scaled
+    return state
+
+
+def quiz_score(statement: dict) -> float | None:
+    """Return a statement's scaled score, if it has one."""
+    score = (statement.get("result") or {}).get("score") or {}
+    scaled = score.get("scaled")
+    return float(scaled) if isinstance(scaled, (int, float)) else None
+
+
+def _course_activity(course: model.Course):
+    return xs.activity(course.iri, "course", course.title, course.source_language)
+
+
+def _module_activity(course: model.Course, module: model.Module):
+    return xs.activity(module.iri, "module", module.title, course.source_language)
+
+
+def _statement(learner: Learner, verb: str, obj, parents: list, grouping: list, result=None) -> dict:
+    return xs.build(learner.agent, verb, obj, language=learner.language, registration=learner.registration,
+                    parents=parents, grouping=grouping, result=result)

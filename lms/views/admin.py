@@ -1,0 +1,40 @@
+"""Administration: import course packages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+
+from authoring.package import PackageError
+
+from ..db import get_db
+from ..forms import PackageForm
+from ..services import catalog
+from .auth import role_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/packages", methods=["GET", "POST"])
+@role_required("admin")
+def packages():
+    """List imported courses; import an uploaded package."""
+    session = get_db()
+    form = PackageForm()
+    status, error = 200, None
+    if form.is_submitted():
+        if not form.validate():
+            status = 400
+        else:
+            try:
+                version, new = catalog.import_package(session, form.package.data.stream,
+                                                      current_app.config["PACKAGE_DIR"])
+            except PackageError as exc:
+                session.rollback()
+                status, error = 400, str(exc)
+            else:
+                session.commit()
+                flash(f"Imported {version.course.title} {version.version}." if new
+                      else f"{version.course.title} {version.version} was already imported.")
+                return redirect(url_for("admin.packages"))
+    return render_template("admin/packages.html", form=form, error=error,
+                           courses=catalog.list_courses(session)), status

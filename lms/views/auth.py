@@ -1,0 +1,84 @@
+"""Log in and out; who may see what."""
+
+from __future__ import annotations
+
+import functools
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import CSRFProtect
+
+from xapi.views import bp as xapi_bp
+
+from ..db import get_db
+from ..forms import ActionForm, LoginForm
+from ..services import accounts
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please log in to see this page."
+csrf = CSRFProtect()
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    try:
+        return accounts.get_user(get_db(), int(user_id))
+    except ValueError:
+        return None
+
+
+def role_required(*roles: str):
+    """Let only logged-in users with one of ``roles`` through (others get 403)."""
+    def decorator(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not current_user.has_role(*roles):
+                abort(403, description=f"This page is for {' or '.join(roles)} accounts.")
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Show the log-in form; log the user in with a right username and password."""
+    form = LoginForm()
+    if request.method == "GET":
+        return render_template("auth/login.html", form=form)
+    if not form.validate():
+        return render_template("auth/login.html", form=form), 400
+    user = accounts.authenticate(get_db(), form.username.data, form.password.data)
+    if user is None:
+        form.password.errors.append("Wrong username or password.")
+        return render_template("auth/login.html", form=form), 401
+    login_user(user)
+    target = request.args.get("next", "")
+    # Only follow local paths, so a crafted link cannot send users elsewhere.
+    if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        target = url_for("catalog.index")
+    return redirect(target)
+
+
+@bp.post("/logout")
+def logout():
+    """Log out (a POST with a CSRF token, so no link can log someone out)."""
+    if not ActionForm().validate():
+        abort(400, description="The form has expired; reload the page and try again.")
+    logout_user()
+    flash("You are logged out.")
+    return redirect(url_for("auth.login"))
+
+
+def init_app(app) -> None:
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    csrf.exempt(xapi_bp)  # the LRS authenticates each request with HTTP Basic
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def forms():
+        return {"action_form": ActionForm}

@@ -1,0 +1,56 @@
+"""The catalogue and course pages; enrolment."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from ..db import get_db
+from ..forms import ActionForm
+from ..services import catalog, learning
+from .common import course_or_404, current_learner
+
+bp = Blueprint("catalog", __name__)
+
+
+@bp.get("/")
+def index():
+    """Send visitors to the catalogue (or to the log-in page)."""
+    return redirect(url_for("catalog.courses") if current_user.is_authenticated else url_for("auth.login"))
+
+
+@bp.get("/courses/")
+@login_required
+def courses():
+    """List the courses, marking those the user is enrolled in."""
+    session = get_db()
+    items = [(course, catalog.enrolment_for(session, current_user, course))
+             for course in catalog.list_courses(session) if course.versions]
+    return render_template("catalog/courses.html", items=items)
+
+
+@bp.get("/courses/<slug>/")
+@login_required
+def course(slug: str):
+    """Show a course: its modules and, for an enrolled learner, their progress."""
+    course = course_or_404(slug)
+    learner = current_learner(course)
+    progress = {}
+    if learner is not None:
+        progress = {m.slug: learning.progress(get_db(), learner, m) for m in course.current.model.modules}
+    return render_template("catalog/course.html", course=course, model=course.current.model,
+                           learner=learner, progress=progress)
+
+
+@bp.post("/courses/<slug>/enrol")
+@login_required
+def enrol(slug: str):
+    """Enrol the current user in the course."""
+    course = course_or_404(slug)
+    if not ActionForm().validate():
+        abort(400, description="The form has expired; reload the page and try again.")
+    session = get_db()
+    catalog.enrol(session, current_user, course)
+    session.commit()
+    flash(f"You are enrolled in {course.title}.")
+    return redirect(url_for("catalog.course", slug=slug))

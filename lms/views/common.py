@@ -1,0 +1,42 @@
+"""Helpers shared by the learner-facing views."""
+
+from __future__ import annotations
+
+from flask import abort, current_app
+from flask_login import current_user
+
+from ..db import get_db
+from ..models import Course
+from ..services import NotFound, catalog
+from ..services.learning import Learner
+
+
+def course_or_404(slug: str) -> Course:
+    try:
+        return catalog.get_course(get_db(), slug)
+    except NotFound:
+        abort(404, description=f"There is no course called {slug!r}.")
+
+
+def module_or_404(course: Course, module_slug: str):
+    module = course.current.model.module(module_slug)
+    if module is None:
+        abort(404, description=f"The course has no module called {module_slug!r}.")
+    return module
+
+
+def current_learner(course: Course) -> Learner | None:
+    """The logged-in user as a learner of ``course``, or None if not enrolled."""
+    enrolment = catalog.enrolment_for(get_db(), current_user, course)
+    if enrolment is None:
+        return None
+    return Learner(actor_id=current_user.actor_id, registration=enrolment.registration,
+                   language=current_user.language or course.current.model.source_language,
+                   home_page=current_app.config["PUBLIC_URL"])
+
+
+def enrolled_learner_or_403(course: Course) -> Learner:
+    learner = current_learner(course)
+    if learner is None:
+        abort(403, description="You are not enrolled in this course. Enrol from the course page first.")
+    return learner

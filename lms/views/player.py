@@ -1,0 +1,111 @@
+"""The module player: pages, the quiz graded on the server, live-session materials."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, render_template, request, send_file
+from flask_login import login_required
+
+from authoring import model
+from authoring.package import PackageError, module_file, read_member
+
+from ..db import get_db
+from ..forms import ActionForm
+from ..services import learning
+from .auth import role_required
+from .common import course_or_404, current_learner, enrolled_learner_or_403, module_or_404
+
+bp = Blueprint("player", __name__, url_prefix="/courses/<slug>/modules/<module_slug>")
+
+MATERIALS = {"deck.pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+             "guide.html": "text/html"}
+
+
+@bp.get("/")
+@login_required
+def module(slug: str, module_slug: str):
+    """Show a module's overview: objectives, pages and quiz, or a live session's agenda."""
+    course = course_or_404(slug)
+    module = module_or_404(course, module_slug)
+    learner = current_learner(course)
+    progress = learning.progress(get_db(), learner, module) if learner else None
+    return render_template("player/module.html", course=course, model=course.current.model, module=module,
+                           progress=progress)
+
+
+@bp.get("/pages/<page_id>")
+@login_required
+def page(slug: str, module_slug: str, page_id: str):
+    """Show a page and record that the learner experienced it."""
+    course = course_or_404(slug)
+    module = module_or_404(course, module_slug)
+    page = module.page(page_id)
+    if page is None:
+        abort(404, description=f"The module has no page called {page_id!r}.")
+    learner = enrolled_learner_or_403(course)
+    session = get_db()
+    learning.record_page_view(session, learner, course.current.model, module, page)
+    session.commit()
+    index = module.pages.index(page)
+    return render_template("player/page.html", course=course, module=module, page=page, number=index + 1,
+                           previous=module.pages[index - 1] if index else None,
+                           next=module.pages[index + 1] if index + 1 < len(module.pages) else None)
+
+
+@bp.route("/quiz", methods=["GET", "POST"])
+@login_required
+def quiz(slug: str, module_slug: str):
+    """Show the quiz; on submit, grade it on the server and record the statements."""
+    course = course_or_404(slug)
+    module = module_or_404(course, module_slug)
+    if module.quiz is None:
+        abort(404, description="This module has no quiz.")
+    learner = enrolled_learner_or_403(course)
+    if request.method == "GET":
+        return render_template("player/quiz.html", course=course, module=module, answers={}, missing=[])
+    if not ActionForm().validate():
+        abort(400, description="The form has expired; reload the page and try again.")
+    answers = _answers(module.quiz)
+    try:
+        result = learning.grade_quiz(module.quiz, answers)
+    except learning.MissingAnswers as exc:
+        return render_template("player/quiz.html", course=course, module=module, answers=answers,
+                               missing=exc.question_ids), 400
+    session = get_db()
+    learning.record_quiz(session, learner, course.current.model, module, answers, result)
+    session.commit()
+    progress = learning.progress(session, learner, module)
+    return render_template("player/result.html", course=course, module=module, result=result, answers=answers,
+                           progress=progress)
+
+
+@bp.get("/<any('deck.pptx', 'guide.html'):name>")
+@role_required("trainer", "admin")
+def material(slug: str, module_slug: str, name: str):
+    """Download a live module's deck or facilitator guide from the imported package."""
+    course = course_or_404(slug)
+    module = module_or_404(course, module_slug)
+    if module.type != model.LIVE:
+        abort(404, description="Only live modules have a deck and a facilitator guide.")
+    try:
+        with open(course.current.package_path, "rb") as stream:
+            data = read_member(stream, module_file(module, name))
+    except (OSError, KeyError, PackageError):
+        abort(404, description="The package file of this course is missing; import it again.")
+    return send_file(io.BytesIO(data), mimetype=MATERIALS[name], as_attachment=name.endswith(".pptx"),
+                     download_name=f"{module.slug}-{name}")
+
+
+def _answers(quiz: model.Quiz) -> dict[str, list[int]]:
+    """Read the chosen option indexes per question from the form, ignoring anything out of range."""
+    answers = {}
+    for question in quiz.questions:
+        chosen = []
+        for value in request.form.getlist(f"q-{question.id}"):
+            if value.isdigit() and int(value) < len(question.options):
+                chosen.append(int(value))
+        if question.kind == model.SINGLE_CHOICE:
+            chosen = chosen[:1]
+        answers[question.id] = sorted(set(chosen))
+    return answers

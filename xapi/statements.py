@@ -1,0 +1,91 @@
+"""Build statements with tincan's statement model.
+
+Learners are identified by an ``account`` (the platform's home page and an
+opaque id), never by an e-mail address.  Language travels in
+``context.language`` so that activity ids stay the same in every language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+from tincan import (
+    Activity,
+    ActivityDefinition,
+    ActivityList,
+    Agent,
+    AgentAccount,
+    Context,
+    ContextActivities,
+    LanguageMap,
+    Result,
+    Score,
+    Statement,
+    Verb,
+)
+
+from . import VERSION
+
+ADL = "http://adlnet.gov/expapi/verbs/"
+
+#: The verbs the platform uses, by name.
+VERBS = {name: ADL + name for name in (
+    "experienced", "answered", "attempted", "passed", "failed", "completed", "registered",
+)}
+
+#: Activity types, from the ADL vocabulary.
+ACTIVITY_TYPES = {
+    "course": "http://adlnet.gov/expapi/activities/course",
+    "module": "http://adlnet.gov/expapi/activities/module",
+    "page": "http://activitystrea.ms/schema/1.0/page",
+    "assessment": "http://adlnet.gov/expapi/activities/assessment",
+    "question": "http://adlnet.gov/expapi/activities/cmi.interaction",
+}
+
+
+def account_agent(home_page: str, name: str) -> Agent:
+    """Return an agent identified by an account on ``home_page``."""
+    return Agent(account=AgentAccount(home_page=home_page, name=name))
+
+
+def activity(iri: str, kind: str, name: str, language: str = "en") -> Activity:
+    """Return an activity with a type from :data:`ACTIVITY_TYPES` and a name."""
+    return Activity(id=iri, definition=ActivityDefinition(type=ACTIVITY_TYPES[kind],
+                                                          name=LanguageMap({language: name})))
+
+
+def build(actor: Agent, verb: str, obj: Activity, *, language: str, registration: str | None = None,
+          parents: list[Activity] = (), grouping: list[Activity] = (), result: Result | None = None,
+          timestamp: dt.datetime | None = None) -> dict:
+    """Return a new statement (with its id) as JSON-ready data."""
+    context = Context(language=language, registration=registration)
+    if parents or grouping:
+        context.context_activities = ContextActivities(
+            parent=ActivityList(list(parents)) if parents else None,
+            grouping=ActivityList(list(grouping)) if grouping else None,
+        )
+    statement = Statement(
+        id=uuid.uuid4(),
+        actor=actor,
+        verb=Verb(id=VERBS[verb], display=LanguageMap({"en-US": verb})),
+        object=obj,
+        context=context,
+        result=result,
+        timestamp=timestamp or dt.datetime.now(dt.timezone.utc),
+    )
+    return json.loads(statement.to_json(VERSION))
+
+
+def score_result(raw: float, maximum: float, success: bool | None = None, completion: bool | None = None,
+                 response: str | None = None) -> Result:
+    """Return a result with a raw and a scaled score."""
+    scaled = raw / maximum if maximum else 0.0
+    return Result(score=Score(raw=raw, min=0, max=maximum, scaled=round(scaled, 4)),
+                  success=success, completion=completion, response=response)
+
+
+def answer_result(response: str, success: bool) -> Result:
+    """Return the result of one answered question."""
+    return Result(response=response, success=success)
