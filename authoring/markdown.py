@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
@@ -33,11 +34,11 @@ def markdown() -> MarkdownIt:
     return md
 
 
-def render(text: str) -> str:
-    """Render a fragment of course Markdown to safe HTML."""
-    return markdown().render(text)
+def render(text: str) -> Markup:
+    """Render a fragment of course Markdown to HTML that templates may insert as is."""
+    return Markup(markdown().render(text))
 
 
-def render_inline(text: str) -> str:
+def render_inline(text: str) -> Markup:
     """Render one line of Markdown (a question, an option) without a wrapping ``<p>``."""
-    return markdown().renderInline(text)
+    return Markup(markdown().renderInline(text))

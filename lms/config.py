@@ -55,7 +55,7 @@ def complete(config: dict) -> dict:
     config["INSTANCE_PATH"] = str(instance)
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = f"sqlite:///{instance / 'passerelle.db'}"
-    config["DATABASE_URL"] = _sqlalchemy_url(config["DATABASE_URL"])
+    config["DATABASE_URL"] = sqlalchemy_url(config["DATABASE_URL"])
     if not config.get("PACKAGE_DIR"):
         config["PACKAGE_DIR"] = str(instance / "packages")
     if not config.get("SECRET_KEY"):
@@ -66,7 +66,7 @@ def complete(config: dict) -> dict:
     return config
 
 
-def _sqlalchemy_url(url: str) -> str:
+def sqlalchemy_url(url: str) -> str:
     """Accept the usual ``postgresql://`` URLs and use the psycopg 3 driver for them."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from markupsafe import Markup
-
 from authoring import markdown
 
 
@@ -12,6 +10,5 @@ def init_app(app) -> None:
 
     for module in (catalog, player, reports, admin):
         app.register_blueprint(module.bp)
-    # Course Markdown is rendered with raw HTML disabled, so its output is safe to mark as such.
-    app.jinja_env.filters["markdown"] = lambda text: Markup(markdown.render(text))
-    app.jinja_env.filters["markdown_inline"] = lambda text: Markup(markdown.render_inline(text))
+    app.jinja_env.filters["markdown"] = markdown.render
+    app.jinja_env.filters["markdown_inline"] = markdown.render_inline

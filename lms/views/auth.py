@@ -59,7 +59,7 @@ def login():
     target = request.args.get("next", "")
     # Only follow local paths, so a crafted link cannot send users elsewhere.
     if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
-        target = url_for("catalog.index")
+        target = url_for("catalog.courses")
     return redirect(target)
 
 

@@ -1,0 +1,109 @@
+"""Building the sample course: the package, its manifest, pages and decks."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from html.parser import HTMLParser
+
+from click.testing import CliRunner
+from pptx import Presentation
+
+from authoring.build import build_course
+from authoring.cli import build_command, check_command
+from authoring.package import read_package
+from conftest import SAMPLE_COURSE
+
+
+def members(path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def test_package_has_a_manifest_that_hashes_every_file(sample_package):
+    files = members(sample_package)
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["course"]["iri"] == "https://courses.passerelle.example/crisis-management"
+    assert manifest["course"]["version"] == "1.0"
+    assert [m["slug"] for m in manifest["modules"]] == ["consular-crisis-response", "earthquake-tabletop"]
+    assert set(manifest["files"]) == set(files) - {"manifest.json"}
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256(files[name]).hexdigest() == digest
+    with open(sample_package, "rb") as stream:
+        assert read_package(stream).course.title == "Crisis management and protection of citizens abroad"
+
+
+def test_same_sources_give_the_same_bytes(tmp_path, sample_package):
+    again = build_course(SAMPLE_COURSE, tmp_path).path
+    assert again.read_bytes() == sample_package.read_bytes()
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.text = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_self_paced_pages_are_html_with_the_content(sample_package):
+    files = members(sample_package)
+    page = files["modules/consular-crisis-response/communicating-with-families.html"].decode()
+    parser = _Text()
+    parser.feed(page)
+    assert "ol" in parser.tags and "strong" in parser.tags
+    text = "".join(parser.text)
+    assert "Give each family one contact person." in text
+    assert "[x]" not in page  # quiz answers never reach the standalone pages
+    assert "script" not in parser.tags
+
+
+def test_live_module_deck_opens_with_notes_as_speaker_notes(sample_package):
+    deck = Presentation(io.BytesIO(members(sample_package)["modules/earthquake-tabletop/deck.pptx"]))
+    titles = [slide.shapes.title.text for slide in deck.slides]
+    assert titles[0] == "Tabletop exercise — an earthquake where many nationals live"
+    assert titles[1] == "Agenda"
+    assert "Activity (45 min): Round one — the first six hours" in titles
+    agenda = deck.slides[1].placeholders[1].text_frame.text
+    assert "45 min — Round one — the first six hours" in agenda
+    scenario = deck.slides[titles.index("The scenario")]
+    assert "Hand out the role cards" in scenario.notes_slide.notes_text_frame.text
+    assert "2,300 registered nationals" in scenario.placeholders[1].text_frame.text
+
+
+def test_facilitator_guide_lists_agenda_and_notes(sample_package):
+    guide = members(sample_package)["modules/earthquake-tabletop/guide.html"].decode()
+    assert "Facilitator guide" in guide
+    assert "Release the injects at 10-minute intervals" in guide
+
+
+def test_cli_build_and_check(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(build_command, [str(SAMPLE_COURSE), "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "2 modules, 3 pages, 7 slides, 0 warnings" in result.output
+    assert (tmp_path / "crisis-management-1.0.zip").is_file()
+    assert runner.invoke(check_command, [str(SAMPLE_COURSE)]).exit_code == 0
+
+
+def test_cli_check_and_build_fail_with_file_and_line(tmp_path):
+    course = tmp_path / "broken"
+    (course / "modules").mkdir(parents=True)
+    (course / "course.yaml").write_text(
+        "id: https://academy.example.org/c\ntitle: Broken\nversion: '1'\nsource_language: en\nmodules: [m]\n")
+    (course / "modules" / "m.md").write_text(
+        "---\ntype: self-paced\ntitle: M\nduration: 5\n---\n\n# Page\n\n:::: quiz\n::: question\nQ?\n\n"
+        "- [ ] a\n- [ ] b\n:::\n::::\n")
+    runner = CliRunner()
+    checked = runner.invoke(check_command, [str(course)])
+    assert checked.exit_code != 0
+    assert f"{course / 'modules' / 'm.md'}:10:1: error: the question has no correct answer" in checked.output
+    built = runner.invoke(build_command, [str(course), "-o", str(tmp_path / "dist")])
+    assert built.exit_code != 0 and "build failed: 1 errors" in built.output
+    assert not (tmp_path / "dist").exists()

@@ -1,0 +1,63 @@
+"""Reading packages treats them as hostile: every check refuses a bad zip with a reason."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from authoring.package import PackageError, read_package
+
+
+def rezip(sample_package, change) -> io.BytesIO:
+    """Return the sample package with ``change(files)`` applied to its members."""
+    with zipfile.ZipFile(sample_package) as zf:
+        files = {name: zf.read(name) for name in zf.namelist()}
+    change(files)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    out.seek(0)
+    return out
+
+
+def test_not_a_zip():
+    with pytest.raises(PackageError, match="not a zip archive"):
+        read_package(io.BytesIO(b"%PDF-1.4 this is a PDF"))
+
+
+def test_zip_without_manifest(sample_package):
+    with pytest.raises(PackageError, match="no manifest.json"):
+        read_package(rezip(sample_package, lambda f: f.pop("manifest.json")))
+
+
+def test_tampered_file_fails_its_hash(sample_package):
+    def tamper(files):
+        course = json.loads(files["course.json"])
+        course["modules"][0]["quiz"]["pass_mark"] = 0.01
+        files["course.json"] = json.dumps(course).encode()
+
+    with pytest.raises(PackageError, match="course.json does not match its hash"):
+        read_package(rezip(sample_package, tamper))
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "modules\\..\\x", "C:/x"])
+def test_unsafe_names_are_refused(sample_package, name):
+    with pytest.raises(PackageError, match="unsafe file name"):
+        read_package(rezip(sample_package, lambda f: f.__setitem__(name, b"x")))
+
+
+def test_malformed_course_json_is_refused(sample_package):
+    def break_model(files):
+        manifest = json.loads(files["manifest.json"])
+        files["course.json"] = b'{"iri": 42}'
+        import hashlib
+
+        manifest["files"]["course.json"] = hashlib.sha256(files["course.json"]).hexdigest()
+        files["manifest.json"] = json.dumps(manifest).encode()
+
+    with pytest.raises(PackageError, match="course.json is malformed"):
+        read_package(rezip(sample_package, break_model))

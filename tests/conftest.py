@@ -1,0 +1,154 @@
+"""Shared fixtures: an app on a real database (SQLite, and PostgreSQL when
+``TEST_DATABASE_URL`` is set), a test client, a CLI runner, the sample course
+built and imported through the same services the app uses."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import MetaData
+from werkzeug.serving import make_server
+
+from authoring.build import build_course
+from lms import create_app
+from lms.config import sqlalchemy_url
+from lms.db import make_engine, migrate
+from lms.models import Base as LmsBase
+from lms.services import accounts, catalog
+from xapi.models import Base as XapiBase
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_COURSE = ROOT / "courses" / "crisis-management"
+PASSWORDS = {role: f"{role}-secret-pw" for role in ("admin", "trainer", "learner", "analyst")}
+PUBLIC_URL = "https://lms.example.test/"
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """A migrated database of each backend, shared by the session and emptied after each test."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'passerelle.db'}"
+    else:
+        url = sqlalchemy_url(os.environ["TEST_DATABASE_URL"])
+    engine = make_engine(url)
+    # Start from an empty schema: earlier runs may have left tables of another revision.
+    existing = MetaData()
+    existing.reflect(engine)
+    existing.drop_all(engine)
+    migrate(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app({
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "test-secret",
+        "PUBLIC_URL": PUBLIC_URL,
+    })
+    yield app
+    engine = app.extensions["db.engine"]
+    with engine.begin() as connection:
+        for metadata in (XapiBase.metadata, LmsBase.metadata):
+            for table in reversed(metadata.sorted_tables):
+                connection.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):
+    """A database session inside an app context, for setting up data through services."""
+    from lms.db import get_db
+
+    with app.app_context():
+        yield get_db()
+
+
+@pytest.fixture(scope="session")
+def sample_package(tmp_path_factory) -> Path:
+    """The sample course, built once per test session."""
+    return build_course(SAMPLE_COURSE, tmp_path_factory.mktemp("dist")).path
+
+
+@pytest.fixture
+def users(db):
+    """One account per role, created with the accounts service."""
+    made = {role: accounts.create_user(db, role, password, role, display_name=f"Demo {role}",
+                                       country="SN", institution="Ministry of Foreign Affairs")
+            for role, password in PASSWORDS.items()}
+    db.commit()
+    return made
+
+
+@pytest.fixture
+def course(app, db, sample_package):
+    """The sample course imported into the LMS."""
+    with open(sample_package, "rb") as stream:
+        version, _ = catalog.import_package(db, stream, app.config["PACKAGE_DIR"])
+    db.commit()
+    return version.course
+
+
+@pytest.fixture
+def enrolled(db, users, course):
+    """The learner enrolled in the sample course."""
+    enrolment = catalog.enrol(db, users["learner"], course)
+    db.commit()
+    return enrolment
+
+
+def csrf_token(client, url: str) -> str:
+    """Return the CSRF token of the form on ``url``, as a browser would read it."""
+    html = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, f"no CSRF token on {url}"
+    return match[1]
+
+
+class AuthActions:
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def login(self, username: str, password: str | None = None):
+        token = csrf_token(self.client, "/auth/login")
+        return self.client.post("/auth/login", data={"username": username, "csrf_token": token,
+                                                     "password": password or PASSWORDS[username]})
+
+    def logout(self):
+        token = csrf_token(self.client, "/courses/")
+        return self.client.post("/auth/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over real HTTP on a free local port, for real clients."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()

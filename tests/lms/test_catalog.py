@@ -1,0 +1,104 @@
+"""Importing packages, the catalogue, enrolment and the player's refusals."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+from conftest import csrf_token
+from lms.services import catalog
+
+MODULE = "/courses/crisis-management/modules/consular-crisis-response"
+
+
+def upload(client, data: bytes, name="course.zip"):
+    token = csrf_token(client, "/admin/packages")
+    return client.post("/admin/packages", data={"csrf_token": token, "package": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def test_admin_uploads_a_package(client, auth, users, sample_package):
+    auth.login("admin")
+    response = upload(client, sample_package.read_bytes())
+    assert response.status_code == 302
+    page = client.get("/admin/packages").get_data(as_text=True)
+    assert "Imported Crisis management and protection of citizens abroad 1.0." in page
+    assert upload(client, sample_package.read_bytes()).status_code == 302  # a second import is harmless
+    assert "was already imported" in client.get("/admin/packages").get_data(as_text=True)
+
+
+def test_upload_that_is_not_a_zip_is_400_and_keeps_what_was_stored(client, auth, users, course):
+    auth.login("admin")
+    response = upload(client, b"%PDF-1.7 not a package", "course.pdf")
+    assert response.status_code == 400
+    assert "the file is not a zip archive" in response.get_data(as_text=True)
+    assert client.get("/courses/crisis-management/").status_code == 200
+
+
+def test_same_version_with_other_content_is_refused(app, db, course, sample_package):
+    with zipfile.ZipFile(sample_package) as zf:
+        files = {name: zf.read(name) for name in zf.namelist()}
+    manifest = json.loads(files["manifest.json"])
+    manifest["build"]["generator"] = "another build"
+    files["manifest.json"] = json.dumps(manifest).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    out.seek(0)
+    try:
+        catalog.import_package(db, out, app.config["PACKAGE_DIR"])
+    except catalog.PackageConflict as exc:
+        assert "already imported with different content" in str(exc)
+    else:
+        raise AssertionError("a changed package with the same version was imported")
+
+
+def test_import_cli(runner, sample_package, tmp_path):
+    result = runner.invoke(args=["import", str(sample_package)])
+    assert result.exit_code == 0 and "imported Crisis management" in result.output
+    bad = tmp_path / "bad.zip"
+    bad.write_text("not a zip")
+    refused = runner.invoke(args=["import", str(bad)])
+    assert refused.exit_code == 1 and "not a zip archive" in refused.output
+
+
+def test_unknown_course_and_module_are_404(client, auth, users, course):
+    auth.login("learner")
+    assert client.get("/courses/no-such-course/").status_code == 404
+    response = client.get("/courses/crisis-management/modules/nope/")
+    assert response.status_code == 404 and "no module called" in response.get_data(as_text=True)
+    assert client.get(f"{MODULE}/pages/no-such-page").status_code in (403, 404)
+
+
+def test_learner_enrols_from_the_course_page(client, auth, users, course):
+    auth.login("learner")
+    page = client.get("/courses/crisis-management/").get_data(as_text=True)
+    assert "Enrol in this course" in page
+    assert client.get(f"{MODULE}/pages/roles-in-a-consular-crisis").status_code == 403
+    token = csrf_token(client, "/courses/crisis-management/")
+    assert client.post("/courses/crisis-management/enrol", data={"csrf_token": token}).status_code == 302
+    assert "Enrol in this course" not in client.get("/courses/crisis-management/").get_data(as_text=True)
+    page = client.get(f"{MODULE}/pages/roles-in-a-consular-crisis")
+    assert page.status_code == 200
+    assert "<strong>Headquarters (the crisis unit)</strong>" in page.get_data(as_text=True)
+
+
+def test_quiz_with_a_missing_answer_is_400_and_records_nothing(client, auth, enrolled):
+    auth.login("learner")
+    token = csrf_token(client, f"{MODULE}/quiz")
+    response = client.post(f"{MODULE}/quiz", data={"csrf_token": token, "q-crisis-lead": "1"})
+    assert response.status_code == 400
+    assert "Please answer every question (3 unanswered)." in response.get_data(as_text=True)
+    assert "best score" not in client.get("/courses/crisis-management/").get_data(as_text=True)
+
+
+def test_trainer_downloads_the_deck(client, auth, users, course):
+    auth.login("trainer")
+    response = client.get("/courses/crisis-management/modules/earthquake-tabletop/deck.pptx")
+    assert response.status_code == 200
+    assert response.data[:2] == b"PK"
+    auth.logout()
+    auth.login("learner")
+    assert client.get("/courses/crisis-management/modules/earthquake-tabletop/deck.pptx").status_code == 403
