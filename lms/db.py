@@ -8,6 +8,7 @@ import click
 from alembic import command
 from alembic.config import Config
 from flask import current_app, g
+from flask.cli import with_appcontext
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -56,6 +57,7 @@ def migrate(engine: Engine) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema (safe to run again)."""
     engine = current_app.extensions["db.engine"]
