@@ -122,12 +122,7 @@ def query_statements(session: Session, query: StatementQuery) -> tuple[list[dict
     if query.verb:
         stmt = stmt.where(StatementRecord.verb_id == query.verb)
     if query.activity:
-        if query.activity_prefix:
-            prefix = query.activity.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            stmt = stmt.where((StatementRecord.object_id == query.activity)
-                              | StatementRecord.object_id.like(prefix + "/%", escape="\\"))
-        else:
-            stmt = stmt.where(StatementRecord.object_id == query.activity)
+        stmt = stmt.where(about_activity(query.activity, query.activity_prefix))
     if query.registration:
         stmt = stmt.where(StatementRecord.registration == check_uuid(query.registration, "registration"))
     if query.since:
@@ -141,6 +136,15 @@ def query_statements(session: Session, query: StatementQuery) -> tuple[list[dict
     rows = list(session.scalars(stmt.order_by(order).limit(limit + 1)))
     more = rows[limit - 1].seq if len(rows) > limit else None
     return [json.loads(row.data) for row in rows[:limit]], more
+
+
+def about_activity(iri: str, include_children: bool = True):
+    """SQL condition: the statement's object is ``iri`` or, optionally, an activity under ``iri/``."""
+    exact = StatementRecord.object_id == iri
+    if not include_children:
+        return exact
+    prefix = iri.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return exact | StatementRecord.object_id.like(prefix + "/%", escape="\\")
 
 
 def _same_statement(stored: dict, incoming: dict) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from authoring import model
 from xapi import statements as xs
 from xapi.models import StatementRecord
-from xapi.store import agent_key, store_statements
+from xapi.store import about_activity, agent_key, store_statements
 
 LMS_ACCOUNT = "lms"
 
@@ -128,7 +128,7 @@ def progress(session: Session, learner: Learner, module: model.Module) -> Progre
     rows = session.scalars(
         select(StatementRecord)
         .where(StatementRecord.actor_key == learner.key, StatementRecord.voided.is_(False),
-               (StatementRecord.object_id == module.iri) | StatementRecord.object_id.like(module.iri + "/%"))
+               about_activity(module.iri))
     )
     state = Progress()
     page_prefix = module.iri + "/pages/"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from authoring import model
 from xapi import statements as xs
 from xapi.models import StatementRecord
+from xapi.store import about_activity
 
 from ..models import Course
 from .catalog import count_enrolments
@@ -34,7 +35,7 @@ def module_figures(session: Session, course: Course) -> list[ModuleFigures]:
     enrolled = count_enrolments(session, course)
     rows = []
     for module in course.current.model.modules:
-        in_module = (StatementRecord.object_id == module.iri) | StatementRecord.object_id.like(module.iri + "/%")
+        in_module = about_activity(module.iri)
         live = StatementRecord.voided.is_(False)
         started = session.scalar(select(func.count(distinct(StatementRecord.actor_key))).where(live, in_module))
         completed = session.scalar(select(func.count(distinct(StatementRecord.actor_key))).where(

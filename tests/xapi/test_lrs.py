@@ -133,3 +133,17 @@ def test_credentials_cli_create_list_revoke(runner, client):
     assert client.get("/xapi/statements", headers=V, auth=(key, secret)).status_code == 401
     again = runner.invoke(args=["lrs-credentials", "revoke", key])
     assert again.exit_code != 0 and "no active credential" in again.output
+
+
+def test_activities_under_an_iri_are_matched_literally(app, db):
+    """An underscore or percent sign in an IRI is not a wildcard."""
+    auth = {"objectType": "Agent", "account": {"homePage": "https://x.test/", "name": "client"}}
+    store.store_statements(db, [statement(activity="https://a.test/m_1/pages/p"),
+                                statement(activity="https://a.test/mX1/pages/p"),
+                                statement(activity="https://a.test/m_1")], auth)
+    db.commit()
+    query = store.StatementQuery(activity="https://a.test/m_1", activity_prefix=True)
+    found, _ = store.query_statements(db, query)
+    assert sorted(s["object"]["id"] for s in found) == ["https://a.test/m_1", "https://a.test/m_1/pages/p"]
+    query.activity_prefix = False
+    assert len(store.query_statements(db, query)[0]) == 1
