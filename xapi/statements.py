@@ -86,6 +86,11 @@ def score_result(raw: float, maximum: float, success: bool | None = None, comple
                   success=success, completion=completion, response=response)
 
 
+def completion_result() -> Result:
+    """Return the result of finishing an activity that has no score."""
+    return Result(success=True, completion=True)
+
+
 def answer_result(response: str, success: bool) -> Result:
     """Return the result of one answered question."""
     return Result(response=response, success=success)

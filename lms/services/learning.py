@@ -53,6 +53,7 @@ class Progress:
     """Where a learner stands in a module, read back from their statements."""
 
     pages_seen: set[str] = field(default_factory=set)
+    passed: bool = False
     completed: bool = False
     best_score: float | None = None
 
@@ -82,6 +83,7 @@ def record_page_view(session: Session, learner: Learner, course: model.Course, m
     statement = _statement(learner, "experienced", page_activity,
                            parents=[_module_activity(course, module)], grouping=[_course_activity(course)])
     store_statements(session, [statement], authority(learner.home_page))
+    _record_completion_if_earned(session, learner, course, module)
 
 
 def grade_quiz(quiz: model.Quiz, answers: dict[str, list[int]]) -> QuizResult:
@@ -115,12 +117,23 @@ def record_quiz(session: Session, learner: Learner, course: model.Course, module
                                 result=xs.answer_result(response, result.correct[question.id])))
     batch.append(_statement(learner, "passed" if result.passed else "failed", quiz_activity,
                             parents=[module_activity], grouping=[course_activity], result=score))
-    if result.passed:
-        state = progress(session, learner, module)
-        if not state.completed and all(page.id in state.pages_seen for page in module.pages):
-            batch.append(_statement(learner, "completed", module_activity, parents=[course_activity], grouping=[],
-                                    result=score))
     store_statements(session, batch, authority(learner.home_page))
+    _record_completion_if_earned(session, learner, course, module)
+
+
+def _record_completion_if_earned(session: Session, learner: Learner, course: model.Course,
+                                 module: model.Module) -> None:
+    """Record the module's completion once every page is read and the quiz, if any, is passed."""
+    state = progress(session, learner, module)
+    if state.completed or any(page.id not in state.pages_seen for page in module.pages):
+        return
+    if module.quiz is not None and not state.passed:
+        return
+    result = xs.score_result(state.best_score, 1.0, success=True, completion=True) \
+        if state.best_score is not None else xs.completion_result()
+    statement = _statement(learner, "completed", _module_activity(course, module),
+                           parents=[_course_activity(course)], grouping=[], result=result)
+    store_statements(session, [statement], authority(learner.home_page))
 
 
 def progress(session: Session, learner: Learner, module: model.Module) -> Progress:
@@ -138,6 +151,7 @@ def progress(session: Session, learner: Learner, module: model.Module) -> Progre
         elif row.verb_id == xs.VERBS["completed"] and row.object_id == module.iri:
             state.completed = True
         elif row.verb_id in (xs.VERBS["passed"], xs.VERBS["failed"]) and row.object_id == module.quiz_iri:
+            state.passed = state.passed or row.verb_id == xs.VERBS["passed"]
             scaled = quiz_score(json.loads(row.data))
             if scaled is not None and (state.best_score is None or scaled > state.best_score):
                 state.best_score = scaled

@@ -92,12 +92,26 @@ def test_learner_studies_and_analyst_sees_the_records(app, client, auth, enrolle
     assert passed_stmt["result"]["score"]["scaled"] == 1.0
 
 
-def test_passing_without_reading_every_page_does_not_complete(client, auth, enrolled):
+def test_module_completes_when_the_last_page_is_read_after_passing(app, client, auth, enrolled):
     auth.login("learner")
     client.get(f"{MODULE}/pages/{PAGES[0]}")
     body = take_quiz(client, RIGHT).get_data(as_text=True)
     assert "Passed" in body and "Read every page of the module to complete it." in body
     assert "Module completed." not in body
+    for page in PAGES[1:]:
+        assert "You have completed this module." not in client.get(f"{MODULE}/").get_data(as_text=True)
+        client.get(f"{MODULE}/pages/{page}")
+    assert "You have completed this module." in client.get(f"{MODULE}/").get_data(as_text=True)
+    client.get(f"{MODULE}/pages/{PAGES[0]}")  # reading again does not complete twice
+    take_quiz(client, RIGHT)
+    completed = client.get("/xapi/statements?verb=http://adlnet.gov/expapi/verbs/completed",
+                           auth=lrs_headers(app), headers={"X-Experience-API-Version": "1.0.3"})
+    assert len(completed.get_json()["statements"]) == 1
+    auth.logout()
+    auth.login("analyst")
+    row = re.search(r'<tr data-module="consular-crisis-response">(.*?)</tr>',
+                    client.get("/reports/").get_data(as_text=True), re.S)
+    assert re.findall(r"<td>(.*?)</td>", row[1], re.S)[3] == "1"
 
 
 def test_statements_are_read_by_tincan_remote_lrs(app, live_server, client, auth, enrolled):
