@@ -18,27 +18,41 @@ MODULE_TYPES = (SELF_PACED, LIVE)
 
 SINGLE_CHOICE = "single"
 MULTIPLE_CHOICE = "multiple"
-QUESTION_KINDS = (SINGLE_CHOICE, MULTIPLE_CHOICE)
+TRUE_FALSE = "true-false"
+SHORT_TEXT = "text"
+NUMERIC = "number"
+QUESTION_KINDS = (SINGLE_CHOICE, MULTIPLE_CHOICE, TRUE_FALSE, SHORT_TEXT, NUMERIC)
+CHOICE_KINDS = (SINGLE_CHOICE, MULTIPLE_CHOICE, TRUE_FALSE)
 
 
 @dataclass
 class Option:
-    """One answer a learner may pick."""
+    """One answer a learner may pick, with the feedback shown when they pick it."""
 
     text: str
     correct: bool
+    feedback: str = ""
     line: int = 0
 
 
 @dataclass
 class Question:
-    """A graded question; ``id`` is stable within its quiz."""
+    """A graded question; ``id`` is stable within its quiz.
+
+    Choice questions (single, multiple, true-false) have ``options``; short-text
+    questions list their accepted ``answers``; numeric ones a ``number`` and a
+    ``tolerance``.  ``feedback`` explains the answer once the learner has tried.
+    """
 
     id: str
     prompt: str
     kind: str
-    options: list[Option]
+    options: list[Option] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)
+    number: float | None = None
+    tolerance: float = 0.0
     points: int = 1
+    feedback: str = ""
     line: int = 0
 
 
@@ -49,6 +63,7 @@ class Quiz:
     title: str
     questions: list[Question]
     pass_mark: float
+    attempts: int = 0  # 0: as many as the learner wants
     line: int = 0
 
     @property

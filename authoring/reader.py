@@ -13,9 +13,10 @@ from pathlib import Path
 import yaml
 from markdown_it.tree import SyntaxTreeNode
 
-from . import model
+from . import model, nodes
 from .markdown import markdown
 from .problems import CourseError, Problems
+from .quiz import read_quiz
 
 COURSE_FILE = "course.yaml"
 MODULES_DIR = "modules"
@@ -44,7 +45,6 @@ MODULE_REQUIRED = ("type", "title", "duration")
 
 #: "15 min: Welcome" -- an agenda line or an activity's heading.
 _TIMED = re.compile(r"^(\d+)\s*min(?:utes?|s)?\s*[:\u2014\u2013-]\s*(.+)$")
-_CHOICE = re.compile(r"^\[([ xX])\]\s+(.+)$", re.S)
 _IRI = re.compile(r"^https?://[^\s/]+\S*$")
 
 
@@ -145,7 +145,7 @@ def read_module(path: Path, iri: str, problems: Problems) -> model.Module | None
     return module
 
 
-def _read_self_paced(module, nodes, src_lines, pass_mark, path, problems) -> None:
+def _read_self_paced(module, blocks, src_lines, pass_mark, path, problems) -> None:
     """Each ``#`` heading starts a page; a ``:::: quiz`` block ends the module."""
     segments: list[str] = []
     page = None
@@ -155,11 +155,11 @@ def _read_self_paced(module, nodes, src_lines, pass_mark, path, problems) -> Non
             page.body = "\n\n".join(segments)
             module.pages.append(page)
 
-    for node in nodes:
-        line = _line(node)
+    for node in blocks:
+        line = nodes.line(node)
         if node.type == "heading" and node.tag == "h1":
             close_page()
-            title = _inline_text(node)
+            title = nodes.inline_text(node)
             page = model.Page(id=_unique_slug(title, {p.id for p in module.pages}), title=title, body="", line=line)
             segments = []
         elif node.type == "container_quiz":
@@ -167,7 +167,7 @@ def _read_self_paced(module, nodes, src_lines, pass_mark, path, problems) -> Non
                 problems.error(path, line, "a module has at most one quiz",
                                "merge the questions into the first quiz")
                 continue
-            module.quiz = _read_quiz(node, pass_mark, path, problems)
+            module.quiz = read_quiz(node, pass_mark, path, problems, src_lines)
         elif node.type.startswith("container_"):
             problems.error(path, line, f"'{node.type[10:]}' blocks belong in live modules",
                            "use them in a module with type: live")
@@ -177,89 +177,23 @@ def _read_self_paced(module, nodes, src_lines, pass_mark, path, problems) -> Non
         elif module.quiz is not None:
             problems.error(path, line, "page content after the quiz", "the quiz must come last in the module")
         else:
-            segments.append("\n".join(src_lines[node.map[0]:node.map[1]]))
+            segments.append(nodes.source(node, src_lines))
     close_page()
     if not module.pages:
         problems.error(path, 1, "a self-paced module needs at least one page", "add a '# Title' line and some text")
 
 
-def _read_quiz(node, pass_mark, path, problems) -> model.Quiz:
-    quiz = model.Quiz(title=_container_info(node, "quiz") or "Quiz", questions=[], pass_mark=pass_mark,
-                      line=_line(node))
-    for child in node.children:
-        if child.type != "container_question":
-            problems.error(path, _line(child), "only '::: question' blocks may appear inside a quiz",
-                           "wrap the text in '::: question' ... ':::'")
-            continue
-        quiz.questions.append(_read_question(child, len(quiz.questions) + 1, path, problems))
-    if not quiz.questions:
-        problems.error(path, quiz.line, "the quiz has no questions", "add '::: question' blocks inside it")
-    ids = [q.id for q in quiz.questions]
-    for q in quiz.questions:
-        if ids.count(q.id) > 1:
-            problems.error(path, q.line, f"question id {q.id!r} is used twice in the quiz")
-    return quiz
-
-
-def _read_question(node, number, path, problems) -> model.Question:
-    line = _line(node)
-    qid, kind, points = f"q{number}", None, 1
-    for word in _container_info(node, "question").split():
-        if word.startswith("#") and len(word) > 1:
-            qid = word[1:]
-        elif word in model.QUESTION_KINDS:
-            kind = word
-        elif word.startswith("points="):
-            try:
-                points = int(word[7:])
-            except ValueError:
-                problems.error(path, line, f"points must be a whole number, not {word[7:]!r}")
-        else:
-            problems.error(path, line, f"unknown question setting {word!r}",
-                           "use #id, single, multiple or points=N")
-    prompt: list[str] = []
-    options: list[model.Option] = []
-    for child in node.children:
-        if child.type == "bullet_list" and not options:
-            for item in child.children:
-                text = _item_text(item)
-                match = _CHOICE.match(text)
-                if not match:
-                    problems.error(path, _line(item), "an answer must start with [x] (correct) or [ ] (wrong)",
-                                   "write '- [x] right answer' or '- [ ] wrong answer'")
-                    continue
-                options.append(model.Option(match[2].strip(), match[1] != " ", _line(item)))
-        elif child.type == "paragraph" and not options:
-            prompt.append(_inline_text(child))
-        else:
-            problems.error(path, _line(child), "unexpected content in a question",
-                           "a question is a paragraph followed by one list of answers")
-    correct = sum(o.correct for o in options)
-    if kind is None:
-        kind = model.MULTIPLE_CHOICE if correct > 1 else model.SINGLE_CHOICE
-    if not prompt:
-        problems.error(path, line, "the question has no text", "write the question above its answers")
-    if len(options) < 2:
-        problems.error(path, line, "a question needs at least two answers")
-    elif correct == 0:
-        problems.error(path, line, "the question has no correct answer", "mark the right answer with [x]")
-    elif kind == model.SINGLE_CHOICE and correct > 1:
-        problems.error(path, line, "a single-choice question has several correct answers",
-                       "mark one answer with [x], or write '::: question multiple'")
-    return model.Question(id=qid, prompt="\n".join(prompt), kind=kind, options=options, points=points, line=line)
-
-
-def _read_live(module, nodes, src_lines, path, problems) -> None:
+def _read_live(module, blocks, src_lines, path, problems) -> None:
     """A live module: an agenda, slides (``#`` headings), activities and notes."""
     slide = None
     agenda_line = 0
-    for node in nodes:
-        line = _line(node)
+    for node in blocks:
+        line = nodes.line(node)
         if node.type == "container_agenda":
             agenda_line = line
             _read_agenda(module, node, path, problems)
         elif node.type == "heading" and node.tag == "h1":
-            slide = model.Slide(title=_inline_text(node), bullets=[], line=line)
+            slide = model.Slide(title=nodes.inline_text(node), bullets=[], line=line)
             module.slides.append(slide)
         elif node.type == "container_activity":
             slide = _read_activity(node, path, problems)
@@ -269,14 +203,14 @@ def _read_live(module, nodes, src_lines, path, problems) -> None:
                 problems.error(path, line, "facilitator notes before any slide",
                                "put '::: notes' after the slide heading they belong to")
             else:
-                slide.notes = _join_notes(slide.notes, _plain_blocks(node.children))
+                slide.notes = _join_notes(slide.notes, nodes.plain_blocks(node.children))
         elif node.type == "container_quiz":
             problems.error(path, line, "quizzes belong in self-paced modules", "move the quiz to a self-paced module")
         elif slide is None:
             problems.error(path, line, "text before the first slide heading",
                            "start each slide with a '# Title' line")
         else:
-            slide.bullets.extend(_plain_blocks([node]))
+            slide.bullets.extend(nodes.plain_blocks([node]))
     if not module.agenda:
         problems.error(path, 1, "a live module needs an agenda",
                        "add a '::: agenda' block listing '15 min: Welcome' lines")
@@ -293,18 +227,18 @@ def _read_agenda(module, node, path, problems) -> None:
     for child in node.children:
         items = child.children if child.type == "bullet_list" else [child]
         for item in items:
-            text = _item_text(item) if item.type == "list_item" else ""
+            text = nodes.item_text(item) if item.type == "list_item" else ""
             match = _TIMED.match(text)
             if not match:
-                problems.error(path, _line(item), "an agenda line must read '15 min: what happens'",
+                problems.error(path, nodes.line(item), "an agenda line must read '15 min: what happens'",
                                "list each block as '- 15 min: Welcome and objectives'")
                 continue
-            module.agenda.append(model.AgendaItem(int(match[1]), match[2].strip(), _line(item)))
+            module.agenda.append(model.AgendaItem(int(match[1]), match[2].strip(), nodes.line(item)))
 
 
 def _read_activity(node, path, problems) -> model.Slide:
-    line = _line(node)
-    info = _container_info(node, "activity")
+    line = nodes.line(node)
+    info = nodes.container_info(node, "activity")
     match = _TIMED.match(info)
     minutes = None
     if match:
@@ -316,9 +250,9 @@ def _read_activity(node, path, problems) -> model.Slide:
     slide = model.Slide(title=title, bullets=[], kind="activity", minutes=minutes, line=line)
     for child in node.children:
         if child.type == "container_notes":
-            slide.notes = _join_notes(slide.notes, _plain_blocks(child.children))
+            slide.notes = _join_notes(slide.notes, nodes.plain_blocks(child.children))
         else:
-            slide.bullets.extend(_plain_blocks([child]))
+            slide.bullets.extend(nodes.plain_blocks([child]))
     return slide
 
 
@@ -389,59 +323,12 @@ def _pass_mark(value, path, line, problems) -> float:
     return mark
 
 
-def _line(node) -> int:
-    return node.map[0] + 1 if node.map else 1
-
-
-def _container_info(node, name: str) -> str:
-    info = node.info.strip() if node.info else ""
-    return info[len(name):].strip() if info.startswith(name) else info
-
-
-def _inline_text(node) -> str:
-    """Return the Markdown source of a heading's or paragraph's inline content."""
-    inline = next((c for c in node.children if c.type == "inline"), None)
-    return inline.content.strip() if inline else ""
-
-
-def _item_text(item) -> str:
-    para = next((c for c in item.children if c.type == "paragraph"), None)
-    return _inline_text(para) if para else ""
-
-
-def _plain(inline_md: str) -> str:
-    """Return the text of inline Markdown without its markup (for slides and notes)."""
-    tokens = markdown().parseInline(inline_md)
-    out = []
-    for token in tokens[0].children or []:
-        if token.type in ("text", "code_inline"):
-            out.append(token.content)
-        elif token.type in ("softbreak", "hardbreak"):
-            out.append(" ")
-    return "".join(out).strip()
-
-
-def _plain_blocks(nodes) -> list[str]:
-    """Flatten paragraphs and list items to lines of plain text."""
-    out = []
-    for node in nodes:
-        if node.type == "paragraph":
-            out.append(_plain(_inline_text(node)))
-        elif node.type in ("bullet_list", "ordered_list"):
-            out.extend(_plain(_item_text(item)) for item in node.children)
-        elif node.type == "heading":
-            out.append(_plain(_inline_text(node)))
-        elif node.children:
-            out.extend(_plain_blocks(node.children))
-    return [line for line in out if line]
-
-
 def _join_notes(existing: str, lines: list[str]) -> str:
     return "\n".join(filter(None, [existing, *lines]))
 
 
 def _slugify(text: str) -> str:
-    slug = re.sub(r"[^\w]+", "-", _plain(text).lower(), flags=re.UNICODE).strip("-")
+    slug = re.sub(r"[^\w]+", "-", nodes.plain(text).lower(), flags=re.UNICODE).strip("-")
     return slug or "page"
 
 

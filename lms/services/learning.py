@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from authoring import model
+from authoring.quiz import is_answered, is_correct
 from xapi import statements as xs
 from xapi.models import StatementRecord
 from xapi.store import about_activity, agent_key, store_statements
@@ -53,6 +54,7 @@ class Progress:
     """Where a learner stands in a module, read back from their statements."""
 
     pages_seen: set[str] = field(default_factory=set)
+    attempts: int = 0
     passed: bool = False
     completed: bool = False
     best_score: float | None = None
@@ -60,6 +62,11 @@ class Progress:
     @property
     def started(self) -> bool:
         return bool(self.pages_seen) or self.best_score is not None or self.completed
+
+
+def attempts_left(quiz: model.Quiz, state: Progress) -> int | None:
+    """Return how many attempts the learner has left, or None if there is no limit."""
+    return None if not quiz.attempts else max(quiz.attempts - state.attempts, 0)
 
 
 class MissingAnswers(ValueError):
@@ -86,23 +93,19 @@ def record_page_view(session: Session, learner: Learner, course: model.Course, m
     _record_completion_if_earned(session, learner, course, module)
 
 
-def grade_quiz(quiz: model.Quiz, answers: dict[str, list[int]]) -> QuizResult:
-    """Grade answers (option indexes per question id); raise :class:`MissingAnswers` if any is blank."""
-    missing = [q.id for q in quiz.questions if not answers.get(q.id)]
+def grade_quiz(quiz: model.Quiz, responses: dict[str, list[str]]) -> QuizResult:
+    """Grade responses per question id; raise :class:`MissingAnswers` if any is blank."""
+    missing = [q.id for q in quiz.questions if not is_answered(responses.get(q.id, []))]
     if missing:
         raise MissingAnswers(missing)
-    points, correct = 0, {}
-    for question in quiz.questions:
-        chosen = set(answers[question.id])
-        right = {i for i, option in enumerate(question.options) if option.correct}
-        correct[question.id] = chosen == right
-        points += question.points if chosen == right else 0
+    correct = {q.id: is_correct(q, responses[q.id]) for q in quiz.questions}
+    points = sum(q.points for q in quiz.questions if correct[q.id])
     max_points = quiz.max_points
     return QuizResult(points, max_points, points >= quiz.pass_mark * max_points - 1e-9, correct)
 
 
 def record_quiz(session: Session, learner: Learner, course: model.Course, module: model.Module,
-                answers: dict[str, list[int]], result: QuizResult) -> None:
+                responses: dict[str, list[str]], result: QuizResult) -> None:
     """Record each answer, the passed/failed outcome and, when earned, the module's completion."""
     quiz, lang = module.quiz, course.source_language
     course_activity, module_activity = _course_activity(course), _module_activity(course, module)
@@ -110,7 +113,7 @@ def record_quiz(session: Session, learner: Learner, course: model.Course, module
     score = xs.score_result(result.points, result.max_points, success=result.passed, completion=True)
     batch = []
     for question in quiz.questions:
-        response = "[,]".join(str(i) for i in sorted(answers[question.id]))
+        response = "[,]".join(responses[question.id])
         question_activity = xs.activity(module.question_iri(question), "question", question.prompt, lang)
         batch.append(_statement(learner, "answered", question_activity, parents=[quiz_activity],
                                 grouping=[course_activity, module_activity],
@@ -151,6 +154,7 @@ def progress(session: Session, learner: Learner, module: model.Module) -> Progre
         elif row.verb_id == xs.VERBS["completed"] and row.object_id == module.iri:
             state.completed = True
         elif row.verb_id in (xs.VERBS["passed"], xs.VERBS["failed"]) and row.object_id == module.quiz_iri:
+            state.attempts += 1
             state.passed = state.passed or row.verb_id == xs.VERBS["passed"]
             scaled = quiz_score(json.loads(row.data))
             if scaled is not None and (state.best_score is None or scaled > state.best_score):

@@ -9,6 +9,7 @@ from flask_login import login_required
 
 from authoring import model
 from authoring.package import PackageError, module_file, read_member
+from authoring.quiz import MAX_RESPONSE, feedback_for
 
 from ..db import get_db
 from ..forms import ActionForm
@@ -62,22 +63,27 @@ def quiz(slug: str, module_slug: str):
     if module.quiz is None:
         abort(404, description="This module has no quiz.")
     learner = enrolled_learner_or_403(course)
+    session = get_db()
+    left = learning.attempts_left(module.quiz, learning.progress(session, learner, module))
+    page = {"course": course, "module": module, "attempts_left": left}
     if request.method == "GET":
-        return render_template("player/quiz.html", course=course, module=module, answers={}, missing=[])
+        return render_template("player/quiz.html", responses={}, missing=[], **page)
     if not ActionForm().validate():
         abort(400, description="The form has expired; reload the page and try again.")
-    answers = _answers(module.quiz)
+    if left == 0:
+        abort(403, description="You have used every attempt this quiz allows.")
+    responses = _responses(module.quiz)
     try:
-        result = learning.grade_quiz(module.quiz, answers)
+        result = learning.grade_quiz(module.quiz, responses)
     except learning.MissingAnswers as exc:
-        return render_template("player/quiz.html", course=course, module=module, answers=answers,
-                               missing=exc.question_ids), 400
-    session = get_db()
-    learning.record_quiz(session, learner, course.current.model, module, answers, result)
+        return render_template("player/quiz.html", responses=responses, missing=exc.question_ids, **page), 400
+    learning.record_quiz(session, learner, course.current.model, module, responses, result)
     session.commit()
     progress = learning.progress(session, learner, module)
-    return render_template("player/result.html", course=course, module=module, result=result, answers=answers,
-                           progress=progress)
+    feedback = {q.id: feedback_for(q, responses[q.id]) for q in module.quiz.questions}
+    return render_template("player/result.html", course=course, module=module, result=result,
+                           feedback=feedback, progress=progress,
+                           attempts_left=learning.attempts_left(module.quiz, progress))
 
 
 @bp.get("/<any('deck.pptx', 'guide.html'):name>")
@@ -97,15 +103,15 @@ def material(slug: str, module_slug: str, name: str):
                      download_name=f"{module.slug}-{name}")
 
 
-def _answers(quiz: model.Quiz) -> dict[str, list[int]]:
-    """Read the chosen option indexes per question from the form, ignoring anything out of range."""
-    answers = {}
+def _responses(quiz: model.Quiz) -> dict[str, list[str]]:
+    """Read each question's response from the form: option indexes, or one bounded text."""
+    responses = {}
     for question in quiz.questions:
-        chosen = []
-        for value in request.form.getlist(f"q-{question.id}"):
-            if value.isdigit() and int(value) < len(question.options):
-                chosen.append(int(value))
-        if question.kind == model.SINGLE_CHOICE:
-            chosen = chosen[:1]
-        answers[question.id] = sorted(set(chosen))
-    return answers
+        values = request.form.getlist(f"q-{question.id}")
+        if question.kind in model.CHOICE_KINDS:
+            chosen = sorted({v for v in values if v.isdigit() and int(v) < len(question.options)}, key=int)
+            responses[question.id] = chosen[:1] if question.kind != model.MULTIPLE_CHOICE else chosen
+        else:
+            text = values[0].strip()[:MAX_RESPONSE] if values else ""
+            responses[question.id] = [text] if text else []
+    return responses

@@ -46,8 +46,16 @@ def test_sample_course_reads_without_problems():
         "Roles in a consular crisis", "Registration of nationals and contingency plans",
         "Communicating with families"]
     quiz = self_paced.quiz
-    assert quiz.pass_mark == 0.7 and len(quiz.questions) == 4
-    assert [q.kind for q in quiz.questions] == ["single", "multiple", "single", "single"]
+    assert quiz.pass_mark == 0.7 and quiz.attempts == 3
+    assert [q.kind for q in quiz.questions] == ["single", "multiple", "true-false", "number", "text", "single",
+                                                "single"]
+    lead = quiz.questions[0]
+    assert lead.options[0].feedback.startswith("Honorary consuls extend the mission's reach")
+    assert quiz.questions[1].feedback.startswith("The registration tells you who and where")
+    true_false, number, text = quiz.questions[2:5]
+    assert [(o.text, o.correct) for o in true_false.options] == [("True", False), ("False", True)]
+    assert (number.number, number.tolerance) == (2.0, 0.0)
+    assert text.answers == ["wardens", "warden"]
     assert sum(live_item.minutes for live_item in live.agenda) == live.duration == 120
     activities = [s for s in live.slides if s.kind == "activity"]
     assert [a.minutes for a in activities] == [45, 30]

@@ -90,7 +90,7 @@ def test_quiz_with_a_missing_answer_is_400_and_records_nothing(client, auth, enr
     token = csrf_token(client, f"{MODULE}/quiz")
     response = client.post(f"{MODULE}/quiz", data={"csrf_token": token, "q-crisis-lead": "1"})
     assert response.status_code == 400
-    assert "Please answer every question (3 unanswered)." in response.get_data(as_text=True)
+    assert "Please answer every question (6 unanswered)." in response.get_data(as_text=True)
     assert "best score" not in client.get("/courses/crisis-management/").get_data(as_text=True)
 
 
@@ -102,3 +102,19 @@ def test_trainer_downloads_the_deck(client, auth, users, course):
     auth.logout()
     auth.login("learner")
     assert client.get("/courses/crisis-management/modules/earthquake-tabletop/deck.pptx").status_code == 403
+
+
+def test_quiz_attempts_run_out(client, auth, enrolled):
+    """The sample quiz allows three attempts; a fourth is refused and nothing more is recorded."""
+    auth.login("learner")
+    wrong = {"q-crisis-lead": "0", "q-registration-value": "2", "q-registration-compulsory": "0",
+             "q-check-messages": "12", "q-wardens": "guards", "q-confirm-death": "0", "q-plan-testing": "0"}
+    for left in (2, 1, 0):
+        token = csrf_token(client, f"{MODULE}/quiz")
+        body = client.post(f"{MODULE}/quiz", data={"csrf_token": token, **wrong}).get_data(as_text=True)
+        assert "0 / 7 (0%)" in body
+        assert (f"({left} attempts left)" in body) if left else ("used every attempt" in body)
+    page = client.get(f"{MODULE}/quiz").get_data(as_text=True)
+    assert "Attempts left: 0" in page and "<form method=\"post\" class=\"quiz\">" not in page
+    refused = client.post(f"{MODULE}/quiz", data={"csrf_token": csrf_token(client, "/courses/"), **wrong})
+    assert refused.status_code == 403

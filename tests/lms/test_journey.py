@@ -15,9 +15,10 @@ MODULE_IRI = "https://courses.passerelle.example/crisis-management/modules/consu
 PAGES = ["roles-in-a-consular-crisis", "registration-of-nationals-and-contingency-plans",
          "communicating-with-families"]
 # Option indexes of the right answers in the sample quiz, and one wrong set.
-RIGHT = {"q-crisis-lead": ["1"], "q-registration-value": ["0", "1"], "q-confirm-death": ["1"],
-         "q-plan-testing": ["1"]}
-WRONG = {"q-crisis-lead": ["0"], "q-registration-value": ["0"], "q-confirm-death": ["1"], "q-plan-testing": ["1"]}
+RIGHT = {"q-crisis-lead": ["1"], "q-registration-value": ["0", "1"], "q-registration-compulsory": ["1"],
+         "q-check-messages": "2", "q-wardens": " Wardens ", "q-confirm-death": ["1"], "q-plan-testing": ["1"]}
+# Four of seven right (57%), under the 70% pass mark.
+WRONG = RIGHT | {"q-crisis-lead": ["0"], "q-registration-value": ["0"], "q-check-messages": "4,5"}
 
 
 def take_quiz(client, answers):
@@ -50,11 +51,12 @@ def test_learner_studies_and_analyst_sees_the_records(app, client, auth, enrolle
     failed = take_quiz(client, WRONG)
     assert failed.status_code == 200
     assert "Not passed yet" in failed.get_data(as_text=True)
-    assert "2 / 4 (50%)" in failed.get_data(as_text=True)
+    assert "4 / 7 (57%)" in failed.get_data(as_text=True)
+    assert "neither the\nmandate nor the means to lead" in failed.get_data(as_text=True)  # the chosen option's feedback
 
     passed = take_quiz(client, RIGHT)
     body = passed.get_data(as_text=True)
-    assert "Passed" in body and "4 / 4 (100%)" in body and "Module completed." in body
+    assert "Passed" in body and "7 / 7 (100%)" in body and "Module completed." in body
 
     course_page = client.get("/courses/crisis-management/").get_data(as_text=True)
     assert "completed" in course_page and "best score 100%" in course_page
@@ -77,7 +79,7 @@ def test_learner_studies_and_analyst_sees_the_records(app, client, auth, enrolle
     statements = response.get_json()["statements"]
     verbs = [s["verb"]["id"].rsplit("/", 1)[1] for s in statements]
     assert verbs.count("experienced") == 3
-    assert verbs.count("answered") == 8
+    assert verbs.count("answered") == 14
     assert verbs.count("failed") == 1 and verbs.count("passed") == 1 and verbs.count("completed") == 1
     learner = enrolled.user
     for statement in statements:
@@ -135,9 +137,10 @@ def test_statements_are_read_by_tincan_remote_lrs(app, live_server, client, auth
     everything = lrs.query_statements({"limit": 5})
     assert everything.success
     assert len(everything.content.statements) == 5
-    assert everything.content.more  # 3 pages + 4 answers + passed + completed = 9 statements
+    assert everything.content.more  # 3 pages + 7 answers + passed + completed = 12 statements
     rest = lrs.more_statements(everything.content)
-    assert rest.success and len(rest.content.statements) == 4
+    assert rest.success and len(rest.content.statements) == 5
+    assert rest.content.more
 
     refused = tincan.RemoteLRS(endpoint=f"{live_server}/xapi/", username=key, password="wrong",
                                version="1.0.3").query_statements({})

@@ -1,0 +1,80 @@
+"""Small helpers over markdown-it's syntax tree, shared by the block readers."""
+
+from __future__ import annotations
+
+import re
+
+from .markdown import markdown
+
+#: ``key=value`` settings in a container's info line, e.g. ``:::: quiz attempts=3 Title``.
+_SETTING = re.compile(r"^([a-z][a-z-]*)=(\S+)$")
+
+
+def line(node) -> int:
+    """Return the 1-based source line where a node starts."""
+    return node.map[0] + 1 if node.map else 1
+
+
+def container_info(node, name: str) -> str:
+    """Return what follows the container's name on its opening line."""
+    info = node.info.strip() if node.info else ""
+    return info[len(name):].strip() if info.startswith(name) else info
+
+
+def split_settings(info: str) -> tuple[dict[str, str], list[str]]:
+    """Split an info line into ``key=value`` settings and the other words, in order."""
+    settings, words = {}, []
+    for word in info.split():
+        match = _SETTING.match(word)
+        if match:
+            settings[match[1]] = match[2]
+        else:
+            words.append(word)
+    return settings, words
+
+
+def inline_text(node) -> str:
+    """Return the Markdown source of a heading's or paragraph's inline content."""
+    inline = next((c for c in node.children if c.type == "inline"), None)
+    return inline.content.strip() if inline else ""
+
+
+def item_text(item) -> str:
+    """Return the Markdown source of a list item's first paragraph."""
+    para = next((c for c in item.children if c.type == "paragraph"), None)
+    return inline_text(para) if para else ""
+
+
+def source(node, lines: list[str]) -> str:
+    """Return the Markdown source lines a block node was parsed from."""
+    return "\n".join(lines[node.map[0]:node.map[1]]) if node.map else ""
+
+
+def blockquote_source(node, lines: list[str]) -> str:
+    """Return a blockquote's Markdown without its ``>`` markers."""
+    return "\n".join(re.sub(r"^\s*> ?", "", text) for text in source(node, lines).splitlines()).strip()
+
+
+def plain(inline_md: str) -> str:
+    """Return the text of inline Markdown without its markup (for slides and notes)."""
+    tokens = markdown().parseInline(inline_md)
+    out = []
+    for token in tokens[0].children or []:
+        if token.type in ("text", "code_inline"):
+            out.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+    return "".join(out).strip()
+
+
+def plain_blocks(nodes) -> list[str]:
+    """Flatten paragraphs and list items to lines of plain text."""
+    out = []
+    for node in nodes:
+        if node.type in ("paragraph", "heading"):
+            out.append(plain(inline_text(node)))
+        elif node.type in ("bullet_list", "ordered_list"):
+            out.extend(plain(item_text(item)) for item in node.children)
+        elif node.children:
+            out.extend(plain_blocks(node.children))
+    return [text for text in out if text]
