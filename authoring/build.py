@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import html, model
 from .deck import render_deck
+from .images import ImageSettings, optimise
 from .package import write_package
 from .problems import Problem
 from .reader import load_course
@@ -24,11 +25,18 @@ class BuildResult:
     warnings: list[Problem]
     pages: int
     slides: int
+    images: int
+    image_bytes_before: int
+    image_bytes_after: int
     seconds: float
 
     def summary(self) -> str:
-        return (f"{self.path}: {len(self.course.modules)} modules, {self.pages} pages, {self.slides} slides, "
+        text = (f"{self.path}: {len(self.course.modules)} modules, {self.pages} pages, {self.slides} slides, "
                 f"{len(self.warnings)} warnings in {self.seconds:.2f} s")
+        if self.images:
+            text += (f"\nimages: {self.images}, {_kb(self.image_bytes_before)} -> {_kb(self.image_bytes_after)}"
+                     f" ({self.image_bytes_after / max(self.image_bytes_before, 1):.0%})")
+        return text
 
 
 def package_name(course: model.Course) -> str:
@@ -36,10 +44,18 @@ def package_name(course: model.Course) -> str:
     return f"{course.slug}-{course.version}.zip"
 
 
-def build_course(course_dir: str | Path, out_dir: str | Path) -> BuildResult:
+def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSettings = ImageSettings()) -> BuildResult:
     """Build ``course_dir`` into ``out_dir``; raise ``CourseError`` if the sources have errors."""
     started = time.perf_counter()
+    course_dir = Path(course_dir)
     course, problems = load_course(course_dir)
+    assets, before = {}, 0
+    for module in course.modules:
+        for path in module.assets.values():
+            if path not in assets:
+                data = (course_dir / path).read_bytes()
+                before += len(data)
+                assets[path] = optimise(data, Path(path).suffix, images)
     module_files: dict[str, dict[str, bytes]] = {}
     pages = slides = 0
     for module in course.modules:
@@ -50,14 +66,16 @@ def build_course(course_dir: str | Path, out_dir: str | Path) -> BuildResult:
         pages += len(module.pages)
         module_files[module.slug] = files
     build = {"generator": f"passerelle {_version()}", "source_sha256": _source_hash(course)}
-    data = write_package(course, module_files, build)
+    data = write_package(course, module_files, assets, build)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / package_name(course)
     tmp = path.with_suffix(".zip.tmp")
     tmp.write_bytes(data)
     tmp.replace(path)  # never leave a half-written package behind
-    return BuildResult(path, course, problems.warnings, pages, slides, time.perf_counter() - started)
+    after = sum(len(data) for data in assets.values())
+    return BuildResult(path, course, problems.warnings, pages, slides, len(assets), before, after,
+                       time.perf_counter() - started)
 
 
 def _source_hash(course: model.Course) -> str:
@@ -65,6 +83,10 @@ def _source_hash(course: model.Course) -> str:
     for module in course.modules:
         digest.update(module.source.encode("utf-8"))
     return digest.hexdigest()
+
+
+def _kb(size: int) -> str:
+    return f"{size / 1024:.0f} KB"
 
 
 def _version() -> str:

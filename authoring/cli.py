@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .build import build_course
+from .images import ImageSettings
 from .problems import CourseError
 from .reader import read_course
 
@@ -25,10 +26,14 @@ def check_command(course_dir: str) -> None:
 @click.argument("course_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("-o", "--output", "out_dir", default="dist", show_default=True, type=click.Path(file_okay=False),
               help="Folder to write the package to.")
-def build_command(course_dir: str, out_dir: str) -> None:
+@click.option("--image-width", default=ImageSettings.max_width, show_default=True, type=click.IntRange(100, 4000),
+              help="Images wider than this (pixels) are scaled down.")
+@click.option("--image-quality", default=ImageSettings.quality, show_default=True, type=click.IntRange(10, 95),
+              help="JPEG and WebP quality of recompressed images.")
+def build_command(course_dir: str, out_dir: str, image_width: int, image_quality: int) -> None:
     """Build a course folder into a package (zip) in OUTPUT."""
     try:
-        result = build_course(course_dir, out_dir)
+        result = build_course(course_dir, out_dir, ImageSettings(image_width, image_quality))
     except CourseError as exc:
         for problem in exc.problems:
             click.echo(problem.format(), err=True)

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from . import markdown, model
+from . import markdown, model, package
 
 
 @lru_cache(maxsize=1)
@@ -23,8 +23,12 @@ def _env() -> Environment:
 
 
 def render_module(course: model.Course, module: model.Module) -> dict[str, str]:
-    """Return ``{relative path: HTML}`` for one module."""
+    """Return ``{relative path: HTML}`` for one module, whose files sit in ``modules/<slug>/``."""
     env = _env()
+
+    def asset_url(src: str) -> str:
+        return f"../../{package.ASSETS}/{module.assets[src]}" if src in module.assets else src
+
     if module.type == model.LIVE:
         guide = env.get_template("guide.html").render(course=course, module=module)
         return {"guide.html": guide}
@@ -32,7 +36,7 @@ def render_module(course: model.Course, module: model.Module) -> dict[str, str]:
     pages = module.pages
     for index, page in enumerate(pages):
         files[f"{page.id}.html"] = env.get_template("page.html").render(
-            course=course, module=module, page=page,
+            course=course, module=module, page=page, asset_url=asset_url,
             previous=pages[index - 1] if index else None,
             next=pages[index + 1] if index + 1 < len(pages) else None,
         )

@@ -119,6 +119,7 @@ class Module:
     quiz: Quiz | None = None
     agenda: list[AgendaItem] = field(default_factory=list)
     slides: list[Slide] = field(default_factory=list)
+    assets: dict[str, str] = field(default_factory=dict)  # image source as written -> path in the course
     source: str = ""
 
     @property
@@ -169,6 +170,11 @@ def _from_data(tp, data):
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return None if data is None else _from_data(args[0], data)
+    if origin is dict:
+        if not isinstance(data, dict):
+            raise ValueError(f"expected an object, got {type(data).__name__}")
+        key_type, value_type = typing.get_args(tp)
+        return {_from_data(key_type, k): _from_data(value_type, v) for k, v in data.items()}
     if origin is list:
         if not isinstance(data, list):
             raise ValueError(f"expected a list, got {type(data).__name__}")

@@ -78,3 +78,19 @@ def plain_blocks(nodes) -> list[str]:
         elif node.children:
             out.extend(plain_blocks(node.children))
     return [text for text in out if text]
+
+
+def images(node) -> list[tuple[str, str, int]]:
+    """Return ``(src, alt, line)`` of every image inside a block, with the line of its paragraph."""
+    found = []
+
+    def walk(current, line_no):
+        if current.map:
+            line_no = line(current)
+        if current.type == "image":
+            found.append((current.attrs.get("src", ""), current.content.strip(), line_no))
+        for child in current.children:
+            walk(child, line_no)
+
+    walk(node, line(node))
+    return found

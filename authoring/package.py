@@ -22,6 +22,7 @@ FORMAT = "passerelle-course-package"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 COURSE_JSON = "course.json"
+ASSETS = "assets"
 
 MAX_MEMBERS = 5_000
 MAX_MEMBER_BYTES = 50 * 1024 * 1024
@@ -60,9 +61,19 @@ def module_file(module: model.Module, name: str) -> str:
     return f"modules/{module.slug}/{name}"
 
 
-def write_package(course: model.Course, module_files: dict[str, dict[str, bytes]], build: dict) -> bytes:
-    """Return the zip bytes of a package; ``module_files`` maps module slug to its files."""
-    files: dict[str, bytes] = {}
+def asset_file(course_path: str) -> str:
+    """Return the path inside the package of an image, from its path in the course folder."""
+    return f"{ASSETS}/{course_path}"
+
+
+def write_package(course: model.Course, module_files: dict[str, dict[str, bytes]], assets: dict[str, bytes],
+                  build: dict) -> bytes:
+    """Return the zip bytes of a package.
+
+    ``module_files`` maps each module's slug to its rendered files; ``assets``
+    maps course-relative paths of images to their optimised bytes.
+    """
+    files: dict[str, bytes] = {asset_file(path): data for path, data in assets.items()}
     modules = []
     for module in course.modules:
         names = []

@@ -14,7 +14,9 @@ import yaml
 from markdown_it.tree import SyntaxTreeNode
 
 from . import model, nodes
-from .markdown import markdown
+from .images import IMAGE_TYPES, ImageError
+from .images import inspect as inspect_image
+from .markdown import CALLOUTS, markdown
 from .problems import CourseError, Problems
 from .quiz import read_quiz
 
@@ -168,7 +170,7 @@ def _read_self_paced(module, blocks, src_lines, pass_mark, path, problems) -> No
                                "merge the questions into the first quiz")
                 continue
             module.quiz = read_quiz(node, pass_mark, path, problems, src_lines)
-        elif node.type.startswith("container_"):
+        elif node.type.startswith("container_") and node.type[10:] not in CALLOUTS:
             problems.error(path, line, f"'{node.type[10:]}' blocks belong in live modules",
                            "use them in a module with type: live")
         elif page is None:
@@ -178,9 +180,38 @@ def _read_self_paced(module, blocks, src_lines, pass_mark, path, problems) -> No
             problems.error(path, line, "page content after the quiz", "the quiz must come last in the module")
         else:
             segments.append(nodes.source(node, src_lines))
+            _read_images(module, node, Path(path), problems)
     close_page()
     if not module.pages:
         problems.error(path, 1, "a self-paced module needs at least one page", "add a '# Title' line and some text")
+
+
+def _read_images(module: model.Module, node, path: Path, problems: Problems) -> None:
+    """Check every image of a block and record where its file lies in the course folder."""
+    course_dir = path.parent.parent.resolve()
+    for src, alt, line in nodes.images(node):
+        if not alt:
+            problems.error(path, line, f"image {src!r} has no alt text",
+                           "describe the image in the brackets: ![what the image shows](file.png)")
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", src):
+            problems.warning(path, line, f"image {src!r} is not in the course folder",
+                             "learners on slow connections load it from another site; copy it into the course")
+            continue
+        file = (path.parent / src).resolve()
+        if not file.is_relative_to(course_dir):
+            problems.error(path, line, f"image {src!r} is outside the course folder",
+                           "keep images inside the course folder, e.g. in images/")
+        elif file.suffix.lower() not in IMAGE_TYPES:
+            problems.error(path, line, f"image {src!r} is not a PNG, JPEG, GIF or WebP file")
+        elif not file.is_file():
+            problems.error(path, line, f"image {src!r} does not exist", f"no file at {file.relative_to(course_dir)}")
+        else:
+            try:
+                inspect_image(file)
+            except ImageError as exc:
+                problems.error(path, line, f"image {src!r}: {exc}", "save a smaller version of the image")
+            else:
+                module.assets[src] = file.relative_to(course_dir).as_posix()
 
 
 def _read_live(module, blocks, src_lines, path, problems) -> None:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+import hashlib
+import io
+import mimetypes
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
+
+from authoring.package import asset_file
 
 from ..db import get_db
 from ..forms import ActionForm
 from ..services import catalog, learning
-from .common import course_or_404, current_learner
+from .common import course_or_404, current_learner, package_member
 
 bp = Blueprint("catalog", __name__)
 
@@ -40,6 +46,18 @@ def course(slug: str):
         progress = {m.slug: learning.progress(get_db(), learner, m) for m in course.current.model.modules}
     return render_template("catalog/course.html", course=course, model=course.current.model,
                            learner=learner, progress=progress)
+
+
+@bp.get("/courses/<slug>/assets/<path:name>")
+@login_required
+def asset(slug: str, name: str):
+    """Serve an image of the course's current version from its package."""
+    course = course_or_404(slug)
+    if name not in {path for m in course.current.model.modules for path in m.assets.values()}:
+        abort(404, description="The course has no such file.")
+    data = package_member(course, asset_file(name))
+    return send_file(io.BytesIO(data), mimetype=mimetypes.guess_type(name)[0], max_age=86400,
+                     etag=hashlib.sha256(data).hexdigest(), conditional=True)
 
 
 @bp.post("/courses/<slug>/enrol")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import abort, current_app
 from flask_login import current_user
 
+from authoring.package import PackageError, read_member
+
 from ..db import get_db
 from ..models import Course
 from ..services import NotFound, catalog
@@ -40,3 +42,12 @@ def enrolled_learner_or_403(course: Course) -> Learner:
     if learner is None:
         abort(403, description="You are not enrolled in this course. Enrol from the course page first.")
     return learner
+
+
+def package_member(course: Course, name: str) -> bytes:
+    """Return a file of the course's current package, or answer 404 if it is gone."""
+    try:
+        with open(course.current.package_path, "rb") as stream:
+            return read_member(stream, name)
+    except (OSError, KeyError, PackageError):
+        abort(404, description="The package file of this course is missing; import it again.")

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, render_template, request, send_file, url_for
 from flask_login import login_required
 
 from authoring import model
-from authoring.package import PackageError, module_file, read_member
+from authoring.package import module_file
 from authoring.quiz import MAX_RESPONSE, feedback_for
 
 from ..db import get_db
 from ..forms import ActionForm
 from ..services import learning
 from .auth import role_required
-from .common import course_or_404, current_learner, enrolled_learner_or_403, module_or_404
+from .common import course_or_404, current_learner, enrolled_learner_or_403, module_or_404, package_member
 
 bp = Blueprint("player", __name__, url_prefix="/courses/<slug>/modules/<module_slug>")
 
@@ -49,7 +49,12 @@ def page(slug: str, module_slug: str, page_id: str):
     learning.record_page_view(session, learner, course.current.model, module, page)
     session.commit()
     index = module.pages.index(page)
+
+    def asset_url(src: str) -> str:
+        return url_for("catalog.asset", slug=slug, name=module.assets[src]) if src in module.assets else src
+
     return render_template("player/page.html", course=course, module=module, page=page, number=index + 1,
+                           asset_url=asset_url,
                            previous=module.pages[index - 1] if index else None,
                            next=module.pages[index + 1] if index + 1 < len(module.pages) else None)
 
@@ -94,11 +99,7 @@ def material(slug: str, module_slug: str, name: str):
     module = module_or_404(course, module_slug)
     if module.type != model.LIVE:
         abort(404, description="Only live modules have a deck and a facilitator guide.")
-    try:
-        with open(course.current.package_path, "rb") as stream:
-            data = read_member(stream, module_file(module, name))
-    except (OSError, KeyError, PackageError):
-        abort(404, description="The package file of this course is missing; import it again.")
+    data = package_member(course, module_file(module, name))
     return send_file(io.BytesIO(data), mimetype=MATERIALS[name], as_attachment=name.endswith(".pptx"),
                      download_name=f"{module.slug}-{name}")
 

@@ -67,7 +67,8 @@ def test_page_body_keeps_its_markdown_and_excludes_the_quiz():
     last_page = course.modules[0].pages[-1]
     assert last_page.body.startswith("In the first hours")
     assert "1. **Be accurate before being fast.**" in last_page.body
-    assert ":::" not in last_page.body and "[x]" not in last_page.body
+    assert "::: warning" in last_page.body  # callouts stay in the page
+    assert "question" not in last_page.body and "[x]" not in last_page.body
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -118,3 +118,20 @@ def test_quiz_attempts_run_out(client, auth, enrolled):
     assert "Attempts left: 0" in page and "<form method=\"post\" class=\"quiz\">" not in page
     refused = client.post(f"{MODULE}/quiz", data={"csrf_token": csrf_token(client, "/courses/"), **wrong})
     assert refused.status_code == 403
+
+
+def test_page_images_are_served_from_the_package(client, auth, enrolled):
+    auth.login("learner")
+    page = client.get(f"{MODULE}/pages/roles-in-a-consular-crisis").get_data(as_text=True)
+    src = "/courses/crisis-management/assets/images/crisis-cycle.png"
+    assert f'<img src="{src}" alt="The consular crisis cycle' in page
+    image = client.get(src)
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    assert image.headers["Cache-Control"] == "public, max-age=86400"
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(image.data)).width == 960  # shrunk from 1600 for slow connections
+    again = client.get(src, headers={"If-None-Match": image.headers["ETag"]})
+    assert again.status_code == 304
+    assert client.get("/courses/crisis-management/assets/manifest.json").status_code == 404
+    assert client.get("/courses/crisis-management/assets/../course.json").status_code == 404
