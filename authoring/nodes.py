@@ -94,3 +94,27 @@ def images(node) -> list[tuple[str, str, int]]:
 
     walk(node, line(node))
     return found
+
+
+def unclosed_containers(root, lines: list[str]) -> list:
+    """Return the ``:::`` containers that run to the end of the file for want of a closing line.
+
+    markdown-it closes such a block silently at the end of the document; a
+    closing line belongs to the innermost block that ends just above it.
+    """
+    found, claimed = [], set()
+
+    def walk(node):
+        for child in node.children:
+            walk(child)
+        if node.type.startswith("container_") and node.map:
+            start, end = node.map
+            opening = len(lines[start].strip().split()[0])
+            closing = lines[end].strip() if end < len(lines) else ""
+            if end not in claimed and closing and set(closing) == {":"} and len(closing) >= opening:
+                claimed.add(end)
+            else:
+                found.append(node)
+
+    walk(root)
+    return found

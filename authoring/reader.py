@@ -139,6 +139,10 @@ def read_module(path: Path, iri: str, problems: Problems) -> model.Module | None
         source=text,
     )
     src_lines = text.splitlines()
+    for node in nodes.unclosed_containers(root, src_lines):
+        opening = src_lines[node.map[0]].strip()
+        problems.error(shown, nodes.line(node), f"the block '{opening}' is never closed",
+                       f"end it with a line of {opening.split()[0].count(':')} colons after its content")
     if module.type == model.LIVE:
         _read_live(module, children[1:], src_lines, shown, problems)
     else:
