@@ -44,9 +44,10 @@ def package_name(course: model.Course) -> str:
     return f"{course.slug}-{course.version}.zip"
 
 
-def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSettings = ImageSettings()) -> BuildResult:
+def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSettings | None = None) -> BuildResult:
     """Build ``course_dir`` into ``out_dir``; raise ``CourseError`` if the sources have errors."""
     started = time.perf_counter()
+    images = images or ImageSettings()
     course_dir = Path(course_dir)
     course, problems = load_course(course_dir)
     assets, before = {}, 0

@@ -67,7 +67,7 @@ def store_statements(session: Session, statements: list[dict], authority: dict) 
         existing = {row.id: row for row in rows}
     stored_at = now()
     out = []
-    for statement, sid in zip(statements, ids):
+    for statement, sid in zip(statements, ids, strict=True):
         if sid in existing:
             if not _same_statement(json.loads(existing[sid].data), statement):
                 raise ConflictError(f"statement {sid} is already stored with different content")
