@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from functools import lru_cache
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -93,10 +94,14 @@ class CourseVersion(Base):
 
     @property
     def model(self) -> CourseModel:
-        """The course model of this version (parsed once per object)."""
-        if "_model" not in self.__dict__:
-            self.__dict__["_model"] = CourseModel.from_dict(json.loads(self.content))
-        return self.__dict__["_model"]
+        """The course model of this version, parsed once per process (treat it as read-only)."""
+        return _parsed_model(self.sha256, self.content)
+
+
+@lru_cache(maxsize=64)
+def _parsed_model(sha256: str, content: str) -> CourseModel:
+    # Keyed by the package hash: a version's content never changes once imported.
+    return CourseModel.from_dict(json.loads(content))
 
 
 class Enrolment(Base):
