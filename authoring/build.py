@@ -13,7 +13,7 @@ from .deck import render_deck
 from .images import ImageSettings, optimise
 from .package import write_package
 from .problems import Problem
-from .reader import load_course
+from .reader import COURSE_FILE, MODULES_DIR, load_course
 
 
 @dataclass
@@ -66,7 +66,7 @@ def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSetti
             slides += len(module.slides) + 2  # title and agenda slides
         pages += len(module.pages)
         module_files[module.slug] = files
-    build = {"generator": f"passerelle {_version()}", "source_sha256": _source_hash(course)}
+    build = {"generator": f"passerelle {_version()}", "source_sha256": _source_hash(course_dir, course)}
     data = write_package(course, module_files, assets, build)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -79,10 +79,11 @@ def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSetti
                        time.perf_counter() - started)
 
 
-def _source_hash(course: model.Course) -> str:
-    digest = hashlib.sha256()
+def _source_hash(course_dir: Path, course: model.Course) -> str:
+    """Hash the files the course was read from, in order."""
+    digest = hashlib.sha256((course_dir / COURSE_FILE).read_bytes())
     for module in course.modules:
-        digest.update(module.source.encode("utf-8"))
+        digest.update((course_dir / MODULES_DIR / f"{module.slug}.md").read_bytes())
     return digest.hexdigest()
 
 

@@ -120,7 +120,6 @@ class Module:
     agenda: list[AgendaItem] = field(default_factory=list)
     slides: list[Slide] = field(default_factory=list)
     assets: dict[str, str] = field(default_factory=dict)  # image source as written -> path in the course
-    source: str = ""
 
     @property
     def quiz_iri(self) -> str:

@@ -136,7 +136,6 @@ def read_module(path: Path, iri: str, problems: Problems) -> model.Module | None
         title=str(meta.get("title", "")),
         duration=_minutes(meta.get("duration"), shown, lines.get("duration", 1), problems),
         objectives=[str(x) for x in _as_list(meta.get("objectives"))],
-        source=text,
     )
     src_lines = text.splitlines()
     for node in nodes.unclosed_containers(root, src_lines):

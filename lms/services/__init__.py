@@ -3,7 +3,3 @@
 
 class NotFound(Exception):
     """The thing asked for does not exist."""
-
-
-class NotAllowed(Exception):
-    """The user may not do this."""

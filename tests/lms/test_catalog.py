@@ -6,6 +6,8 @@ import io
 import json
 import zipfile
 
+import pytest
+
 from conftest import csrf_token
 from lms.services import catalog
 
@@ -47,12 +49,9 @@ def test_same_version_with_other_content_is_refused(app, db, course, sample_pack
         for name, data in files.items():
             zf.writestr(name, data)
     out.seek(0)
-    try:
+    with pytest.raises(catalog.PackageConflict, match="already imported with different content"):
         catalog.import_package(db, out, app.config["PACKAGE_DIR"])
-    except catalog.PackageConflict as exc:
-        assert "already imported with different content" in str(exc)
-    else:
-        raise AssertionError("a changed package with the same version was imported")
+    assert [v.version for v in course.versions] == ["1.0"]
 
 
 def test_import_cli(runner, sample_package, tmp_path):
@@ -69,7 +68,7 @@ def test_unknown_course_and_module_are_404(client, auth, users, course):
     assert client.get("/courses/no-such-course/").status_code == 404
     response = client.get("/courses/crisis-management/modules/nope/")
     assert response.status_code == 404 and "no module called" in response.get_data(as_text=True)
-    assert client.get(f"{MODULE}/pages/no-such-page").status_code in (403, 404)
+    assert client.get(f"{MODULE}/pages/no-such-page").status_code == 404
 
 
 def test_learner_enrols_from_the_course_page(client, auth, users, course):
