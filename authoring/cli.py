@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from contextlib import ExitStack
+
 import click
 
 from .build import build_course
@@ -30,15 +33,32 @@ def check_command(course_dir: str) -> None:
               help="Images wider than this (pixels) are scaled down.")
 @click.option("--image-quality", default=ImageSettings.quality, show_default=True, type=click.IntRange(10, 95),
               help="JPEG and WebP quality of recompressed images.")
-def build_command(course_dir: str, out_dir: str, image_width: int, image_quality: int) -> None:
-    """Build a course folder into a package (zip) in OUTPUT."""
-    try:
-        result = build_course(course_dir, out_dir, ImageSettings(image_width, image_quality))
-    except CourseError as exc:
-        for problem in exc.problems:
-            click.echo(problem.format(), err=True)
-        errors = sum(p.severity == "error" for p in exc.problems)
-        raise click.ClickException(f"build failed: {errors} errors") from None
+@click.option("--no-cache", is_flag=True, help="Rebuild every module, ignoring what earlier builds kept.")
+def build_command(course_dir: str, out_dir: str, image_width: int, image_quality: int, no_cache: bool) -> None:
+    """Build a course folder into a package (zip) in OUTPUT.
+
+    Modules that have not changed since the last build into OUTPUT are taken
+    from its cache (OUTPUT/.cache); the package is the same either way.
+    """
+    with ExitStack() as bar_closer:
+        bar = None
+
+        def progress(done: int, total: int, slug: str) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = bar_closer.enter_context(click.progressbar(
+                    length=total, label="Building", file=sys.stderr, item_show_func=lambda item: item))
+            bar.update(1, slug)
+
+        try:
+            result = build_course(course_dir, out_dir, ImageSettings(image_width, image_quality),
+                                  use_cache=not no_cache, progress=progress)
+        except CourseError as exc:
+            bar_closer.close()
+            for problem in exc.problems:
+                click.echo(problem.format(), err=True)
+            errors = sum(p.severity == "error" for p in exc.problems)
+            raise click.ClickException(f"build failed: {errors} errors") from None
     for problem in result.warnings:
         click.echo(problem.format(), err=True)
     click.echo(result.summary())

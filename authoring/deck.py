@@ -1,7 +1,9 @@
 """Render a live module as a PowerPoint deck with python-pptx.
 
-Slides: a title slide, the agenda, then each content or activity slide; the
-facilitator notes become the speaker notes.
+Slides: a title slide, the agenda, then each content or activity slide, with
+their bullets, tables and pictures; the facilitator notes become the speaker
+notes.  An academy's own ``template.pptx`` in the course folder gives the
+deck its look: its title layout and its title-and-content layout are used.
 """
 
 from __future__ import annotations
@@ -9,24 +11,86 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from pathlib import Path
 
+from lxml import etree
+from PIL import Image
 from pptx import Presentation
-from pptx.util import Inches, Pt
+from pptx.enum.shapes import PP_PLACEHOLDER
+from pptx.exc import PackageNotFoundError
+from pptx.util import Emu, Inches, Pt
 
 from . import model
 from .package import zip_bytes
 
+#: The academy's template, looked for in the course folder.
+TEMPLATE = "template.pptx"
+MAX_TEMPLATE_BYTES = 50 * 1024 * 1024
 #: Fixed document dates, so the same sources give the same bytes.
 BUILD_EPOCH = dt.datetime(2000, 1, 1)
 
-# Layout indexes of python-pptx's default template.
-_TITLE, _TITLE_AND_CONTENT = 0, 1
+_TITLES = (PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE)
+_BODIES = (PP_PLACEHOLDER.BODY, PP_PLACEHOLDER.OBJECT)
 
 
-def render_deck(course: model.Course, module: model.Module) -> bytes:
-    """Return the PPTX bytes of a live module."""
-    prs = Presentation()
-    prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
+class TemplateError(ValueError):
+    """The template cannot be used; the message says why."""
+
+
+def _open(template: bytes | None):
+    """Return a presentation on the template (or python-pptx's default) with its slides removed."""
+    if template is None:
+        prs = Presentation()
+        prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
+        return prs
+    try:
+        prs = Presentation(io.BytesIO(template))
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, etree.XMLSyntaxError) as exc:
+        raise TemplateError(f"{TEMPLATE} is not a PowerPoint file ({exc})") from None
+    slide_ids = prs.slides._sldIdLst  # python-pptx has no public way to remove slides
+    for slide_id in list(slide_ids):
+        prs.part.drop_rel(slide_id.rId)
+        slide_ids.remove(slide_id)
+    return prs
+
+
+def _layouts(prs):
+    """Return (title layout, content layout): found by their placeholders, so any template works."""
+
+    def kinds(layout):
+        return {p.placeholder_format.type for p in layout.placeholders}
+
+    layouts = list(prs.slide_layouts)
+    content = next((lay for lay in layouts if kinds(lay) & {PP_PLACEHOLDER.TITLE} and kinds(lay) & set(_BODIES)),
+                   None)
+    if content is None:
+        raise TemplateError(f"{TEMPLATE} has no layout with a title and a content placeholder")
+    title = next((lay for lay in layouts if PP_PLACEHOLDER.CENTER_TITLE in kinds(lay)), content)
+    return title, content
+
+
+def check_template(path: Path) -> None:
+    """Raise :class:`TemplateError` unless ``path`` is a template the deck can use."""
+    if path.stat().st_size > MAX_TEMPLATE_BYTES:
+        raise TemplateError(f"{TEMPLATE} is larger than {MAX_TEMPLATE_BYTES // 2**20} MB")
+    _layouts(_open(path.read_bytes()))
+
+
+def slide_count(module: model.Module) -> int:
+    """Return how many slides a live module's deck has: title, agenda, and one per table or slide."""
+    return 2 + sum(max(len(slide.tables), 1) for slide in module.slides)
+
+
+def render_deck(course: model.Course, module: model.Module, assets: dict[str, bytes] | None = None,
+                template: bytes | None = None) -> bytes:
+    """Return the PPTX bytes of a live module.
+
+    ``assets`` maps course paths of images to their (optimised) bytes;
+    ``template`` is the academy's ``template.pptx``, if the course has one.
+    """
+    assets = assets or {}
+    prs = _open(template)
+    title_layout, content_layout = _layouts(prs)
     props = prs.core_properties
     props.title = module.title
     props.subject = course.title
@@ -34,17 +98,27 @@ def render_deck(course: model.Course, module: model.Module) -> bytes:
     props.created = props.modified = BUILD_EPOCH
     props.revision = 1
 
-    title = prs.slides.add_slide(prs.slide_layouts[_TITLE])
-    title.shapes.title.text = module.title
-    title.placeholders[1].text = f"{course.title}\n{module.duration} min"
+    title = prs.slides.add_slide(title_layout)
+    _placeholder(title, _TITLES).text = module.title
+    subtitle = next((p for p in title.placeholders if p.placeholder_format.type not in _TITLES), None)
+    if subtitle is not None:
+        subtitle.text = f"{course.title}\n{module.duration} min"
 
     agenda = [f"{item.minutes} min — {item.text}" for item in module.agenda]
-    _bullet_slide(prs, "Agenda", agenda, notes="")
+    _content_slide(prs, content_layout, "Agenda", agenda)
     for slide in module.slides:
-        heading = slide.title
+        heading, bullets = slide.title, list(slide.bullets)
         if slide.kind == "activity":
             heading = f"Activity ({slide.minutes} min): {slide.title}"
-        _bullet_slide(prs, heading, slide.bullets, slide.notes)
+            if slide.group:
+                bullets.insert(0, f"Groups: {slide.group}")
+            if slide.materials:
+                bullets.append(f"Materials: {', '.join(slide.materials)}")
+        images = [assets[module.assets[p.src]] for p in slide.images if module.assets.get(p.src) in assets]
+        tables = slide.tables or [None]
+        for index, table in enumerate(tables):
+            _content_slide(prs, content_layout, heading if index == 0 else f"{heading} (continued)",
+                           bullets if index == 0 else [], slide.notes, table, images if index == 0 else [])
 
     out = io.BytesIO()
     prs.save(out)
@@ -53,16 +127,55 @@ def render_deck(course: model.Course, module: model.Module) -> bytes:
         return zip_bytes({info.filename: pptx.read(info) for info in pptx.infolist()}, sort=False)
 
 
-def _bullet_slide(prs, title: str, bullets: list[str], notes: str) -> None:
-    slide = prs.slides.add_slide(prs.slide_layouts[_TITLE_AND_CONTENT])
-    slide.shapes.title.text = title
-    body = slide.placeholders[1]
-    body.width = prs.slide_width - 2 * body.left
-    frame = body.text_frame
-    for index, text in enumerate(bullets):
-        paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
-        paragraph.text = text
-        paragraph.font.size = Pt(24 if len(bullets) <= 4 else 20)
+def _placeholder(slide, kinds):
+    return next(p for p in slide.placeholders if p.placeholder_format.type in kinds)
+
+
+def _content_slide(prs, layout, title: str, bullets: list[str], notes: str = "",
+                   table: list[list[str]] | None = None, images: list[bytes] = ()) -> None:
+    """Add a slide: bullets in the layout's content area, then a table below and pictures beside them."""
+    slide = prs.slides.add_slide(layout)
+    _placeholder(slide, _TITLES).text = title
+    body = _placeholder(slide, _BODIES)
+    left, top, full, height = body.left, body.top, body.width, body.height
+    width = int(full * 0.55) if images else full
+    text_height = height if table is None else (height // 3 if bullets else 0)
+    if bullets:
+        body.left, body.top, body.width, body.height = left, top, width, text_height
+        frame = body.text_frame
+        for index, text in enumerate(bullets):
+            paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
+            paragraph.text = text
+            paragraph.font.size = Pt(24 if len(bullets) <= 4 and table is None else 18)
+    else:
+        body._element.getparent().remove(body._element)
+    if table:
+        _table(slide, table, left, top + text_height, width, height - text_height)
+    if images:
+        gap = Inches(0.3)
+        _pictures(slide, images, left + width + gap, top, full - width - gap, height)
     if notes:
         slide.notes_slide.notes_text_frame.text = notes
 
+
+def _table(slide, rows: list[list[str]], left: int, top: int, width: int, height: int) -> None:
+    columns = max(len(row) for row in rows)
+    row_height = min(Emu(height // max(len(rows), 1)), Inches(0.5))
+    shape = slide.shapes.add_table(len(rows), columns, left, top, width, row_height * len(rows))
+    size = Pt(16 if len(rows) <= 6 else 12)
+    for r, row in enumerate(rows):
+        for c in range(columns):
+            cell = shape.table.cell(r, c)
+            cell.text = row[c] if c < len(row) else ""
+            for paragraph in cell.text_frame.paragraphs:
+                paragraph.font.size = size
+
+
+def _pictures(slide, images: list[bytes], left: int, top: int, width: int, height: int) -> None:
+    """Stack pictures in the box, each scaled to fit and keep its proportions."""
+    slot = height // len(images)
+    for index, data in enumerate(images):
+        with Image.open(io.BytesIO(data)) as picture:
+            w, h = picture.size
+        scale = min(width / w, slot / h)
+        slide.shapes.add_picture(io.BytesIO(data), left, top + index * slot, int(w * scale), int(h * scale))

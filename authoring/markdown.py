@@ -2,47 +2,120 @@
 
 Raw HTML is off, so nothing an author (or a hostile package) writes can
 inject markup; markdown-it's link validation drops ``javascript:`` and
-similar URLs.  Course syntax is added as ``f(md)`` plugins.
+similar URLs, and the only attribute an author may write is ``{size=...}``
+after a link.  Course syntax is added as ``f(md)`` plugins.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import PurePosixPath
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
+from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from .files import file_label, kind_of, parse_size
+
 #: Fenced ``:::`` blocks that structure a module, e.g. ``:::: quiz`` or ``::: notes``.
-STRUCTURE = ("quiz", "question", "agenda", "activity", "notes")
+STRUCTURE = ("quiz", "question", "survey", "item", "scenario", "step", "debrief",
+             "agenda", "activity", "notes", "handout")
 #: Callouts a page may hold, with the label shown above them.
 CALLOUTS = {"note": "Note", "tip": "Tip", "warning": "Warning"}
+#: A glossary renders in place as a definition list.
+GLOSSARY = "glossary"
+
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
 def course_syntax(md: MarkdownIt) -> None:
-    """Plugin: front matter and the course's ``:::`` containers."""
+    """Plugin: front matter, definition lists, ``{size=...}`` after links and the course's ``:::`` containers."""
     md.use(front_matter_plugin)
+    md.use(deflist_plugin)
+    md.use(attrs_plugin, after=("link_close",), allowed=("size",))
     for name in STRUCTURE:
         md.use(container_plugin, name=name)
     for name in CALLOUTS:
         md.use(container_plugin, name=name, render=_render_callout)
+    md.use(container_plugin, name=GLOSSARY, render=_render_glossary)
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where the files and pages that a module's Markdown points to are served from.
+
+    ``asset_url`` maps a course file as written (an image, a handout) to its
+    address; ``page_url(module, page)`` gives the address of a page, ``module``
+    being None for the current module and ``page`` None for a module's start;
+    ``sizes`` gives the bytes of downloadable files, shown next to their links.
+    """
+
+    asset_url: Callable[[str], str] = str
+    page_url: Callable[[str | None, str | None], str] | None = None
+    sizes: Mapping[str, int] = field(default_factory=dict)
+
+
+def internal_link(href: str) -> tuple[str | None, str | None] | None:
+    """Split a link to a page of the course into (module slug or None, page id or None).
+
+    ``#page-id`` is a page of the same module, ``other-module.md`` another
+    module, ``other-module.md#page-id`` one of its pages.  Anything else
+    (a web address, a file) returns None.
+    """
+    if not href or _SCHEME.match(href) or href.startswith("/"):
+        return None
+    path, _, fragment = href.partition("#")
+    if not path:
+        return (None, fragment) if fragment else None
+    if not path.endswith(".md") or "/" in path.strip("./") or path.startswith(".."):
+        return None
+    return PurePosixPath(path).stem, fragment or None
 
 
 def asset_images(md: MarkdownIt) -> None:
-    """Plugin: image sources go through ``env["asset_url"]`` so each output can place its files."""
-    default = md.renderer.rules["image"]
+    """Plugin: image sources and links go through ``env["links"]`` so each output can place its files."""
+    default_image = md.renderer.rules["image"]
 
     def image(self, tokens, idx, options, env):
-        asset_url: Callable[[str], str] | None = env.get("asset_url")
+        links: Links = env.get("links") or Links()
         token = tokens[idx]
-        if asset_url is not None:
-            token.attrSet("src", asset_url(token.attrGet("src") or ""))
+        token.attrSet("src", links.asset_url(token.attrGet("src") or ""))
         token.attrSet("loading", "lazy")
-        return default(tokens, idx, options, env)
+        return default_image(tokens, idx, options, env)
+
+    def link_open(self, tokens, idx, options, env):
+        links: Links = env.get("links") or Links()
+        token = tokens[idx]
+        href = str(token.attrGet("href") or "")
+        declared = token.attrs.pop("size", None)
+        target = internal_link(href)
+        label = ""
+        if target is not None and links.page_url is not None:
+            token.attrSet("href", links.page_url(*target))
+        elif not _SCHEME.match(href) and href in links.sizes:
+            token.attrSet("href", links.asset_url(href))
+            token.attrSet("download", "")
+            label = file_label(href, links.sizes[href])
+        elif declared is not None or kind_of(href):
+            label = file_label(href, parse_size(str(declared)) if declared is not None else None)
+        env.setdefault("_labels", []).append(label)
+        return self.renderToken(tokens, idx, options, env)
+
+    def link_close(self, tokens, idx, options, env):
+        labels = env.get("_labels") or [""]
+        label = labels.pop()
+        out = self.renderToken(tokens, idx, options, env)
+        return out + f' <span class="size">({escape(label)})</span>' if label else out
 
     md.add_render_rule("image", image)
+    md.add_render_rule("link_open", link_open)
+    md.add_render_rule("link_close", link_close)
 
 
 def _render_callout(self, tokens, idx, options, env):
@@ -52,6 +125,15 @@ def _render_callout(self, tokens, idx, options, env):
         title = kind[1] if len(kind) > 1 else CALLOUTS[kind[0]]
         return f'<aside class="callout {kind[0]}" role="note"><p class="callout-title">{escape(title)}</p>\n'
     return "</aside>\n"
+
+
+def _render_glossary(self, tokens, idx, options, env):
+    token = tokens[idx]
+    if token.nesting == 1:
+        words = token.info.strip().split(maxsplit=1)
+        title = words[1] if len(words) > 1 else "Glossary"
+        return f'<section class="glossary"><h2>{escape(title)}</h2>\n'
+    return "</section>\n"
 
 
 @lru_cache(maxsize=1)
@@ -64,9 +146,9 @@ def markdown() -> MarkdownIt:
     return md
 
 
-def render(text: str, asset_url: Callable[[str], str] | None = None) -> Markup:
+def render(text: str, links: Links | None = None) -> Markup:
     """Render a fragment of course Markdown to HTML that templates may insert as is."""
-    return Markup(markdown().render(text, {"asset_url": asset_url}))
+    return Markup(markdown().render(text, {"links": links}))
 
 
 def render_inline(text: str) -> Markup:

@@ -8,6 +8,8 @@ source line of each element so that later checks can point at it.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import itertools
 import types
 import typing
 from dataclasses import dataclass, field
@@ -23,6 +25,15 @@ SHORT_TEXT = "text"
 NUMERIC = "number"
 QUESTION_KINDS = (SINGLE_CHOICE, MULTIPLE_CHOICE, TRUE_FALSE, SHORT_TEXT, NUMERIC)
 CHOICE_KINDS = (SINGLE_CHOICE, MULTIPLE_CHOICE, TRUE_FALSE)
+
+LIKERT = "likert"
+FREE_TEXT = "text"
+SURVEY_KINDS = (LIKERT, FREE_TEXT)
+DEFAULT_LIKERT_SCALE = ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"]
+
+SUCCESS = "success"
+FAILURE = "failure"
+OUTCOMES = (SUCCESS, FAILURE)
 
 
 @dataclass
@@ -72,6 +83,87 @@ class Quiz:
 
 
 @dataclass
+class SurveyItem:
+    """An ungraded survey item: a Likert statement with its scale, or a free-text prompt."""
+
+    id: str
+    prompt: str
+    kind: str
+    scale: list[str] = field(default_factory=list)
+    line: int = 0
+
+
+@dataclass
+class Survey:
+    """An ungraded survey, e.g. satisfaction at the end of a module."""
+
+    title: str
+    items: list[SurveyItem]
+    line: int = 0
+
+    def item(self, item_id: str) -> SurveyItem | None:
+        return next((i for i in self.items if i.id == item_id), None)
+
+
+@dataclass
+class Choice:
+    """A choice in a scenario step: what the learner decides and the step it leads to."""
+
+    text: str
+    goto: str
+    consequence: str = ""  # Markdown shown with the next step
+    line: int = 0
+
+
+@dataclass
+class Step:
+    """A step of a branching scenario; a step without choices is an end state."""
+
+    id: str
+    body: str  # Markdown
+    choices: list[Choice] = field(default_factory=list)
+    outcome: str = ""  # for end steps: success, failure or ""
+    line: int = 0
+
+    @property
+    def is_end(self) -> bool:
+        return not self.choices
+
+
+@dataclass
+class Scenario:
+    """A branching case: the learner's choices lead from the first step to an end and a debrief."""
+
+    id: str
+    title: str
+    steps: list[Step]
+    debrief: str = ""  # Markdown shown at every end
+    line: int = 0
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    def walk(self, path: list[str]) -> bool:
+        """Tell whether ``path`` is a walk the learner could take from the first step."""
+        if not path or not self.steps or path[0] != self.steps[0].id:
+            return False
+        for here, there in itertools.pairwise(path):
+            step = self.step(here)
+            if step is None or there not in {c.goto for c in step.choices}:
+                return False
+        return self.step(path[-1]) is not None
+
+
+@dataclass
+class Term:
+    """A glossary entry."""
+
+    term: str
+    definition: str  # Markdown
+    line: int = 0
+
+
+@dataclass
 class Page:
     """A page of a self-paced module; ``body`` is its Markdown source."""
 
@@ -91,10 +183,20 @@ class AgendaItem:
 
 
 @dataclass
+class Picture:
+    """A picture on a slide: its source as written and its alt text."""
+
+    src: str
+    alt: str
+
+
+@dataclass
 class Slide:
     """A slide of a live session's deck, with the facilitator's notes.
 
-    Activity slides (``kind == "activity"``) also carry their duration.
+    ``tables`` hold rows of cell text, the first row being the header.  Activity slides
+    (``kind == "activity"``) also carry their duration, group size and
+    materials; their bullets are the instructions.
     """
 
     title: str
@@ -102,6 +204,10 @@ class Slide:
     notes: str = ""
     kind: str = "content"
     minutes: int | None = None
+    tables: list[list[list[str]]] = field(default_factory=list)
+    images: list[Picture] = field(default_factory=list)
+    group: str = ""
+    materials: list[str] = field(default_factory=list)
     line: int = 0
 
 
@@ -115,11 +221,17 @@ class Module:
     title: str
     duration: int
     objectives: list[str] = field(default_factory=list)
+    prerequisites: list[str] = field(default_factory=list)  # slugs of modules to take first
     pages: list[Page] = field(default_factory=list)
     quiz: Quiz | None = None
+    survey: Survey | None = None
+    scenarios: list[Scenario] = field(default_factory=list)
+    glossary: list[Term] = field(default_factory=list)
     agenda: list[AgendaItem] = field(default_factory=list)
     slides: list[Slide] = field(default_factory=list)
-    assets: dict[str, str] = field(default_factory=dict)  # image source as written -> path in the course
+    handout: str = ""  # Markdown only participants' handouts show
+    assets: dict[str, str] = field(default_factory=dict)  # image or file as written -> path in the course
+    downloads: dict[str, int] = field(default_factory=dict)  # path in the course of a download -> bytes
 
     @property
     def quiz_iri(self) -> str:
@@ -131,8 +243,38 @@ class Module:
     def question_iri(self, question: Question) -> str:
         return f"{self.quiz_iri}/questions/{question.id}"
 
+    @property
+    def survey_iri(self) -> str:
+        return f"{self.iri}/survey"
+
+    def survey_item_iri(self, item: SurveyItem) -> str:
+        return f"{self.survey_iri}/items/{item.id}"
+
+    def scenario_iri(self, scenario: Scenario) -> str:
+        return f"{self.iri}/scenarios/{scenario.id}"
+
     def page(self, page_id: str) -> Page | None:
         return next((p for p in self.pages if p.id == page_id), None)
+
+    def scenario(self, scenario_id: str) -> Scenario | None:
+        return next((s for s in self.scenarios if s.id == scenario_id), None)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Module:
+        """Rebuild a module from :meth:`to_dict`'s output; raise ``ValueError`` if malformed."""
+        return _from_data(cls, data)
+
+
+@dataclass
+class CompletionRule:
+    """A module the course requires, and the quiz score it requires if any."""
+
+    module: str
+    min_score: float | None = None
+    line: int = 0
 
 
 @dataclass
@@ -148,7 +290,9 @@ class Course:
     languages: list[str]
     audience: str = ""
     objectives: list[str] = field(default_factory=list)
+    prerequisites: list[str] = field(default_factory=list)
     modules: list[Module] = field(default_factory=list)
+    completion: list[CompletionRule] = field(default_factory=list)
 
     def module(self, slug: str) -> Module | None:
         return next((m for m in self.modules if m.slug == slug), None)
@@ -161,6 +305,11 @@ class Course:
     def from_dict(cls, data: dict) -> Course:
         """Rebuild a course from :meth:`to_dict`'s output; raise ``ValueError`` if malformed."""
         return _from_data(cls, data)
+
+
+@functools.lru_cache(maxsize=None)
+def _hints(tp) -> dict:
+    return typing.get_type_hints(tp)
 
 
 def _from_data(tp, data):
@@ -182,7 +331,7 @@ def _from_data(tp, data):
     if dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise ValueError(f"expected an object for {tp.__name__}")
-        hints = typing.get_type_hints(tp)
+        hints = _hints(tp)
         kwargs = {}
         for f in dataclasses.fields(tp):
             if f.name in data:

@@ -118,3 +118,39 @@ def unclosed_containers(root, lines: list[str]) -> list:
 
     walk(root)
     return found
+
+
+def links(node) -> list[tuple[str, str | None, int]]:
+    """Return ``(href, declared size, line)`` of every link inside a block."""
+    found = []
+
+    def walk(current, line_no):
+        if current.map:
+            line_no = line(current)
+        if current.type == "link":
+            found.append((current.attrs.get("href", ""), current.attrs.get("size"), line_no))
+        for child in current.children:
+            walk(child, line_no)
+
+    walk(node, line(node))
+    return found
+
+
+def table_rows(node) -> list[list[str]]:
+    """Return the rows of a table as plain text cells, the header row first."""
+    rows = []
+
+    def walk(current):
+        if current.type == "tr":
+            rows.append([plain(inline_text(cell)) for cell in current.children])
+        else:
+            for child in current.children:
+                walk(child)
+
+    walk(node)
+    return rows
+
+
+def child_source(node, lines: list[str]) -> str:
+    """Return the Markdown source of a container's content, without its fences."""
+    return "\n\n".join(source(child, lines) for child in node.children).strip()

@@ -6,19 +6,28 @@ first one, so ``passerelle check`` can list them all at once.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import hashlib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from markdown_it.tree import SyntaxTreeNode
 
 from . import model, nodes
+from .cache import BuildCache, code_version
+from .cache import key as cache_key
+from .deck import TEMPLATE, TemplateError, check_template
+from .files import MAX_DOWNLOAD_BYTES, human_size, kind_of, parse_size
 from .images import IMAGE_TYPES, ImageError
 from .images import inspect as inspect_image
-from .markdown import CALLOUTS, markdown
-from .problems import CourseError, Problems
+from .markdown import GLOSSARY, internal_link, markdown
+from .problems import CourseError, Problem, Problems
 from .quiz import read_quiz
+from .scenario import read_scenario
+from .survey import read_survey
 
 COURSE_FILE = "course.yaml"
 MODULES_DIR = "modules"
@@ -32,7 +41,9 @@ COURSE_KEYS = {
     "languages": "the languages the course is delivered in",
     "audience": "who the course is for",
     "objectives": "what learners will be able to do",
+    "prerequisites": "what learners should know or have done before the course",
     "modules": "module file names (without .md), in the order learners take them",
+    "completion": "the modules that make the course complete, each 'completed' or a quiz score such as 70%",
 }
 COURSE_REQUIRED = ("id", "title", "version", "source_language", "modules")
 
@@ -41,17 +52,28 @@ MODULE_KEYS = {
     "title": "the module title",
     "duration": "expected duration in minutes",
     "objectives": "what learners will be able to do after the module",
+    "prerequisites": "modules (file names without .md) to take before this one",
     "pass_mark": "share of quiz points needed to pass, e.g. 0.7 or \"70%\"",
 }
 MODULE_REQUIRED = ("type", "title", "duration")
 
+#: Blocks that only make sense inside another block.
+_PARENTS = {"question": "quiz", "item": "survey", "step": "scenario", "debrief": "scenario"}
+#: Blocks of live modules.
+_LIVE_ONLY = ("agenda", "activity", "notes", "handout")
 #: "15 min: Welcome" -- an agenda line or an activity's heading.
 _TIMED = re.compile(r"^(\d+)\s*min(?:utes?|s)?\s*[:\u2014\u2013-]\s*(.+)$")
+#: "group: 4 to 6 people" or "materials: map, phone list" at the top of an activity.
+_ACTIVITY_KEY = re.compile(r"^(group|materials):\s*(.*)$", re.I)
 _IRI = re.compile(r"^https?://[^\s/]+\S*$")
 
 
-def read_course(course_dir: str | Path) -> tuple[model.Course | None, Problems]:
-    """Parse a course folder; return the course (None if unreadable) and its problems."""
+def read_course(course_dir: str | Path, cache: BuildCache | None = None) -> tuple[model.Course | None, Problems]:
+    """Parse a course folder; return the course (None if unreadable) and its problems.
+
+    With a ``cache``, a module whose file and images are unchanged since an
+    earlier read without errors is taken from the cache instead of parsed.
+    """
     course_dir = Path(course_dir)
     problems = Problems()
     course_path = course_dir / COURSE_FILE
@@ -78,7 +100,16 @@ def read_course(course_dir: str | Path) -> tuple[model.Course | None, Problems]:
         languages=[str(x) for x in _as_list(meta.get("languages")) or [meta.get("source_language", "en")]],
         audience=str(meta.get("audience", "")).strip(),
         objectives=[str(x) for x in _as_list(meta.get("objectives"))],
+        prerequisites=[str(x) for x in _as_list(meta.get("prerequisites"))],
     )
+    template = course_dir / TEMPLATE
+    if template.exists():
+        try:
+            check_template(template)
+        except TemplateError as exc:
+            problems.error(template, 1, str(exc), "save the academy's template from PowerPoint as a .pptx file, "
+                           "or remove it to use the default look")
+    pending: list[_Ref] = []
     seen = set()
     for slug in _as_list(meta.get("modules")):
         slug = str(slug)
@@ -93,24 +124,66 @@ def read_course(course_dir: str | Path) -> tuple[model.Course | None, Problems]:
             problems.error(course_path, line, f"module {slug!r} has no file {MODULES_DIR}/{slug}.md",
                            _did_you_mean(slug, known) or "create the file or remove the module from the list")
             continue
-        module = read_module(path, f"{iri}/modules/{slug}", problems)
+        module = _read_module_cached(path, f"{iri}/modules/{slug}", problems, pending, cache)
         if module is not None:
             course.modules.append(module)
     if "modules" in meta and not course.modules and not problems.errors:
         problems.error(course_path, lines.get("modules", 1), "the course has no modules")
+    _check_refs(course, pending, problems)
+    course.completion = _read_completion(course, meta.get("completion"), course_path,
+                                         lines.get("completion", 1), problems)
     return course, problems
 
 
-def load_course(course_dir: str | Path) -> tuple[model.Course, Problems]:
+def load_course(course_dir: str | Path, cache: BuildCache | None = None) -> tuple[model.Course, Problems]:
     """Parse a course folder; raise :class:`CourseError` if it has any error."""
-    course, problems = read_course(course_dir)
+    course, problems = read_course(course_dir, cache)
     if problems.errors or course is None:
         raise CourseError(problems.sorted())
     return course, problems
 
 
-def read_module(path: Path, iri: str, problems: Problems) -> model.Module | None:
-    """Parse one module's Markdown file."""
+def _read_module_cached(path: Path, iri: str, problems: Problems, pending: list[_Ref],
+                        cache: BuildCache | None) -> model.Module | None:
+    """Read a module, or take it from the cache when its file and the files it uses are unchanged."""
+    if cache is None:
+        return read_module(path, iri, problems, pending)
+    course_dir = path.parent.parent
+    entry_key = cache_key(code_version(), iri, str(path), path.read_bytes())
+    entry = cache.get_json("modules", entry_key)
+    if entry is not None:
+        try:
+            if all(_file_hash(course_dir / name) == digest for name, digest in entry["files"].items()):
+                module = model.Module.from_dict(entry["module"])
+                problems.items.extend(Problem(**p) for p in entry["problems"])
+                pending.extend(_Ref(Path(r["path"]), r["line"], r["module"], tuple(r["target"]), r["prerequisite"])
+                               for r in entry["refs"])
+                return module
+        except (KeyError, TypeError, ValueError):
+            pass  # an entry of another shape: read the module again
+    own, refs = Problems(), []
+    module = read_module(path, iri, own, refs)
+    problems.items.extend(own.items)
+    pending.extend(refs)
+    if module is not None and not own.errors:
+        files = {name: _file_hash(course_dir / name) for name in sorted(set(module.assets.values()))}
+        cache.put_json("modules", entry_key, {
+            "module": module.to_dict(), "files": files,
+            "problems": [dataclasses.asdict(p) for p in own.items],
+            "refs": [{**dataclasses.asdict(r), "path": str(r.path)} for r in refs],
+        })
+    return module
+
+
+def _file_hash(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def read_module(path: Path, iri: str, problems: Problems, pending: list[_Ref] | None = None) -> model.Module | None:
+    """Parse one module's Markdown file; links to other modules are added to ``pending`` for checking."""
     shown = str(path)
     text = path.read_text(encoding="utf-8")
     tokens = markdown().parse(text)
@@ -136,22 +209,159 @@ def read_module(path: Path, iri: str, problems: Problems) -> model.Module | None
         title=str(meta.get("title", "")),
         duration=_minutes(meta.get("duration"), shown, lines.get("duration", 1), problems),
         objectives=[str(x) for x in _as_list(meta.get("objectives"))],
+        prerequisites=[str(x) for x in _as_list(meta.get("prerequisites"))],
     )
     src_lines = text.splitlines()
+    pending = pending if pending is not None else []
+    pending.extend(_Ref(path, lines.get("prerequisites", 1), module.slug, (slug, None), prerequisite=True)
+                   for slug in module.prerequisites)
+    reader = _BlockReader(module, Path(path), problems, src_lines, pending)
     for node in nodes.unclosed_containers(root, src_lines):
         opening = src_lines[node.map[0]].strip()
         problems.error(shown, nodes.line(node), f"the block '{opening}' is never closed",
                        f"end it with a line of {opening.split()[0].count(':')} colons after its content")
     if module.type == model.LIVE:
-        _read_live(module, children[1:], src_lines, shown, problems)
+        _read_live(reader, children[1:])
     else:
         pass_mark = _pass_mark(meta.get("pass_mark", 0.7), shown, lines.get("pass_mark", 1), problems)
-        _read_self_paced(module, children[1:], src_lines, pass_mark, shown, problems)
+        _read_self_paced(reader, children[1:], pass_mark)
     return module
 
 
-def _read_self_paced(module, blocks, src_lines, pass_mark, path, problems) -> None:
-    """Each ``#`` heading starts a page; a ``:::: quiz`` block ends the module."""
+@dataclass
+class _Ref:
+    """A link to a page of the course, or a prerequisite, checked once every module is read."""
+
+    path: Path
+    line: int
+    module: str  # the module that refers
+    target: tuple[str | None, str | None]  # (module slug or None for the same module, page id or None)
+    prerequisite: bool = False
+
+
+class _BlockReader:
+    """What every block reader of a module needs: the module, its file, the problems, the source lines."""
+
+    def __init__(self, module: model.Module, path: Path, problems: Problems, lines: list[str],
+                 pending: list[_Ref]) -> None:
+        self.module, self.path, self.problems, self.lines, self.pending = module, path, problems, lines, pending
+
+    def misplaced(self, node, live: bool) -> bool:
+        """Report a ``:::`` block that does not belong where it is; return True if it was one."""
+        name = node.type[len("container_"):] if node.type.startswith("container_") else ""
+        line = nodes.line(node)
+        if name in _PARENTS:
+            self.problems.error(self.path, line, f"'{name}' blocks belong inside a '{_PARENTS[name]}' block",
+                                f"wrap it in ':::: {_PARENTS[name]}' ... '::::'")
+        elif name in _LIVE_ONLY and not live:
+            self.problems.error(self.path, line, f"'{name}' blocks belong in live modules",
+                                "use them in a module with type: live")
+        elif name in ("quiz", "scenario") and live:
+            self.problems.error(self.path, line, f"{name}s belong in self-paced modules",
+                                f"move the {name} to a self-paced module")
+        else:
+            return False
+        return True
+
+    def check_block(self, node) -> None:
+        """Check the images and links of a block of text, recording the files they use."""
+        self.read_images(node)
+        self.read_links(node)
+
+    def read_images(self, node) -> list[model.Picture]:
+        """Check every image of a block and record where its file lies in the course folder."""
+        module, path, problems = self.module, self.path, self.problems
+        course_dir = path.parent.parent.resolve()
+        found = []
+        for src, alt, line in nodes.images(node):
+            if not alt:
+                problems.error(path, line, f"image {src!r} has no alt text",
+                               "describe the image in the brackets: ![what the image shows](file.png)")
+            if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", src):
+                problems.warning(path, line, f"image {src!r} is not in the course folder",
+                                 "learners on slow connections load it from another site; copy it into the course")
+                continue
+            file = (path.parent / src).resolve()
+            if not file.is_relative_to(course_dir):
+                problems.error(path, line, f"image {src!r} is outside the course folder",
+                               "keep images inside the course folder, e.g. in images/")
+            elif file.suffix.lower() not in IMAGE_TYPES:
+                problems.error(path, line, f"image {src!r} is not a PNG, JPEG, GIF or WebP file")
+            elif not file.is_file():
+                problems.error(path, line, f"image {src!r} does not exist",
+                               f"no file at {file.relative_to(course_dir)}")
+            else:
+                try:
+                    inspect_image(file)
+                except ImageError as exc:
+                    problems.error(path, line, f"image {src!r}: {exc}", "save a smaller version of the image")
+                else:
+                    module.assets[src] = file.relative_to(course_dir).as_posix()
+                    found.append(model.Picture(src, alt))
+        return found
+
+    def read_links(self, node) -> None:
+        """Check every link of a block: pages of the course, downloads and media."""
+        module, path, problems = self.module, self.path, self.problems
+        course_dir = path.parent.parent.resolve()
+        for href, declared, line in nodes.links(node):
+            target = internal_link(href)
+            if target is not None:
+                self.pending.append(_Ref(path, line, module.slug, target))
+                continue
+            if declared is not None and parse_size(declared) is None:
+                problems.error(path, line, f"size {declared!r} of link {href!r} is not a size",
+                               "write it like {size=38MB} or {size=800KB}")
+            if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", href) or href.startswith("/"):
+                if kind_of(href) == "media" and declared is None:
+                    problems.warning(path, line, f"media link {href!r} does not say how large it is",
+                                     "add its size after the link, e.g. [Watch](https://...){size=38MB}, "
+                                     "so learners on slow connections can decide")
+                continue
+            file = (path.parent / href.split("#", 1)[0]).resolve()
+            if not file.is_relative_to(course_dir):
+                problems.error(path, line, f"link {href!r} points outside the course folder",
+                               "keep handouts inside the course folder, e.g. in handouts/")
+            elif not kind_of(href):
+                problems.error(path, line, f"link {href!r} is neither a page of the course nor a file to download",
+                               "link to other-module.md#page-id, or to a PDF, Office, text or media file")
+            elif not file.is_file():
+                problems.error(path, line, f"link {href!r}: the file does not exist",
+                               f"no file at {file.relative_to(course_dir)}")
+            elif file.stat().st_size > MAX_DOWNLOAD_BYTES:
+                problems.error(path, line, f"file {href!r} is larger than {human_size(MAX_DOWNLOAD_BYTES)}",
+                               "offer a smaller file, or link to where it is published")
+            else:
+                relative = file.relative_to(course_dir).as_posix()
+                module.assets[href] = relative
+                module.downloads[relative] = file.stat().st_size
+
+    def read_glossary(self, node) -> None:
+        """Collect the terms of a ``::: glossary`` block (a definition list)."""
+        known = {t.term.casefold() for t in self.module.glossary}
+        for child in node.children:
+            if child.type != "dl":
+                self.problems.error(self.path, nodes.line(child), "a glossary holds only terms and definitions",
+                                    "write the term on one line and ': its definition' on the next")
+                continue
+            term = None
+            for entry in child.children:
+                if entry.type == "dt":
+                    term = model.Term(nodes.inline_text(entry), "", nodes.line(entry))
+                    if term.term.casefold() in known:
+                        self.problems.warning(self.path, term.line, f"the term {term.term!r} is defined twice",
+                                              "keep one definition")
+                    known.add(term.term.casefold())
+                    self.module.glossary.append(term)
+                elif entry.type == "dd" and term is not None:
+                    paragraphs = [nodes.inline_text(c) for c in entry.children if c.type == "paragraph"]
+                    term.definition = "\n\n".join(filter(None, [term.definition, *paragraphs]))
+            self.check_block(child)
+
+
+def _read_self_paced(reader: _BlockReader, blocks, pass_mark) -> None:
+    """Each ``#`` heading starts a page; quizzes, surveys and scenarios are read as such."""
+    module, path, problems = reader.module, reader.path, reader.problems
     segments: list[str] = []
     page = None
 
@@ -172,53 +382,47 @@ def _read_self_paced(module, blocks, src_lines, pass_mark, path, problems) -> No
                 problems.error(path, line, "a module has at most one quiz",
                                "merge the questions into the first quiz")
                 continue
-            module.quiz = read_quiz(node, pass_mark, path, problems, src_lines)
-        elif node.type.startswith("container_") and node.type[10:] not in CALLOUTS:
-            problems.error(path, line, f"'{node.type[10:]}' blocks belong in live modules",
-                           "use them in a module with type: live")
+            module.quiz = read_quiz(node, pass_mark, path, problems, reader.lines)
+        elif node.type == "container_survey":
+            _read_survey(reader, node)
+        elif node.type == "container_scenario":
+            taken = {s.id for s in module.scenarios}
+            scenario = read_scenario(node, _unique_slug(nodes.container_info(node, "scenario"), taken), path,
+                                     problems, reader.lines, reader.check_block)
+            if scenario.id in taken:
+                problems.error(path, line, f"scenario id {scenario.id!r} is used twice in the module",
+                               "give each scenario its own #id")
+            module.scenarios.append(scenario)
+        elif reader.misplaced(node, live=False):
+            continue
         elif page is None:
             problems.error(path, line, "text before the first page heading",
                            "start each page with a '# Title' line")
-        elif module.quiz is not None:
-            problems.error(path, line, "page content after the quiz", "the quiz must come last in the module")
+        elif module.quiz is not None or module.survey is not None:
+            problems.error(path, line, "page content after the quiz or survey",
+                           "quizzes and surveys come after the module's pages")
         else:
-            segments.append(nodes.source(node, src_lines))
-            _read_images(module, node, Path(path), problems)
+            if node.type == f"container_{GLOSSARY}":
+                reader.read_glossary(node)
+            else:
+                reader.check_block(node)
+            segments.append(nodes.source(node, reader.lines))
     close_page()
     if not module.pages:
         problems.error(path, 1, "a self-paced module needs at least one page", "add a '# Title' line and some text")
 
 
-def _read_images(module: model.Module, node, path: Path, problems: Problems) -> None:
-    """Check every image of a block and record where its file lies in the course folder."""
-    course_dir = path.parent.parent.resolve()
-    for src, alt, line in nodes.images(node):
-        if not alt:
-            problems.error(path, line, f"image {src!r} has no alt text",
-                           "describe the image in the brackets: ![what the image shows](file.png)")
-        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", src):
-            problems.warning(path, line, f"image {src!r} is not in the course folder",
-                             "learners on slow connections load it from another site; copy it into the course")
-            continue
-        file = (path.parent / src).resolve()
-        if not file.is_relative_to(course_dir):
-            problems.error(path, line, f"image {src!r} is outside the course folder",
-                           "keep images inside the course folder, e.g. in images/")
-        elif file.suffix.lower() not in IMAGE_TYPES:
-            problems.error(path, line, f"image {src!r} is not a PNG, JPEG, GIF or WebP file")
-        elif not file.is_file():
-            problems.error(path, line, f"image {src!r} does not exist", f"no file at {file.relative_to(course_dir)}")
-        else:
-            try:
-                inspect_image(file)
-            except ImageError as exc:
-                problems.error(path, line, f"image {src!r}: {exc}", "save a smaller version of the image")
-            else:
-                module.assets[src] = file.relative_to(course_dir).as_posix()
+def _read_survey(reader: _BlockReader, node) -> None:
+    if reader.module.survey is not None:
+        reader.problems.error(reader.path, nodes.line(node), "a module has at most one survey",
+                              "merge the items into the first survey")
+    else:
+        reader.module.survey = read_survey(node, reader.path, reader.problems)
 
 
-def _read_live(module, blocks, src_lines, path, problems) -> None:
-    """A live module: an agenda, slides (``#`` headings), activities and notes."""
+def _read_live(reader: _BlockReader, blocks) -> None:
+    """A live module: an agenda, slides (``#`` headings), activities, notes, handout text."""
+    module, path, problems = reader.module, reader.path, reader.problems
     slide = None
     agenda_line = 0
     for node in blocks:
@@ -230,7 +434,7 @@ def _read_live(module, blocks, src_lines, path, problems) -> None:
             slide = model.Slide(title=nodes.inline_text(node), bullets=[], line=line)
             module.slides.append(slide)
         elif node.type == "container_activity":
-            slide = _read_activity(node, path, problems)
+            slide = _read_activity(reader, node)
             module.slides.append(slide)
         elif node.type == "container_notes":
             if slide is None:
@@ -238,13 +442,20 @@ def _read_live(module, blocks, src_lines, path, problems) -> None:
                                "put '::: notes' after the slide heading they belong to")
             else:
                 slide.notes = _join_notes(slide.notes, nodes.plain_blocks(node.children))
-        elif node.type == "container_quiz":
-            problems.error(path, line, "quizzes belong in self-paced modules", "move the quiz to a self-paced module")
+        elif node.type == "container_handout":
+            reader.check_block(node)
+            module.handout = "\n\n".join(filter(None, [module.handout, nodes.child_source(node, reader.lines)]))
+        elif node.type == f"container_{GLOSSARY}":
+            reader.read_glossary(node)
+        elif node.type == "container_survey":
+            _read_survey(reader, node)
+        elif reader.misplaced(node, live=True):
+            continue
         elif slide is None:
             problems.error(path, line, "text before the first slide heading",
                            "start each slide with a '# Title' line")
         else:
-            slide.bullets.extend(nodes.plain_blocks([node]))
+            _read_slide_block(reader, slide, node)
     if not module.agenda:
         problems.error(path, 1, "a live module needs an agenda",
                        "add a '::: agenda' block listing '15 min: Welcome' lines")
@@ -255,6 +466,16 @@ def _read_live(module, blocks, src_lines, path, problems) -> None:
     if not module.slides:
         problems.error(path, 1, "a live module needs at least one slide or activity",
                        "add a '# Title' line or an activity block")
+
+
+def _read_slide_block(reader: _BlockReader, slide: model.Slide, node) -> None:
+    """Add a block to a slide: a table, pictures, or text as bullets."""
+    reader.read_links(node)
+    if node.type == "table":
+        slide.tables.append(nodes.table_rows(node))
+        return
+    slide.images.extend(reader.read_images(node))
+    slide.bullets.extend(nodes.plain_blocks([node]))
 
 
 def _read_agenda(module, node, path, problems) -> None:
@@ -270,7 +491,8 @@ def _read_agenda(module, node, path, problems) -> None:
             module.agenda.append(model.AgendaItem(int(match[1]), match[2].strip(), nodes.line(item)))
 
 
-def _read_activity(node, path, problems) -> model.Slide:
+def _read_activity(reader: _BlockReader, node) -> model.Slide:
+    path, problems = reader.path, reader.problems
     line = nodes.line(node)
     info = nodes.container_info(node, "activity")
     match = _TIMED.match(info)
@@ -282,12 +504,78 @@ def _read_activity(node, path, problems) -> model.Slide:
         problems.error(path, line, "an activity needs a duration and a title",
                        "write ':::: activity 30 min: Title of the activity'")
     slide = model.Slide(title=title, bullets=[], kind="activity", minutes=minutes, line=line)
-    for child in node.children:
-        if child.type == "container_notes":
+    for index, child in enumerate(node.children):
+        text = nodes.inline_text(child) if child.type == "paragraph" else ""
+        if index == 0 and _ACTIVITY_KEY.match(text.split("\n", 1)[0]):
+            for offset, part in enumerate(text.splitlines()):
+                key = _ACTIVITY_KEY.match(part)
+                if not key:
+                    problems.error(path, nodes.line(child) + offset, "a line among the activity's settings does not "
+                                   "start with 'group:' or 'materials:'", "leave a blank line before the instructions")
+                elif key[1].lower() == "group":
+                    slide.group = key[2].strip()
+                else:
+                    slide.materials = [m.strip() for m in key[2].split(",") if m.strip()]
+        elif child.type == "container_notes":
             slide.notes = _join_notes(slide.notes, nodes.plain_blocks(child.children))
-        else:
-            slide.bullets.extend(nodes.plain_blocks([child]))
+        elif not reader.misplaced(child, live=True):
+            _read_slide_block(reader, slide, child)
     return slide
+
+
+def _check_refs(course: model.Course, pending: list[_Ref], problems: Problems) -> None:
+    """Links lead to modules and pages that exist; prerequisites are earlier modules."""
+    order = [m.slug for m in course.modules]
+    for ref in pending:
+        slug, page_id = ref.target
+        module = course.module(slug or ref.module)
+        if ref.prerequisite:
+            if module is None:
+                problems.error(ref.path, ref.line, f"prerequisite {slug!r} is not a module of the course",
+                               _did_you_mean(slug, order) or "list module file names without .md")
+            elif order.index(slug) >= order.index(ref.module):
+                problems.error(ref.path, ref.line, f"prerequisite {slug!r} does not come before this module",
+                               "move it earlier in course.yaml's module list")
+        elif module is None:
+            problems.error(ref.path, ref.line, f"the link leads to module {slug!r}, which is not in the course",
+                           _did_you_mean(slug, order)
+                           or "link to a module listed in course.yaml, e.g. other-module.md#page-id")
+        elif page_id is not None and module.page(page_id) is None:
+            pages = [p.id for p in module.pages]
+            problems.error(ref.path, ref.line, f"the link leads to page {page_id!r}, which is not in module "
+                           f"{module.slug!r}", _did_you_mean(page_id, pages)
+                           or (f"its pages: {', '.join(pages)}" if pages else "a live module has no pages; "
+                               "link to the module itself"))
+
+
+def _read_completion(course: model.Course, value, path: Path, line: int, problems: Problems) -> list:
+    """Read the completion rules; without any, every self-paced module must be completed."""
+    if value is None:
+        return [model.CompletionRule(m.slug, line=line) for m in course.modules if m.type == model.SELF_PACED]
+    if not isinstance(value, dict) or not value:
+        problems.error(path, line, "completion must list modules with 'completed' or a quiz score",
+                       "write e.g. 'completion: {consular-crisis-cycle: 70%, registration: completed}'")
+        return []
+    rules = []
+    for slug, requirement in value.items():
+        module = course.module(str(slug))
+        if module is None:
+            problems.error(path, line, f"completion names module {slug!r}, which is not in the course",
+                           _did_you_mean(str(slug), [m.slug for m in course.modules]) or "use a module file name")
+            continue
+        if module.type == model.LIVE:
+            problems.error(path, line, f"completion names the live module {slug!r}",
+                           "only self-paced modules are completed online; list those")
+            continue
+        if str(requirement).strip().lower() == "completed":
+            rules.append(model.CompletionRule(module.slug, line=line))
+            continue
+        if module.quiz is None:
+            problems.error(path, line, f"completion asks for a score in {slug!r}, which has no quiz",
+                           "write 'completed' for this module")
+            continue
+        rules.append(model.CompletionRule(module.slug, _pass_mark(requirement, path, line, problems), line))
+    return rules
 
 
 # -- small helpers ---------------------------------------------------------

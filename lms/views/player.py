@@ -8,6 +8,8 @@ from flask import Blueprint, abort, render_template, request, send_file, url_for
 from flask_login import login_required
 
 from authoring import model
+from authoring.html import links_for
+from authoring.markdown import Links
 from authoring.package import module_file
 from authoring.quiz import MAX_RESPONSE, feedback_for
 
@@ -49,12 +51,8 @@ def page(slug: str, module_slug: str, page_id: str):
     learning.record_page_view(session, learner, course.current.model, module, page)
     session.commit()
     index = module.pages.index(page)
-
-    def asset_url(src: str) -> str:
-        return url_for("catalog.asset", slug=slug, name=module.assets[src]) if src in module.assets else src
-
     return render_template("player/page.html", course=course, module=module, page=page, number=index + 1,
-                           asset_url=asset_url,
+                           links=module_links(slug, module),
                            previous=module.pages[index - 1] if index else None,
                            next=module.pages[index + 1] if index + 1 < len(module.pages) else None)
 
@@ -102,6 +100,18 @@ def material(slug: str, module_slug: str, name: str):
     data = package_member(course, module_file(module, name))
     return send_file(io.BytesIO(data), mimetype=MATERIALS[name], as_attachment=name.endswith(".pptx"),
                      download_name=f"{module.slug}-{name}")
+
+
+def module_links(slug: str, module: model.Module) -> Links:
+    """How a module's Markdown reaches the course's files and pages in the LMS."""
+
+    def page_url(module_slug: str | None, page_id: str | None) -> str:
+        module_slug = module_slug or module.slug
+        if page_id is None:
+            return url_for("player.module", slug=slug, module_slug=module_slug)
+        return url_for("player.page", slug=slug, module_slug=module_slug, page_id=page_id)
+
+    return links_for(module, lambda path: url_for("catalog.asset", slug=slug, name=path), page_url)
 
 
 def _responses(quiz: model.Quiz) -> dict[str, list[str]]:

@@ -87,7 +87,7 @@ def test_cli_build_and_check(tmp_path):
     runner = CliRunner()
     result = runner.invoke(build_command, [str(SAMPLE_COURSE), "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "2 modules, 3 pages, 7 slides, 0 warnings" in result.output
+    assert "2 modules (2 rebuilt, 0 unchanged), 3 pages, 7 slides, 0 warnings" in result.output
     assert (tmp_path / "crisis-management-1.0.zip").is_file()
     assert runner.invoke(check_command, [str(SAMPLE_COURSE)]).exit_code == 0
 

@@ -6,16 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from authoring.markdown import render
+from authoring.markdown import Links, render
 
 CASES = Path(__file__).parent / "render"
 
 
-def asset_url(src: str) -> str:
-    return "/assets/images/cycle.png" if src == "../images/cycle.png" else src
+LINKS = Links(
+    asset_url=lambda src: "/assets/images/cycle.png" if src == "../images/cycle.png" else f"/assets/{src}",
+    page_url=lambda module, page: f"/modules/{module or 'this'}/{page or 'start'}",
+    sizes={"../handouts/plan.pdf": 123_456},
+)
 
 
 @pytest.mark.parametrize("case", sorted(p.stem for p in CASES.glob("*.md")))
 def test_render_matches_golden_file(case):
-    html = render((CASES / f"{case}.md").read_text(), asset_url)
+    html = render((CASES / f"{case}.md").read_text(), LINKS)
     assert html == (CASES / f"{case}.html").read_text()
