@@ -19,6 +19,8 @@ from tincan import (
     AgentAccount,
     Context,
     ContextActivities,
+    InteractionComponent,
+    InteractionComponentList,
     LanguageMap,
     Result,
     Score,
@@ -32,7 +34,7 @@ ADL = "http://adlnet.gov/expapi/verbs/"
 
 #: The verbs the platform uses, by name.
 VERBS = {name: ADL + name for name in (
-    "experienced", "answered", "attempted", "passed", "failed", "completed", "registered",
+    "experienced", "answered", "responded", "attempted", "passed", "failed", "completed", "registered",
 )}
 
 #: Activity types, from the ADL vocabulary.
@@ -42,6 +44,8 @@ ACTIVITY_TYPES = {
     "page": "http://activitystrea.ms/schema/1.0/page",
     "assessment": "http://adlnet.gov/expapi/activities/assessment",
     "question": "http://adlnet.gov/expapi/activities/cmi.interaction",
+    "survey": "http://id.tincanapi.com/activitytype/survey",
+    "scenario": "http://adlnet.gov/expapi/activities/simulation",
 }
 
 
@@ -54,6 +58,17 @@ def activity(iri: str, kind: str, name: str, language: str = "en") -> Activity:
     """Return an activity with a type from :data:`ACTIVITY_TYPES` and a name."""
     return Activity(id=iri, definition=ActivityDefinition(type=ACTIVITY_TYPES[kind],
                                                           name=LanguageMap({language: name})))
+
+
+def interaction(iri: str, prompt: str, language: str, interaction_type: str,
+                scale: list[tuple[str, str]] = ()) -> Activity:
+    """Return a cmi.interaction activity, e.g. a Likert item with its scale as ``(id, label)`` pairs."""
+    definition = ActivityDefinition(type=ACTIVITY_TYPES["question"], name=LanguageMap({language: prompt}),
+                                    interaction_type=interaction_type)
+    if scale:
+        definition.scale = InteractionComponentList(
+            [InteractionComponent(id=key, description=LanguageMap({language: label})) for key, label in scale])
+    return Activity(id=iri, definition=definition)
 
 
 def build(actor: Agent, verb: str, obj: Activity, *, language: str, registration: str | None = None,
@@ -86,11 +101,11 @@ def score_result(raw: float, maximum: float, success: bool | None = None, comple
                   success=success, completion=completion, response=response)
 
 
-def completion_result() -> Result:
+def completion_result(success: bool | None = True, response: str | None = None) -> Result:
     """Return the result of finishing an activity that has no score."""
-    return Result(success=True, completion=True)
+    return Result(success=success, completion=True, response=response)
 
 
-def answer_result(response: str, success: bool) -> Result:
-    """Return the result of one answered question."""
+def answer_result(response: str, success: bool | None = None) -> Result:
+    """Return the result of one answered question (ungraded when ``success`` is None)."""
     return Result(response=response, success=success)

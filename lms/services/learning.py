@@ -54,6 +54,8 @@ class Progress:
     """Where a learner stands in a module, read back from their statements."""
 
     pages_seen: set[str] = field(default_factory=set)
+    scenarios_done: set[str] = field(default_factory=set)
+    surveyed: bool = False
     attempts: int = 0
     passed: bool = False
     completed: bool = False
@@ -61,7 +63,7 @@ class Progress:
 
     @property
     def started(self) -> bool:
-        return bool(self.pages_seen) or self.best_score is not None or self.completed
+        return bool(self.pages_seen or self.scenarios_done) or self.best_score is not None or self.completed
 
 
 def attempts_left(quiz: model.Quiz, state: Progress) -> int | None:
@@ -124,19 +126,85 @@ def record_quiz(session: Session, learner: Learner, course: model.Course, module
     _record_completion_if_earned(session, learner, course, module)
 
 
+def record_survey(session: Session, learner: Learner, course: model.Course, module: model.Module,
+                  responses: dict[str, str]) -> None:
+    """Record each answered survey item as ``responded``, then the survey as completed.
+
+    ``responses`` maps item ids to a scale point (1-based, as text) or free text;
+    blank items are left out: a survey is never graded and never required.
+    """
+    survey, lang = module.survey, course.source_language
+    survey_activity = xs.activity(module.survey_iri, "survey", survey.title, lang)
+    parents, grouping = [survey_activity], [_course_activity(course), _module_activity(course, module)]
+    batch = []
+    for item in survey.items:
+        response = responses.get(item.id, "")
+        if not response:
+            continue
+        if item.kind == model.LIKERT:
+            scale = [(str(n), label) for n, label in enumerate(item.scale, start=1)]
+            item_activity = xs.interaction(module.survey_item_iri(item), item.prompt, lang, "likert", scale)
+        else:
+            item_activity = xs.interaction(module.survey_item_iri(item), item.prompt, lang, "long-fill-in")
+        batch.append(_statement(learner, "responded", item_activity, parents=parents, grouping=grouping,
+                                result=xs.answer_result(response)))
+    batch.append(_statement(learner, "completed", survey_activity, parents=[_module_activity(course, module)],
+                            grouping=[_course_activity(course)], result=xs.completion_result(success=None)))
+    store_statements(session, batch, authority(learner.home_page))
+
+
+def record_scenario(session: Session, learner: Learner, course: model.Course, module: model.Module,
+                    scenario: model.Scenario, path: list[str]) -> None:
+    """Record a scenario played to an end, with the path taken (step ids) as the response."""
+    end = scenario.step(path[-1])
+    success = {model.SUCCESS: True, model.FAILURE: False}.get(end.outcome)
+    scenario_activity = xs.activity(module.scenario_iri(scenario), "scenario", scenario.title,
+                                    course.source_language)
+    statement = _statement(learner, "completed", scenario_activity, parents=[_module_activity(course, module)],
+                           grouping=[_course_activity(course)],
+                           result=xs.completion_result(success=success, response="[,]".join(path)))
+    store_statements(session, [statement], authority(learner.home_page))
+    _record_completion_if_earned(session, learner, course, module)
+
+
 def _record_completion_if_earned(session: Session, learner: Learner, course: model.Course,
                                  module: model.Module) -> None:
-    """Record the module's completion once every page is read and the quiz, if any, is passed."""
+    """Record the module's completion once every page is read, every scenario played and the quiz passed."""
     state = progress(session, learner, module)
     if state.completed or any(page.id not in state.pages_seen for page in module.pages):
         return
     if module.quiz is not None and not state.passed:
+        return
+    if any(s.id not in state.scenarios_done for s in module.scenarios):
         return
     result = xs.score_result(state.best_score, 1.0, success=True, completion=True) \
         if state.best_score is not None else xs.completion_result()
     statement = _statement(learner, "completed", _module_activity(course, module),
                            parents=[_course_activity(course)], grouping=[], result=result)
     store_statements(session, [statement], authority(learner.home_page))
+    _record_course_completion_if_earned(session, learner, course)
+
+
+def course_complete(session: Session, learner: Learner, course: model.Course) -> bool:
+    """Tell whether the learner meets the course's completion rules."""
+    for rule in course.completion:
+        module = course.module(rule.module)
+        state = progress(session, learner, module)
+        if not state.completed:
+            return False
+        if rule.min_score is not None and (state.best_score or 0.0) < rule.min_score - 1e-9:
+            return False
+    return bool(course.completion)
+
+
+def _record_course_completion_if_earned(session: Session, learner: Learner, course: model.Course) -> None:
+    done = session.scalar(select(StatementRecord.seq).where(
+        StatementRecord.actor_key == learner.key, StatementRecord.voided.is_(False),
+        StatementRecord.object_id == course.iri, StatementRecord.verb_id == xs.VERBS["completed"]).limit(1))
+    if done is None and course_complete(session, learner, course):
+        statement = _statement(learner, "completed", _course_activity(course), parents=[], grouping=[],
+                               result=xs.completion_result())
+        store_statements(session, [statement], authority(learner.home_page))
 
 
 def progress(session: Session, learner: Learner, module: model.Module) -> Progress:
@@ -148,9 +216,14 @@ def progress(session: Session, learner: Learner, module: model.Module) -> Progre
     )
     state = Progress()
     page_prefix = module.iri + "/pages/"
+    scenario_prefix = module.iri + "/scenarios/"
     for row in rows:
         if row.verb_id == xs.VERBS["experienced"] and row.object_id.startswith(page_prefix):
             state.pages_seen.add(row.object_id[len(page_prefix):])
+        elif row.verb_id == xs.VERBS["completed"] and row.object_id.startswith(scenario_prefix):
+            state.scenarios_done.add(row.object_id[len(scenario_prefix):])
+        elif row.verb_id == xs.VERBS["completed"] and row.object_id == module.survey_iri:
+            state.surveyed = True
         elif row.verb_id == xs.VERBS["completed"] and row.object_id == module.iri:
             state.completed = True
         elif row.verb_id in (xs.VERBS["passed"], xs.VERBS["failed"]) and row.object_id == module.quiz_iri:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, abort, render_template, request, send_file, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from authoring import model
 from authoring.html import links_for
@@ -16,13 +16,14 @@ from authoring.quiz import MAX_RESPONSE, feedback_for
 from ..db import get_db
 from ..forms import ActionForm
 from ..services import learning
-from .auth import role_required
 from .common import course_or_404, current_learner, enrolled_learner_or_403, module_or_404, package_member
 
 bp = Blueprint("player", __name__, url_prefix="/courses/<slug>/modules/<module_slug>")
 
 MATERIALS = {"deck.pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-             "guide.html": "text/html"}
+             "guide.html": "text/html", "handout.html": "text/html"}
+#: The longest path through a scenario a form may carry.
+MAX_SCENARIO_STEPS = 200
 
 
 @bp.get("/")
@@ -89,14 +90,77 @@ def quiz(slug: str, module_slug: str):
                            attempts_left=learning.attempts_left(module.quiz, progress))
 
 
-@bp.get("/<any('deck.pptx', 'guide.html'):name>")
-@role_required("trainer", "admin")
+@bp.route("/survey", methods=["GET", "POST"])
+@login_required
+def survey(slug: str, module_slug: str):
+    """Show the module's survey; on submit, record the answers given (none is required but one)."""
+    course = course_or_404(slug)
+    module = module_or_404(course, module_slug)
+    if module.survey is None:
+        abort(404, description="This module has no survey.")
+    learner = enrolled_learner_or_403(course)
+    if request.method == "GET":
+        return render_template("player/survey.html", course=course, module=module, responses={}, empty=False)
+    if not ActionForm().validate():
+        abort(400, description="The form has expired; reload the page and try again.")
+    responses = {}
+    for item in module.survey.items:
+        value = request.form.get(f"s-{item.id}", "").strip()
+        if item.kind == model.LIKERT:
+            value = value if value.isdigit() and 1 <= int(value) <= len(item.scale) else ""
+        responses[item.id] = value[:MAX_RESPONSE]
+    if not any(responses.values()):
+        return render_template("player/survey.html", course=course, module=module, responses=responses,
+                               empty=True), 400
+    session = get_db()
+    learning.record_survey(session, learner, course.current.model, module, responses)
+    session.commit()
+    return render_template("player/survey.html", course=course, module=module, responses=responses, empty=False,
+                           thanks=True)
+
+
+@bp.route("/scenarios/<scenario_id>/", methods=["GET", "POST"])
+@login_required
+def scenario(slug: str, module_slug: str, scenario_id: str):
+    """Play a scenario: each choice is a form post carrying the path so far, checked against the scenario."""
+    course = course_or_404(slug)
+    module = module_or_404(course, module_slug)
+    scenario = module.scenario(scenario_id)
+    if scenario is None:
+        abort(404, description=f"The module has no scenario called {scenario_id!r}.")
+    learner = enrolled_learner_or_403(course)
+    path, choice = [scenario.steps[0].id], None
+    if request.method == "POST":
+        if not ActionForm().validate():
+            abort(400, description="The form has expired; reload the page and try again.")
+        path = request.form.get("path", "").split(",")[:MAX_SCENARIO_STEPS]
+        number = request.form.get("choice", "")
+        if not scenario.walk(path) or not number.isdigit():
+            abort(400, description="This is not a path through the scenario; start it again.")
+        here = scenario.step(path[-1])
+        if not 1 <= int(number) <= len(here.choices):
+            abort(400, description="This step has no such choice; start the scenario again.")
+        choice = here.choices[int(number) - 1]
+        path.append(choice.goto)
+    step = scenario.step(path[-1])
+    if step.is_end and request.method == "POST":
+        session = get_db()
+        learning.record_scenario(session, learner, course.current.model, module, scenario, path)
+        session.commit()
+    return render_template("player/scenario.html", course=course, module=module, scenario=scenario, step=step,
+                           choice=choice, path=",".join(path), links=module_links(slug, module))
+
+
+@bp.get("/<any('deck.pptx', 'guide.html', 'handout.html'):name>")
+@login_required
 def material(slug: str, module_slug: str, name: str):
-    """Download a live module's deck or facilitator guide from the imported package."""
+    """Download a live module's deck or facilitator guide (trainers), or its participants' handout."""
     course = course_or_404(slug)
     module = module_or_404(course, module_slug)
     if module.type != model.LIVE:
-        abort(404, description="Only live modules have a deck and a facilitator guide.")
+        abort(404, description="Only live modules have a deck, a facilitator guide and a handout.")
+    if name != "handout.html" and not current_user.has_role("trainer", "admin"):
+        abort(403, description="The deck and the facilitator guide are for trainers.")
     data = package_member(course, module_file(module, name))
     return send_file(io.BytesIO(data), mimetype=MATERIALS[name], as_attachment=name.endswith(".pptx"),
                      download_name=f"{module.slug}-{name}")
