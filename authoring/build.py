@@ -119,7 +119,7 @@ def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSetti
     tmp.write_bytes(data)
     tmp.replace(path)  # never leave a half-written package behind
     if cache:
-        cache.prune()
+        cache.commit()
     return BuildResult(
         path=path, course=course, warnings=problems.warnings,
         pages=sum(len(m.pages) for m in course.modules),

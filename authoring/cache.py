@@ -2,9 +2,10 @@
 
 An entry is a file named by its key (a SHA-256 of its inputs), so an entry can
 never be stale: changed inputs give another key.  Entries are written
-atomically; one that cannot be read is treated as missing.  After a build,
-:meth:`BuildCache.prune` drops the entries that build did not use, so the
-cache holds one build's worth of entries.
+atomically, and only when the build succeeds (:meth:`BuildCache.commit`),
+so a failed build leaves nothing in the output folder; an entry that cannot
+be read is treated as missing.  A commit also drops the entries the build did
+not use, so the cache holds one build's worth of entries.
 """
 
 from __future__ import annotations
@@ -42,30 +43,25 @@ class BuildCache:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         self.used: set[Path] = set()
-        self.hits = 0
-        self.misses = 0
+        self.new: dict[Path, bytes] = {}
 
     def _path(self, kind: str, entry_key: str) -> Path:
         return self.folder / kind / entry_key
 
     def get(self, kind: str, entry_key: str) -> bytes | None:
         path = self._path(kind, entry_key)
+        if path in self.new:
+            return self.new[path]
         try:
             data = path.read_bytes()
         except OSError:
-            self.misses += 1
             return None
         self.used.add(path)
-        self.hits += 1
         return data
 
     def put(self, kind: str, entry_key: str, data: bytes) -> None:
-        path = self._path(kind, entry_key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-        self.used.add(path)
+        """Keep an entry, to be written by :meth:`commit`."""
+        self.new[self._path(kind, entry_key)] = data
 
     def get_json(self, kind: str, entry_key: str):
         data = self.get(kind, entry_key)
@@ -79,10 +75,15 @@ class BuildCache:
     def put_json(self, kind: str, entry_key: str, value) -> None:
         self.put(kind, entry_key, json.dumps(value, separators=(",", ":")).encode("utf-8"))
 
-    def prune(self) -> None:
-        """Remove the entries this build did not use."""
-        if not self.folder.is_dir():
-            return
+    def commit(self) -> None:
+        """Write the new entries and remove those this build did not use."""
+        for path, data in self.new.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+            self.used.add(path)
+        self.new.clear()
         for path in self.folder.glob("*/*"):
             if path not in self.used:
                 path.unlink(missing_ok=True)

@@ -61,6 +61,8 @@ MODULE_REQUIRED = ("type", "title", "duration")
 _PARENTS = {"question": "quiz", "item": "survey", "step": "scenario", "debrief": "scenario"}
 #: Blocks of live modules.
 _LIVE_ONLY = ("agenda", "activity", "notes", "handout")
+#: Blocks of self-paced modules, with their plural.
+_SELF_PACED_ONLY = {"quiz": "quizzes", "scenario": "scenarios"}
 #: "15 min: Welcome" -- an agenda line or an activity's heading.
 _TIMED = re.compile(r"^(\d+)\s*min(?:utes?|s)?\s*[:\u2014\u2013-]\s*(.+)$")
 #: "group: 4 to 6 people" or "materials: map, phone list" at the top of an activity.
@@ -130,8 +132,7 @@ def read_course(course_dir: str | Path, cache: BuildCache | None = None) -> tupl
     if "modules" in meta and not course.modules and not problems.errors:
         problems.error(course_path, lines.get("modules", 1), "the course has no modules")
     _check_refs(course, pending, problems)
-    course.completion = _read_completion(course, meta.get("completion"), course_path,
-                                         lines.get("completion", 1), problems)
+    course.completion = _read_completion(course, meta.get("completion"), course_path, lines, problems)
     return course, problems
 
 
@@ -156,7 +157,7 @@ def _read_module_cached(path: Path, iri: str, problems: Problems, pending: list[
             if all(_file_hash(course_dir / name) == digest for name, digest in entry["files"].items()):
                 module = model.Module.from_dict(entry["module"])
                 problems.items.extend(Problem(**p) for p in entry["problems"])
-                pending.extend(_Ref(Path(r["path"]), r["line"], r["module"], tuple(r["target"]), r["prerequisite"])
+                pending.extend(_Ref(**{**r, "path": Path(r["path"]), "target": tuple(r["target"])})
                                for r in entry["refs"])
                 return module
         except (KeyError, TypeError, ValueError):
@@ -237,6 +238,7 @@ class _Ref:
     module: str  # the module that refers
     target: tuple[str | None, str | None]  # (module slug or None for the same module, page id or None)
     prerequisite: bool = False
+    column: int = 1
 
 
 class _BlockReader:
@@ -256,12 +258,20 @@ class _BlockReader:
         elif name in _LIVE_ONLY and not live:
             self.problems.error(self.path, line, f"'{name}' blocks belong in live modules",
                                 "use them in a module with type: live")
-        elif name in ("quiz", "scenario") and live:
-            self.problems.error(self.path, line, f"{name}s belong in self-paced modules",
+        elif name in _SELF_PACED_ONLY and live:
+            self.problems.error(self.path, line, f"{_SELF_PACED_ONLY[name]} belong in self-paced modules",
                                 f"move the {name} to a self-paced module")
         else:
             return False
         return True
+
+    def position(self, text: str, line: int) -> tuple[int, int]:
+        """Return the line and column of ``text`` from ``line`` on (a link's target), or ``(line, 1)``."""
+        for number in range(line, min(line + 50, len(self.lines) + 1)):
+            column = self.lines[number - 1].find(text)
+            if column >= 0:
+                return number, column + 3
+        return line, 1
 
     def check_block(self, node) -> None:
         """Check the images and links of a block of text, recording the files they use."""
@@ -274,27 +284,28 @@ class _BlockReader:
         course_dir = path.parent.parent.resolve()
         found = []
         for src, alt, line in nodes.images(node):
+            line, column = self.position(f"]({src}", line)
             if not alt:
                 problems.error(path, line, f"image {src!r} has no alt text",
-                               "describe the image in the brackets: ![what the image shows](file.png)")
+                               "describe the image in the brackets: ![what the image shows](file.png)", column=column)
             if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", src):
                 problems.warning(path, line, f"image {src!r} is not in the course folder",
-                                 "learners on slow connections load it from another site; copy it into the course")
+                                 "learners on slow connections load it from another site; copy it into the course", column=column)
                 continue
             file = (path.parent / src).resolve()
             if not file.is_relative_to(course_dir):
                 problems.error(path, line, f"image {src!r} is outside the course folder",
-                               "keep images inside the course folder, e.g. in images/")
+                               "keep images inside the course folder, e.g. in images/", column=column)
             elif file.suffix.lower() not in IMAGE_TYPES:
-                problems.error(path, line, f"image {src!r} is not a PNG, JPEG, GIF or WebP file")
+                problems.error(path, line, f"image {src!r} is not a PNG, JPEG, GIF or WebP file", column=column)
             elif not file.is_file():
                 problems.error(path, line, f"image {src!r} does not exist",
-                               f"no file at {file.relative_to(course_dir)}")
+                               f"no file at {file.relative_to(course_dir)}", column=column)
             else:
                 try:
                     inspect_image(file)
                 except ImageError as exc:
-                    problems.error(path, line, f"image {src!r}: {exc}", "save a smaller version of the image")
+                    problems.error(path, line, f"image {src!r}: {exc}", "save a smaller version of the image", column=column)
                 else:
                     module.assets[src] = file.relative_to(course_dir).as_posix()
                     found.append(model.Picture(src, alt))
@@ -305,32 +316,33 @@ class _BlockReader:
         module, path, problems = self.module, self.path, self.problems
         course_dir = path.parent.parent.resolve()
         for href, declared, line in nodes.links(node):
+            line, column = self.position(f"]({href}", line)
             target = internal_link(href)
             if target is not None:
-                self.pending.append(_Ref(path, line, module.slug, target))
+                self.pending.append(_Ref(path, line, module.slug, target, column=column))
                 continue
             if declared is not None and parse_size(declared) is None:
                 problems.error(path, line, f"size {declared!r} of link {href!r} is not a size",
-                               "write it like {size=38MB} or {size=800KB}")
+                               "write it like {size=38MB} or {size=800KB}", column=column)
             if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", href) or href.startswith("/"):
                 if kind_of(href) == "media" and declared is None:
                     problems.warning(path, line, f"media link {href!r} does not say how large it is",
                                      "add its size after the link, e.g. [Watch](https://...){size=38MB}, "
-                                     "so learners on slow connections can decide")
+                                     "so learners on slow connections can decide", column=column)
                 continue
             file = (path.parent / href.split("#", 1)[0]).resolve()
             if not file.is_relative_to(course_dir):
                 problems.error(path, line, f"link {href!r} points outside the course folder",
-                               "keep handouts inside the course folder, e.g. in handouts/")
+                               "keep handouts inside the course folder, e.g. in handouts/", column=column)
             elif not kind_of(href):
                 problems.error(path, line, f"link {href!r} is neither a page of the course nor a file to download",
-                               "link to other-module.md#page-id, or to a PDF, Office, text or media file")
+                               "link to other-module.md#page-id, or to a PDF, Office, text or media file", column=column)
             elif not file.is_file():
                 problems.error(path, line, f"link {href!r}: the file does not exist",
-                               f"no file at {file.relative_to(course_dir)}")
+                               f"no file at {file.relative_to(course_dir)}", column=column)
             elif file.stat().st_size > MAX_DOWNLOAD_BYTES:
                 problems.error(path, line, f"file {href!r} is larger than {human_size(MAX_DOWNLOAD_BYTES)}",
-                               "offer a smaller file, or link to where it is published")
+                               "offer a smaller file, or link to where it is published", column=column)
             else:
                 relative = file.relative_to(course_dir).as_posix()
                 module.assets[href] = relative
@@ -532,24 +544,25 @@ def _check_refs(course: model.Course, pending: list[_Ref], problems: Problems) -
         if ref.prerequisite:
             if module is None:
                 problems.error(ref.path, ref.line, f"prerequisite {slug!r} is not a module of the course",
-                               _did_you_mean(slug, order) or "list module file names without .md")
+                               _did_you_mean(slug, order) or "list module file names without .md", column=ref.column)
             elif order.index(slug) >= order.index(ref.module):
                 problems.error(ref.path, ref.line, f"prerequisite {slug!r} does not come before this module",
-                               "move it earlier in course.yaml's module list")
+                               "move it earlier in course.yaml's module list", column=ref.column)
         elif module is None:
             problems.error(ref.path, ref.line, f"the link leads to module {slug!r}, which is not in the course",
                            _did_you_mean(slug, order)
-                           or "link to a module listed in course.yaml, e.g. other-module.md#page-id")
+                           or "link to a module listed in course.yaml, e.g. other-module.md#page-id", column=ref.column)
         elif page_id is not None and module.page(page_id) is None:
             pages = [p.id for p in module.pages]
             problems.error(ref.path, ref.line, f"the link leads to page {page_id!r}, which is not in module "
                            f"{module.slug!r}", _did_you_mean(page_id, pages)
                            or (f"its pages: {', '.join(pages)}" if pages else "a live module has no pages; "
-                               "link to the module itself"))
+                               "link to the module itself"), column=ref.column)
 
 
-def _read_completion(course: model.Course, value, path: Path, line: int, problems: Problems) -> list:
+def _read_completion(course: model.Course, value, path: Path, lines: dict[str, int], problems: Problems) -> list:
     """Read the completion rules; without any, every self-paced module must be completed."""
+    line = lines.get("completion", 1)
     if value is None:
         return [model.CompletionRule(m.slug, line=line) for m in course.modules if m.type == model.SELF_PACED]
     if not isinstance(value, dict) or not value:
@@ -558,6 +571,7 @@ def _read_completion(course: model.Course, value, path: Path, line: int, problem
         return []
     rules = []
     for slug, requirement in value.items():
+        line = lines.get(f"completion.{slug}", lines.get("completion", 1))
         module = course.module(str(slug))
         if module is None:
             problems.error(path, line, f"completion names module {slug!r}, which is not in the course",
@@ -596,8 +610,11 @@ def _load_yaml(path, text: str, offset: int, problems: Problems) -> tuple[dict |
         return None, {}
     lines = {}
     if isinstance(node, yaml.MappingNode):
-        for key_node, _ in node.value:
+        for key_node, value_node in node.value:
             lines[str(key_node.value)] = offset + key_node.start_mark.line + 1
+            if isinstance(value_node, yaml.MappingNode):  # e.g. "completion.first"
+                for sub_key, _ in value_node.value:
+                    lines[f"{key_node.value}.{sub_key.value}"] = offset + sub_key.start_mark.line + 1
     return data, lines
 
 

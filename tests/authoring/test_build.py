@@ -27,7 +27,13 @@ def test_package_has_a_manifest_that_hashes_every_file(sample_package):
     manifest = json.loads(files["manifest.json"])
     assert manifest["course"]["iri"] == "https://courses.passerelle.example/crisis-management"
     assert manifest["course"]["version"] == "1.0"
-    assert [m["slug"] for m in manifest["modules"]] == ["consular-crisis-response", "earthquake-tabletop"]
+    assert [m["slug"] for m in manifest["modules"]] == [
+        "consular-crisis-response", "registration-contingency", "families-and-media", "migrants-in-crisis",
+        "earthquake-tabletop", "debrief-action-planning"]
+    # Downloads are packaged as they are, beside the optimised images.
+    assert files["assets/handouts/registration-template.csv"] == \
+        (SAMPLE_COURSE / "handouts" / "registration-template.csv").read_bytes()
+    assert "assets/images/crisis-cycle.png" in files
     assert set(manifest["files"]) == set(files) - {"manifest.json"}
     for name, digest in manifest["files"].items():
         assert hashlib.sha256(files[name]).hexdigest() == digest
@@ -87,7 +93,7 @@ def test_cli_build_and_check(tmp_path):
     runner = CliRunner()
     result = runner.invoke(build_command, [str(SAMPLE_COURSE), "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "2 modules (2 rebuilt, 0 unchanged), 3 pages, 7 slides, 0 warnings" in result.output
+    assert "6 modules (6 rebuilt, 0 unchanged), 10 pages, 16 slides, 0 warnings" in result.output
     assert (tmp_path / "crisis-management-1.0.zip").is_file()
     assert runner.invoke(check_command, [str(SAMPLE_COURSE)]).exit_code == 0
 

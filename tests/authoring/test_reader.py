@@ -1,6 +1,7 @@
 """Reading course sources: the sample course, and golden files of mistakes.
 
-Each ``fixtures/NAME.md`` is a module with mistakes; ``fixtures/NAME.problems``
+Each ``fixtures/NAME.md`` is a module with mistakes, and each ``fixtures/NAME/``
+a whole course with mistakes across its files; ``fixtures/NAME.problems``
 holds exactly what ``passerelle check`` must say about it.
 """
 
@@ -16,7 +17,7 @@ from authoring.reader import read_course
 from conftest import SAMPLE_COURSE
 
 FIXTURES = Path(__file__).parent / "fixtures"
-CASES = sorted(p.stem for p in FIXTURES.glob("*.md"))
+CASES = sorted(p.stem for p in FIXTURES.glob("*.md")) + sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
 
 COURSE_YAML = """\
 id: https://academy.example.org/courses/fixture
@@ -39,8 +40,8 @@ def test_sample_course_reads_without_problems():
     course, problems = read_course(SAMPLE_COURSE)
     assert problems.items == []
     assert course.iri == "https://courses.passerelle.example/crisis-management"
-    self_paced, live = course.modules
-    assert self_paced.type == model.SELF_PACED and live.type == model.LIVE
+    self_paced, registration, media, migrants, live, workshop = course.modules
+    assert [m.type for m in course.modules] == [model.SELF_PACED] * 4 + [model.LIVE] * 2
     assert self_paced.iri == course.iri + "/modules/consular-crisis-response"
     assert [p.title for p in self_paced.pages] == [
         "Roles in a consular crisis", "Registration of nationals and contingency plans",
@@ -73,7 +74,11 @@ def test_page_body_keeps_its_markdown_and_excludes_the_quiz():
 
 @pytest.mark.parametrize("case", CASES)
 def test_problems_match_golden_file(tmp_path, case):
-    course_dir = make_course(tmp_path, FIXTURES / f"{case}.md")
+    if (FIXTURES / case).is_dir():
+        course_dir = tmp_path / case
+        shutil.copytree(FIXTURES / case, course_dir)
+    else:
+        course_dir = make_course(tmp_path, FIXTURES / f"{case}.md")
     _, problems = read_course(course_dir)
     got = "\n".join(p.format().replace(str(course_dir) + "/", "") for p in problems.sorted()) + "\n"
     expected = (FIXTURES / f"{case}.problems").read_text()
@@ -94,3 +99,47 @@ def test_folder_without_course_yaml(tmp_path):
     course, problems = read_course(tmp_path)
     assert course is None
     assert problems.errors[0].message == "no course.yaml in this folder"
+
+
+def test_sample_course_uses_every_element():
+    course, _ = read_course(SAMPLE_COURSE)
+    crisis, registration, media, migrants, tabletop, workshop = course.modules
+    assert course.prerequisites == ["Work in a consular section, a crisis unit or a mission"]
+    assert [(r.module, r.min_score) for r in course.completion] == [
+        ("consular-crisis-response", 0.7), ("registration-contingency", None), ("families-and-media", None),
+        ("migrants-in-crisis", None)]
+    assert migrants.prerequisites == ["registration-contingency", "families-and-media"]
+    # Downloads are assets with their size; the image is one without.
+    assert registration.assets["../handouts/registration-template.csv"] == "handouts/registration-template.csv"
+    assert registration.downloads["handouts/registration-template.csv"] == \
+        (SAMPLE_COURSE / "handouts" / "registration-template.csv").stat().st_size
+    assert "images/crisis-cycle.png" not in crisis.downloads
+    # A branching scenario: choices lead to steps, ends have outcomes, a debrief follows.
+    [scenario] = migrants.scenarios
+    assert scenario.id == "valdoria" and scenario.steps[0].id == "alert"
+    assert [c.goto for c in scenario.steps[0].choices] == ["wardens", "wait"]
+    assert scenario.steps[0].choices[0].consequence.startswith("Within an hour, 300 nationals")
+    assert {s.id: s.outcome for s in scenario.steps if s.is_end} == {
+        "shelter": "success", "official": "failure", "statement": "failure"}
+    assert scenario.walk(["alert", "wait", "wardens", "shelter"])
+    assert not scenario.walk(["alert", "shelter"])
+    assert "not registered" in scenario.debrief
+    # Surveys: Likert with the default or the author's scale, and free text.
+    assert [(i.id, i.kind, len(i.scale)) for i in migrants.survey.items] == [
+        ("useful", "likert", 5), ("scenario", "likert", 5), ("pace", "likert", 3), ("change", "text", 0)]
+    assert migrants.survey.items[2].scale == ["too short", "about right", "too long"]
+    assert workshop.survey.title == "Workshop evaluation"
+    assert [t.term for t in migrants.glossary] == [
+        "Country of origin", "Host country", "Assisted departure", "Consular protection"]
+    assert migrants.glossary[1].definition.startswith("The state where the migrant lives")
+    # Live modules: tables and pictures on slides, activity settings, handout text.
+    roles = next(s for s in tabletop.slides if s.title == "Who holds what")
+    assert roles.tables[0][0] == ["Role", "First hour", "By hour six"] and len(roles.tables[0]) == 5
+    cycle = next(s for s in tabletop.slides if s.images)
+    assert cycle.images[0].alt.startswith("The consular crisis cycle")
+    activity = next(s for s in workshop.slides if s.kind == "activity")
+    assert activity.group == "one team per mission, 3 to 6 people"
+    assert activity.materials == ["flipchart", "markers", "printed action-plan template"]
+    assert activity.bullets[0] == "Pick the three improvements that matter most for your mission"
+    assert "Your mission's action plan" in workshop.handout
+    assert sum(a.minutes for a in workshop.agenda) == workshop.duration == 90
