@@ -2,7 +2,7 @@
 
 An entry is a file named by its key (a SHA-256 of its inputs), so an entry can
 never be stale: changed inputs give another key.  Entries are written
-atomically, and only when the build succeeds (:meth:`BuildCache.commit`),
+atomically with a checksum, and only when the build succeeds (:meth:`BuildCache.commit`),
 so a failed build leaves nothing in the output folder; an entry that cannot
 be read is treated as missing.  A commit also drops the entries the build did
 not use, so the cache holds one build's worth of entries.
@@ -53,9 +53,12 @@ class BuildCache:
         if path in self.new:
             return self.new[path]
         try:
-            data = path.read_bytes()
+            stored = path.read_bytes()
         except OSError:
             return None
+        digest, data = stored[:32], stored[32:]
+        if hashlib.sha256(data).digest() != digest:
+            return None  # damaged: rebuild it
         self.used.add(path)
         return data
 
@@ -80,7 +83,7 @@ class BuildCache:
         for path, data in self.new.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(data)
+            tmp.write_bytes(hashlib.sha256(data).digest() + data)
             tmp.replace(path)
             self.used.add(path)
         self.new.clear()

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import json
+import shutil
 import zipfile
 from html.parser import HTMLParser
 
+import pytest
 from click.testing import CliRunner
+from PIL import Image
 from pptx import Presentation
 
 from authoring.build import build_course
 from authoring.cli import build_command, check_command
 from authoring.package import read_package
+from authoring.problems import CourseError
 from conftest import SAMPLE_COURSE
 
 
@@ -113,3 +118,85 @@ def test_cli_check_and_build_fail_with_file_and_line(tmp_path):
     built = runner.invoke(build_command, [str(course), "-o", str(tmp_path / "dist")])
     assert built.exit_code != 0 and "build failed: 1 errors" in built.output
     assert not (tmp_path / "dist").exists()
+
+
+def copy_sample(tmp_path):
+    course = tmp_path / "crisis-management"
+    shutil.copytree(SAMPLE_COURSE, course)
+    return course
+
+
+def test_unchanged_modules_are_taken_from_the_cache(tmp_path):
+    course = copy_sample(tmp_path)
+    out = tmp_path / "dist"
+    seen = []
+    first = build_course(course, out, progress=lambda done, total, slug: seen.append((done, total, slug)))
+    assert len(first.rebuilt) == 6
+    assert seen[0] == (1, 6, "consular-crisis-response") and seen[-1] == (6, 6, "debrief-action-planning")
+    assert build_course(course, out).rebuilt == []
+
+    module = course / "modules" / "families-and-media.md"
+    module.write_text(module.read_text() + "\nA paragraph added after the first build.\n")
+    again = build_course(course, out)
+    assert again.rebuilt == ["families-and-media"]
+    assert "unchanged" in again.summary() and "(1 rebuilt, 5 unchanged)" in again.summary()
+    # The incremental package is exactly what a build from scratch gives.
+    fresh = build_course(course, tmp_path / "fresh", use_cache=False)
+    assert again.path.read_bytes() == fresh.path.read_bytes()
+    page = members(again.path)["modules/families-and-media/social-media.html"].decode()
+    assert "A paragraph added after the first build." in page
+
+
+def test_a_changed_image_or_course_file_rebuilds_what_uses_it(tmp_path):
+    course = copy_sample(tmp_path)
+    out = tmp_path / "dist"
+    build_course(course, out)
+    image = course / "images" / "crisis-cycle.png"
+    with Image.open(image) as picture:
+        picture.rotate(90, expand=True).save(image)
+    assert build_course(course, out).rebuilt == ["consular-crisis-response", "earthquake-tabletop"]
+    settings = course / "course.yaml"
+    settings.write_text(settings.read_text().replace("Crisis management and", "Crisis management, and"))
+    assert len(build_course(course, out).rebuilt) == 6
+
+
+def test_a_damaged_cache_is_ignored(tmp_path):
+    course = copy_sample(tmp_path)
+    out = tmp_path / "dist"
+    first = build_course(course, out).path.read_bytes()
+    for entry in (out / ".cache").rglob("*"):
+        if entry.is_file():
+            entry.write_bytes(b"not what was written")
+    again = build_course(course, out)
+    assert len(again.rebuilt) == 6
+    assert again.path.read_bytes() == first
+
+
+def test_a_failed_build_writes_nothing(tmp_path):
+    course = copy_sample(tmp_path)
+    module = course / "modules" / "families-and-media.md"
+    module.write_text(module.read_text() + "\n![](../images/crisis-cycle.png)\n")  # no alt text
+    out = tmp_path / "dist"
+    with pytest.raises(CourseError) as failure:
+        build_course(course, out)
+    assert any("has no alt text" in p.message for p in failure.value.problems)
+    assert not out.exists()
+
+
+def test_participant_handout_has_no_facilitator_notes(sample_package):
+    files = members(sample_package)
+    handout = html.unescape(files["modules/debrief-action-planning/handout.html"].decode())
+    guide = files["modules/debrief-action-planning/guide.html"].decode()
+    assert "Your mission's action plan" in handout and "Groups:" in handout
+    assert "Push back on improvements" not in handout  # notes are for the facilitator
+    assert "Push back on improvements" in guide
+    assert 'href="../../assets/handouts/contingency-plan-checklist.pdf" download' in handout
+
+
+def test_scenarios_are_playable_as_static_pages(sample_package):
+    files = members(sample_package)
+    start = files["modules/migrants-in-crisis/scenario.valdoria.html"].decode()
+    assert 'href="scenario.valdoria.alert.1.html"' in start
+    good_end = files["modules/migrants-in-crisis/scenario.valdoria.wardens.1.html"].decode()
+    assert "1,400 of your nationals" in good_end and "Debrief" in good_end
+    assert "The host authorities agree" in good_end  # the consequence of the choice

@@ -12,7 +12,7 @@ CASES = Path(__file__).parent / "render"
 
 
 LINKS = Links(
-    asset_url=lambda src: "/assets/images/cycle.png" if src == "../images/cycle.png" else f"/assets/{src}",
+    asset_url=lambda src: f"/assets/{src.removeprefix('../')}",
     page_url=lambda module, page: f"/modules/{module or 'this'}/{page or 'start'}",
     sizes={"../handouts/plan.pdf": 123_456},
 )
