@@ -1,0 +1,153 @@
+"""Surveys, branching scenarios, handouts and course completion in the LMS, down to their statements."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from conftest import csrf_token
+from xapi.models import StatementRecord
+from xapi.statements import VERBS
+
+COURSE = "/courses/crisis-management"
+MIGRANTS = f"{COURSE}/modules/migrants-in-crisis"
+SCENARIO = f"{MIGRANTS}/scenarios/valdoria/"
+MIGRANTS_IRI = "https://courses.passerelle.example/crisis-management/modules/migrants-in-crisis"
+
+
+def statements(db, verb: str) -> list[dict]:
+    db.expire_all()
+    rows = db.scalars(select(StatementRecord).where(StatementRecord.verb_id == VERBS[verb])
+                      .order_by(StatementRecord.seq))
+    return [json.loads(row.data) for row in rows]
+
+
+def choose(client, path: str, number: int):
+    return client.post(SCENARIO, data={"csrf_token": csrf_token(client, SCENARIO), "path": path,
+                                       "choice": str(number)})
+
+
+def test_a_scenario_path_is_recorded_as_the_response(client, auth, enrolled, db):
+    auth.login("learner")
+    start = client.get(SCENARIO).get_data(as_text=True)
+    assert "magnitude 7.1 earthquake" in start and 'name="path" value="alert"' in start
+    step = choose(client, "alert", 2).get_data(as_text=True)  # wait for figures
+    assert "Two hours pass." in step and "The host government announces 120 dead" in step
+    assert statements(db, "completed") == []  # nothing is recorded until an end is reached
+    step = choose(client, "alert,wait", 1).get_data(as_text=True)  # send a team
+    assert "Wardens report" in step
+    end = choose(client, "alert,wait,wardens", 1).get_data(as_text=True)
+    assert "1,400 of your nationals" in end and "Debrief" in end and "A good outcome." in end
+    [played] = statements(db, "completed")
+    assert played["object"]["id"] == MIGRANTS_IRI + "/scenarios/valdoria"
+    assert played["result"] == {"completion": True, "success": True, "response": "alert[,]wait[,]wardens[,]shelter"}
+    assert played["context"]["contextActivities"]["parent"][0]["id"] == MIGRANTS_IRI
+    assert played["context"]["registration"] == enrolled.registration
+
+    poor = choose(client, "alert,wait", 2).get_data(as_text=True)
+    assert "A poor outcome." in poor
+    assert statements(db, "completed")[-1]["result"]["success"] is False
+
+
+def test_a_forged_scenario_path_is_refused_and_records_nothing(client, auth, enrolled, db):
+    auth.login("learner")
+    for path, number in [("alert,shelter", 1), ("wardens", 1), ("alert", 3), ("alert", "x"), ("", 1),
+                         ("alert," * 500, 1)]:
+        response = choose(client, path, number)
+        assert response.status_code == 400, path
+    assert "not a path through the scenario" in choose(client, "alert,shelter", 1).get_data(as_text=True)
+    assert statements(db, "completed") == []
+    assert client.get(f"{MIGRANTS}/scenarios/nowhere/").status_code == 404
+
+
+def test_survey_answers_are_recorded_as_responded(client, auth, enrolled, db):
+    auth.login("learner")
+    url = f"{MIGRANTS}/survey"
+    form = client.get(url).get_data(as_text=True)
+    assert "too short" in form and "Strongly agree" in form and "<textarea" in form
+    empty = client.post(url, data={"csrf_token": csrf_token(client, url)})
+    assert empty.status_code == 400 and "at least one question" in empty.get_data(as_text=True)
+    assert statements(db, "responded") == []
+    sent = client.post(url, data={"csrf_token": csrf_token(client, url), "s-useful": "5", "s-pace": "2",
+                                  "s-scenario": "9", "s-change": "  More on <b>shelters</b>  "})
+    assert sent.status_code == 200 and "your answers are recorded" in sent.get_data(as_text=True)
+    responded = {s["object"]["id"].rsplit("/", 1)[1]: s for s in statements(db, "responded")}
+    assert set(responded) == {"useful", "pace", "change"}  # 9 is not on the scale: left out
+    assert responded["useful"]["result"] == {"response": "5"}
+    pace = responded["pace"]["object"]["definition"]
+    assert pace["interactionType"] == "likert"
+    assert [c["description"]["en"] for c in pace["scale"]] == ["too short", "about right", "too long"]
+    assert responded["change"]["result"]["response"] == "More on <b>shelters</b>"
+    [done] = [s for s in statements(db, "completed") if s["object"]["id"].endswith("/survey")]
+    assert "success" not in done["result"]  # a survey is never graded
+    assert "· answered" in client.get(f"{MIGRANTS}/").get_data(as_text=True)
+
+
+def test_learners_get_the_handout_but_not_the_trainers_materials(client, auth, enrolled):
+    auth.login("learner")
+    live = f"{COURSE}/modules/debrief-action-planning"
+    assert "Participants' handout" in client.get(f"{live}/").get_data(as_text=True)
+    handout = client.get(f"{live}/handout.html")
+    assert handout.status_code == 200 and b"action plan" in handout.data
+    assert client.get(f"{live}/guide.html").status_code == 403
+    assert client.get(f"{live}/deck.pptx").status_code == 403
+    auth.logout()
+    auth.login("trainer")
+    assert client.get(f"{live}/deck.pptx").status_code == 200
+
+
+def test_pages_link_to_downloads_with_their_size_and_to_other_modules(client, auth, enrolled):
+    auth.login("learner")
+    page = client.get(f"{COURSE}/modules/registration-contingency/pages/keeping-registration-current")
+    body = page.get_data(as_text=True)
+    assert (f'href="{COURSE}/assets/handouts/registration-template.csv" download=""') in body
+    assert '<span class="size">(CSV, 264 B)</span>' in body
+    assert (f'href="{COURSE}/modules/consular-crisis-response/pages/'
+            'registration-of-nationals-and-contingency-plans"') in body
+    download = client.get(f"{COURSE}/assets/handouts/registration-template.csv")
+    assert download.status_code == 200 and download.data.startswith(b"family_name,")
+
+
+def test_the_course_completes_by_its_rules(app, enrolled, db):
+    """Completing every required module, with the required score, records the course's completion once."""
+    from authoring.quiz import is_correct
+    from lms.services import learning
+    from lms.services.learning import Learner
+
+    course = enrolled.course.current.model
+    learner = Learner(actor_id=enrolled.user.actor_id, registration=enrolled.registration, language="en",
+                      home_page=app.config["PUBLIC_URL"])
+
+    def right_answers(quiz):
+        responses = {}
+        for q in quiz.questions:
+            if q.options:
+                responses[q.id] = [str(i) for i, o in enumerate(q.options) if o.correct]
+            else:
+                responses[q.id] = [q.answers[0] if q.answers else f"{q.number:g}"]
+            assert is_correct(q, responses[q.id])
+        return responses
+
+    def finish(slug):
+        module = course.module(slug)
+        for page in module.pages:
+            learning.record_page_view(db, learner, course, module, page)
+        for scenario in module.scenarios:
+            learning.record_scenario(db, learner, course, module, scenario, ["alert", "wardens", "shelter"])
+        if module.quiz:
+            responses = right_answers(module.quiz)
+            learning.record_quiz(db, learner, course, module, responses, learning.grade_quiz(module.quiz, responses))
+        db.commit()
+
+    def course_completions():
+        return [s for s in statements(db, "completed") if s["object"]["id"] == course.iri]
+
+    for slug in ("consular-crisis-response", "registration-contingency", "families-and-media"):
+        finish(slug)
+        assert course_completions() == []
+    finish("migrants-in-crisis")
+    [done] = course_completions()
+    assert done["context"]["registration"] == enrolled.registration
+    finish("migrants-in-crisis")  # doing it again completes nothing twice
+    assert len(course_completions()) == 1
