@@ -24,6 +24,7 @@ from .cache import key as cache_key
 from .deck import TEMPLATE, render_deck, slide_count
 from .images import IMAGE_TYPES, ImageSettings, optimise
 from .package import write_package, zip_bytes
+from .parallel import map_work
 from .problems import Problem
 from .reader import COURSE_FILE, MODULES_DIR, load_course
 
@@ -95,21 +96,28 @@ def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSetti
     shared = cache_key(code_version(), (course_dir / COURSE_FILE).read_bytes(), template or b"",
                        repr(images), "\n".join(f"{m.slug} {m.type} {m.title}" for m in course.modules))
     module_files: dict[str, dict[str, bytes]] = {}
-    rebuilt = []
-    for done, module in enumerate(course.modules, start=1):
-        entry_key = cache_key(shared, _module_json(module),
-                              *(assets[path] for path in sorted(set(module.assets.values()))))
-        files = _unzip(cache.get("render", entry_key)) if cache else None
+    keys, todo = {}, []
+    for module in course.modules:
+        keys[module.slug] = cache_key(shared, _module_json(module),
+                                      *(assets[path] for path in sorted(set(module.assets.values()))))
+        files = _unzip(cache.get("render", keys[module.slug])) if cache else None
         if files is None:
-            files = {name: text.encode("utf-8") for name, text in html.render_module(course, module).items()}
-            if module.type == model.LIVE:
-                files["deck.pptx"] = render_deck(course, module, assets, template)
-            rebuilt.append(module.slug)
-            if cache:
-                cache.put("render", entry_key, zip_bytes(files))
-        module_files[module.slug] = files
+            todo.append(module.slug)
+        else:
+            module_files[module.slug] = files
+    done = len(module_files)
+    if progress and done:
+        progress(done, len(course.modules), "unchanged modules")
+    # Decks take longest: start them first so that no worker is left with one at the end.
+    todo.sort(key=lambda slug: course.module(slug).type != model.LIVE)
+    for slug, files in zip(todo, map_work(_render, (course, assets, template), todo), strict=True):
+        module_files[slug] = files
+        if cache:
+            cache.put("render", keys[slug], zip_bytes(files))
+        done += 1
         if progress:
-            progress(done, len(course.modules), module.slug)
+            progress(done, len(course.modules), slug)
+    rebuilt = [m.slug for m in course.modules if m.slug in todo]
 
     build = {"generator": f"passerelle {_version()}", "source_sha256": _source_hash(course_dir, course)}
     data = write_package(course, module_files, assets, build)
@@ -128,6 +136,16 @@ def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSetti
         image_bytes_before=before, image_bytes_after=after,
         seconds=time.perf_counter() - started, rebuilt=rebuilt,
     )
+
+
+def _render(shared: tuple[model.Course, dict[str, bytes], bytes | None], slug: str) -> dict[str, bytes]:
+    """Render one module's files: its HTML and, for a live module, its deck."""
+    course, assets, template = shared
+    module = course.module(slug)
+    files = {name: text.encode("utf-8") for name, text in html.render_module(course, module).items()}
+    if module.type == model.LIVE:
+        files["deck.pptx"] = render_deck(course, module, assets, template)
+    return files
 
 
 def _optimised(data: bytes, path: str, settings: ImageSettings, cache: BuildCache | None) -> bytes:

@@ -48,7 +48,7 @@ def build_command(course_dir: str, out_dir: str, image_width: int, image_quality
             if bar is None:
                 bar = bar_closer.enter_context(click.progressbar(
                     length=total, label="Building", file=sys.stderr, item_show_func=lambda item: item))
-            bar.update(1, slug)
+            bar.update(done - bar.pos, slug)
 
         try:
             result = build_course(course_dir, out_dir, ImageSettings(image_width, image_quality),

@@ -18,6 +18,7 @@ from PIL import Image
 from pptx import Presentation
 from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.exc import PackageNotFoundError
+from pptx.opc.packuri import PackURI
 from pptx.util import Emu, Inches, Pt
 
 from . import model
@@ -52,6 +53,28 @@ def _open(template: bytes | None):
         prs.part.drop_rel(slide_id.rId)
         slide_ids.remove(slide_id)
     return prs
+
+
+def _fast_part_names(prs) -> None:
+    """Find names for new parts (notes slides) in a set rather than by walking the package each time.
+
+    python-pptx walks every part of the package to name each new one, so a
+    deck of n slides with notes costs n walks of n parts.  The names are the
+    same: the first free number for the part's name template.
+    """
+    package = prs.part.package
+    taken: set[str] = set()
+
+    def next_partname(template: str) -> PackURI:
+        if not taken:
+            taken.update(str(part.partname) for part in package.iter_parts())
+        number = 1
+        while template % number in taken:
+            number += 1
+        taken.add(template % number)
+        return PackURI(template % number)
+
+    package.next_partname = next_partname
 
 
 def _layouts(prs):
@@ -90,6 +113,7 @@ def render_deck(course: model.Course, module: model.Module, assets: dict[str, by
     """
     assets = assets or {}
     prs = _open(template)
+    _fast_part_names(prs)
     title_layout, content_layout = _layouts(prs)
     props = prs.core_properties
     props.title = module.title
@@ -104,8 +128,11 @@ def render_deck(course: model.Course, module: model.Module, assets: dict[str, by
     if subtitle is not None:
         subtitle.text = f"{course.title}\n{module.duration} min"
 
+    layout_body = next(p for p in content_layout.placeholders if p.placeholder_format.type in _BODIES)
+    area = (layout_body.left, layout_body.top, layout_body.width, layout_body.height)  # read once: it is slow
+
     agenda = [f"{item.minutes} min — {item.text}" for item in module.agenda]
-    _content_slide(prs, content_layout, "Agenda", agenda)
+    _content_slide(prs, content_layout, area, "Agenda", agenda)
     for slide in module.slides:
         heading, bullets = slide.title, list(slide.bullets)
         if slide.kind == "activity":
@@ -117,7 +144,7 @@ def render_deck(course: model.Course, module: model.Module, assets: dict[str, by
         images = [assets[module.assets[p.src]] for p in slide.images if module.assets.get(p.src) in assets]
         tables = slide.tables or [None]
         for index, table in enumerate(tables):
-            _content_slide(prs, content_layout, heading if index == 0 else f"{heading} (continued)",
+            _content_slide(prs, content_layout, area, heading if index == 0 else f"{heading} (continued)",
                            bullets if index == 0 else [], slide.notes, table, images if index == 0 else [])
 
     out = io.BytesIO()
@@ -131,13 +158,13 @@ def _placeholder(slide, kinds):
     return next(p for p in slide.placeholders if p.placeholder_format.type in kinds)
 
 
-def _content_slide(prs, layout, title: str, bullets: list[str], notes: str = "",
+def _content_slide(prs, layout, area: tuple[int, int, int, int], title: str, bullets: list[str], notes: str = "",
                    table: list[list[str]] | None = None, images: list[bytes] = ()) -> None:
-    """Add a slide: bullets in the layout's content area, then a table below and pictures beside them."""
+    """Add a slide: bullets in the layout's content ``area``, then a table below and pictures beside them."""
     slide = prs.slides.add_slide(layout)
     _placeholder(slide, _TITLES).text = title
     body = _placeholder(slide, _BODIES)
-    left, top, full, height = body.left, body.top, body.width, body.height
+    left, top, full, height = area
     width = int(full * 0.55) if images else full
     text_height = height if table is None else (height // 3 if bullets else 0)
     if bullets:

@@ -67,14 +67,35 @@ def plain(inline_md: str) -> str:
     return "".join(out).strip()
 
 
+def plain_text(node) -> str:
+    """Return the text of a parsed block's inline content (a paragraph, a heading, a cell), without markup."""
+    out = []
+
+    def walk(current):
+        if current.type in ("text", "code_inline"):
+            out.append(current.content)
+        elif current.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+        elif current.type != "image":
+            for child in current.children:
+                walk(child)
+
+    inline = next((c for c in node.children if c.type == "inline"), None)
+    if inline is not None:
+        walk(inline)
+    return "".join(out).strip()
+
+
 def plain_blocks(nodes) -> list[str]:
     """Flatten paragraphs and list items to lines of plain text."""
     out = []
     for node in nodes:
         if node.type in ("paragraph", "heading"):
-            out.append(plain(inline_text(node)))
+            out.append(plain_text(node))
         elif node.type in ("bullet_list", "ordered_list"):
-            out.extend(plain(item_text(item)) for item in node.children)
+            for item in node.children:
+                para = next((c for c in item.children if c.type == "paragraph"), None)
+                out.append(plain_text(para) if para else "")
         elif node.children:
             out.extend(plain_blocks(node.children))
     return [text for text in out if text]
@@ -142,7 +163,7 @@ def table_rows(node) -> list[list[str]]:
 
     def walk(current):
         if current.type == "tr":
-            rows.append([plain(inline_text(cell)) for cell in current.children])
+            rows.append([plain_text(cell) for cell in current.children])
         else:
             for child in current.children:
                 walk(child)

@@ -24,6 +24,7 @@ from .files import MAX_DOWNLOAD_BYTES, human_size, kind_of, parse_size
 from .images import IMAGE_TYPES, ImageError
 from .images import inspect as inspect_image
 from .markdown import GLOSSARY, internal_link, markdown
+from .parallel import map_work
 from .problems import CourseError, Problem, Problems
 from .quiz import read_quiz
 from .scenario import read_scenario
@@ -113,6 +114,7 @@ def read_course(course_dir: str | Path, cache: BuildCache | None = None) -> tupl
                            "or remove it to use the default look")
     pending: list[_Ref] = []
     seen = set()
+    jobs = []
     for slug in _as_list(meta.get("modules")):
         slug = str(slug)
         line = lines.get("modules", 1)
@@ -126,9 +128,8 @@ def read_course(course_dir: str | Path, cache: BuildCache | None = None) -> tupl
             problems.error(course_path, line, f"module {slug!r} has no file {MODULES_DIR}/{slug}.md",
                            _did_you_mean(slug, known) or "create the file or remove the module from the list")
             continue
-        module = _read_module_cached(path, f"{iri}/modules/{slug}", problems, pending, cache)
-        if module is not None:
-            course.modules.append(module)
+        jobs.append((path, f"{iri}/modules/{slug}"))
+    course.modules = [m for m in _read_modules(jobs, problems, pending, cache) if m is not None]
     if "modules" in meta and not course.modules and not problems.errors:
         problems.error(course_path, lines.get("modules", 1), "the course has no modules")
     _check_refs(course, pending, problems)
@@ -144,36 +145,56 @@ def load_course(course_dir: str | Path, cache: BuildCache | None = None) -> tupl
     return course, problems
 
 
-def _read_module_cached(path: Path, iri: str, problems: Problems, pending: list[_Ref],
-                        cache: BuildCache | None) -> model.Module | None:
-    """Read a module, or take it from the cache when its file and the files it uses are unchanged."""
-    if cache is None:
-        return read_module(path, iri, problems, pending)
-    course_dir = path.parent.parent
-    entry_key = cache_key(code_version(), iri, str(path), path.read_bytes())
-    entry = cache.get_json("modules", entry_key)
-    if entry is not None:
-        try:
-            if all(_file_hash(course_dir / name) == digest for name, digest in entry["files"].items()):
-                module = model.Module.from_dict(entry["module"])
-                problems.items.extend(Problem(**p) for p in entry["problems"])
-                pending.extend(_Ref(**{**r, "path": Path(r["path"]), "target": tuple(r["target"])})
-                               for r in entry["refs"])
-                return module
-        except (KeyError, TypeError, ValueError):
-            pass  # an entry of another shape: read the module again
+def _read_modules(jobs: list[tuple[Path, str]], problems: Problems, pending: list[_Ref],
+                  cache: BuildCache | None) -> list[model.Module | None]:
+    """Read modules given as (file, IRI), taking from the cache those whose file and the files they use
+    are unchanged, and reading the others, in several processes when there are many."""
+    results: list[tuple[model.Module | None, list[Problem], list[_Ref]] | None] = []
+    keys = []
+    for path, iri in jobs:
+        entry_key = cache_key(code_version(), iri, str(path), path.read_bytes())
+        keys.append(entry_key)
+        results.append(_cached_module(cache.get_json("modules", entry_key), path) if cache else None)
+    missing = [index for index, result in enumerate(results) if result is None]
+    for index, result in zip(missing, map_work(_read_one, None, [jobs[i] for i in missing]), strict=True):
+        results[index] = result
+        module, items, refs = result
+        if cache is not None and module is not None and not any(p.severity == "error" for p in items):
+            course_dir = jobs[index][0].parent.parent
+            files = {name: _file_hash(course_dir / name) for name in sorted(set(module.assets.values()))}
+            cache.put_json("modules", keys[index], {
+                "module": module.to_dict(), "files": files,
+                "problems": [dataclasses.asdict(p) for p in items],
+                "refs": [{**dataclasses.asdict(r), "path": str(r.path)} for r in refs],
+            })
+    modules = []
+    for module, items, refs in results:
+        problems.items.extend(items)
+        pending.extend(refs)
+        modules.append(module)
+    return modules
+
+
+def _read_one(_shared, job: tuple[Path, str]) -> tuple[model.Module | None, list[Problem], list[_Ref]]:
+    path, iri = job
     own, refs = Problems(), []
     module = read_module(path, iri, own, refs)
-    problems.items.extend(own.items)
-    pending.extend(refs)
-    if module is not None and not own.errors:
-        files = {name: _file_hash(course_dir / name) for name in sorted(set(module.assets.values()))}
-        cache.put_json("modules", entry_key, {
-            "module": module.to_dict(), "files": files,
-            "problems": [dataclasses.asdict(p) for p in own.items],
-            "refs": [{**dataclasses.asdict(r), "path": str(r.path)} for r in refs],
-        })
-    return module
+    return module, own.items, refs
+
+
+def _cached_module(entry, path: Path) -> tuple[model.Module, list[Problem], list[_Ref]] | None:
+    """Return a module from its cache entry if the files it uses are unchanged; None otherwise."""
+    if entry is None:
+        return None
+    course_dir = path.parent.parent
+    try:
+        if not all(_file_hash(course_dir / name) == digest for name, digest in entry["files"].items()):
+            return None
+        return (model.Module.from_dict(entry["module"]),
+                [Problem(**p) for p in entry["problems"]],
+                [_Ref(**{**r, "path": Path(r["path"]), "target": tuple(r["target"])}) for r in entry["refs"]])
+    except (KeyError, TypeError, ValueError):
+        return None  # an entry of another shape: read the module again
 
 
 def _file_hash(path: Path) -> str:
