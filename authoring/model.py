@@ -101,9 +101,6 @@ class Survey:
     items: list[SurveyItem]
     line: int = 0
 
-    def item(self, item_id: str) -> SurveyItem | None:
-        return next((i for i in self.items if i.id == item_id), None)
-
 
 @dataclass
 class Choice:

@@ -33,6 +33,11 @@ def split_settings(info: str) -> tuple[dict[str, str], list[str]]:
     return settings, words
 
 
+def word_id(word: str) -> str | None:
+    """Return the id a ``#id`` word of an info line gives, or None if the word is not one."""
+    return word[1:] if word.startswith("#") and len(word) > 1 else None
+
+
 def inline_text(node) -> str:
     """Return the Markdown source of a heading's or paragraph's inline content."""
     inline = next((c for c in node.children if c.type == "inline"), None)

@@ -63,8 +63,8 @@ def read_question(node, number: int, path: str, problems: Problems, lines: list[
     question = model.Question(id=f"q{number}", prompt="", kind="", line=line)
     settings, words = nodes.split_settings(nodes.container_info(node, "question"))
     for word in words:
-        if word.startswith("#") and len(word) > 1:
-            question.id = word[1:]
+        if nodes.word_id(word):
+            question.id = nodes.word_id(word)
         elif word in model.QUESTION_KINDS:
             question.kind = word
         else:

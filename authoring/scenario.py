@@ -40,8 +40,8 @@ def read_scenario(node, fallback_id: str, path: str, problems: Problems, lines: 
     line = nodes.line(node)
     words = nodes.container_info(node, "scenario").split()
     scenario_id = fallback_id
-    if words and words[0].startswith("#") and len(words[0]) > 1:
-        scenario_id = words.pop(0)[1:]
+    if words and nodes.word_id(words[0]):
+        scenario_id = nodes.word_id(words.pop(0))
     scenario = model.Scenario(id=scenario_id, title=" ".join(words) or "Scenario", steps=[], line=line)
     for child in node.children:
         if child.type == "container_step":
@@ -61,8 +61,8 @@ def _read_step(node, path, problems, lines, check_block) -> model.Step:
     settings, words = nodes.split_settings(nodes.container_info(node, "step"))
     step = model.Step(id="", body="", line=line)
     for word in words:
-        if word.startswith("#") and len(word) > 1 and not step.id:
-            step.id = word[1:]
+        if nodes.word_id(word) and not step.id:
+            step.id = nodes.word_id(word)
         else:
             problems.error(path, line, f"unknown step setting {word!r}", "write ':::: step #id'")
     for key, value in settings.items():

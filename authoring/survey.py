@@ -47,8 +47,8 @@ def _read_item(node, number: int, path: str, problems: Problems) -> model.Survey
     line = nodes.line(node)
     item = model.SurveyItem(id=f"i{number}", prompt="", kind="", line=line)
     for word in nodes.container_info(node, "item").split():
-        if word.startswith("#") and len(word) > 1:
-            item.id = word[1:]
+        if nodes.word_id(word):
+            item.id = nodes.word_id(word)
         elif word in model.SURVEY_KINDS and not item.kind:
             item.kind = word
         else:

@@ -13,6 +13,7 @@ from xapi.views import bp as xapi_bp
 
 from ..db import get_db
 from ..forms import ActionForm, LoginForm
+from .common import valid_form_or_400
 from ..services import accounts
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -66,8 +67,7 @@ def login():
 @bp.post("/logout")
 def logout():
     """Log out (a POST with a CSRF token, so no link can log someone out)."""
-    if not ActionForm().validate():
-        abort(400, description="The form has expired; reload the page and try again.")
+    valid_form_or_400()
     logout_user()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))

@@ -12,9 +12,8 @@ from flask_login import current_user, login_required
 from authoring.package import asset_file
 
 from ..db import get_db
-from ..forms import ActionForm
 from ..services import catalog, learning
-from .common import course_or_404, current_learner, package_member
+from .common import course_or_404, current_learner, package_member, valid_form_or_400
 
 bp = Blueprint("catalog", __name__)
 
@@ -65,8 +64,7 @@ def asset(slug: str, name: str):
 def enrol(slug: str):
     """Enrol the current user in the course."""
     course = course_or_404(slug)
-    if not ActionForm().validate():
-        abort(400, description="The form has expired; reload the page and try again.")
+    valid_form_or_400()
     session = get_db()
     catalog.enrol(session, current_user, course)
     session.commit()

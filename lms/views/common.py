@@ -8,9 +8,16 @@ from flask_login import current_user
 from authoring.package import PackageError, read_member
 
 from ..db import get_db
+from ..forms import ActionForm
 from ..models import Course
 from ..services import NotFound, catalog
 from ..services.learning import Learner
+
+
+def valid_form_or_400() -> None:
+    """Answer 400 unless the posted form carries a valid CSRF token."""
+    if not ActionForm().validate():
+        abort(400, description="The form has expired; reload the page and try again.")
 
 
 def course_or_404(slug: str) -> Course:

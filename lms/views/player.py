@@ -14,9 +14,15 @@ from authoring.package import module_file
 from authoring.quiz import MAX_RESPONSE, feedback_for
 
 from ..db import get_db
-from ..forms import ActionForm
 from ..services import learning
-from .common import course_or_404, current_learner, enrolled_learner_or_403, module_or_404, package_member
+from .common import (
+    course_or_404,
+    current_learner,
+    enrolled_learner_or_403,
+    module_or_404,
+    package_member,
+    valid_form_or_400,
+)
 
 bp = Blueprint("player", __name__, url_prefix="/courses/<slug>/modules/<module_slug>")
 
@@ -72,8 +78,7 @@ def quiz(slug: str, module_slug: str):
     page = {"course": course, "module": module, "attempts_left": left}
     if request.method == "GET":
         return render_template("player/quiz.html", responses={}, missing=[], **page)
-    if not ActionForm().validate():
-        abort(400, description="The form has expired; reload the page and try again.")
+    valid_form_or_400()
     if left == 0:
         abort(403, description="You have used every attempt this quiz allows.")
     responses = _responses(module.quiz)
@@ -101,8 +106,7 @@ def survey(slug: str, module_slug: str):
     learner = enrolled_learner_or_403(course)
     if request.method == "GET":
         return render_template("player/survey.html", course=course, module=module, responses={}, empty=False)
-    if not ActionForm().validate():
-        abort(400, description="The form has expired; reload the page and try again.")
+    valid_form_or_400()
     responses = {}
     for item in module.survey.items:
         value = request.form.get(f"s-{item.id}", "").strip()
@@ -131,8 +135,7 @@ def scenario(slug: str, module_slug: str, scenario_id: str):
     learner = enrolled_learner_or_403(course)
     path, choice = [scenario.steps[0].id], None
     if request.method == "POST":
-        if not ActionForm().validate():
-            abort(400, description="The form has expired; reload the page and try again.")
+        valid_form_or_400()
         path = request.form.get("path", "").split(",")[:MAX_SCENARIO_STEPS]
         number = request.form.get("choice", "")
         if not scenario.walk(path) or not number.isdigit():

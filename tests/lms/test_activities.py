@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from sqlalchemy import select
 
+from authoring.model import CompletionRule
+from authoring.quiz import is_correct
 from conftest import csrf_token
+from lms.services import learning
+from lms.services.learning import Learner
 from xapi.models import StatementRecord
 from xapi.statements import VERBS
 
@@ -109,45 +114,64 @@ def test_pages_link_to_downloads_with_their_size_and_to_other_modules(client, au
     assert download.status_code == 200 and download.data.startswith(b"family_name,")
 
 
+def learner_of(app, enrolment) -> Learner:
+    return Learner(actor_id=enrolment.user.actor_id, registration=enrolment.registration, language="en",
+                   home_page=app.config["PUBLIC_URL"])
+
+
+def answers(quiz, wrong: int = 0) -> dict[str, list[str]]:
+    """Right answers to every question of a quiz but the first ``wrong`` ones."""
+    responses = {}
+    for index, q in enumerate(quiz.questions):
+        if q.options:
+            responses[q.id] = [str(i) for i, o in enumerate(q.options) if o.correct != (index < wrong)]
+        else:
+            responses[q.id] = [q.answers[0] if q.answers else f"{q.number:g}"]
+            if index < wrong:
+                responses[q.id] = ["something else"]
+        assert is_correct(q, responses[q.id]) == (index >= wrong)
+    return responses
+
+
+def finish(db, learner, course, slug, wrong: int = 0) -> None:
+    """Read every page, play every scenario to an end and pass the quiz of a module."""
+    module = course.module(slug)
+    for page in module.pages:
+        learning.record_page_view(db, learner, course, module, page)
+    for scenario in module.scenarios:
+        learning.record_scenario(db, learner, course, module, scenario, ["alert", "wardens", "shelter"])
+    if module.quiz:
+        responses = answers(module.quiz, wrong)
+        learning.record_quiz(db, learner, course, module, responses, learning.grade_quiz(module.quiz, responses))
+    db.commit()
+
+
 def test_the_course_completes_by_its_rules(app, enrolled, db):
     """Completing every required module, with the required score, records the course's completion once."""
-    from authoring.quiz import is_correct
-    from lms.services import learning
-    from lms.services.learning import Learner
-
     course = enrolled.course.current.model
-    learner = Learner(actor_id=enrolled.user.actor_id, registration=enrolled.registration, language="en",
-                      home_page=app.config["PUBLIC_URL"])
-
-    def right_answers(quiz):
-        responses = {}
-        for q in quiz.questions:
-            if q.options:
-                responses[q.id] = [str(i) for i, o in enumerate(q.options) if o.correct]
-            else:
-                responses[q.id] = [q.answers[0] if q.answers else f"{q.number:g}"]
-            assert is_correct(q, responses[q.id])
-        return responses
-
-    def finish(slug):
-        module = course.module(slug)
-        for page in module.pages:
-            learning.record_page_view(db, learner, course, module, page)
-        for scenario in module.scenarios:
-            learning.record_scenario(db, learner, course, module, scenario, ["alert", "wardens", "shelter"])
-        if module.quiz:
-            responses = right_answers(module.quiz)
-            learning.record_quiz(db, learner, course, module, responses, learning.grade_quiz(module.quiz, responses))
-        db.commit()
+    learner = learner_of(app, enrolled)
 
     def course_completions():
         return [s for s in statements(db, "completed") if s["object"]["id"] == course.iri]
 
     for slug in ("consular-crisis-response", "registration-contingency", "families-and-media"):
-        finish(slug)
+        finish(db, learner, course, slug)
         assert course_completions() == []
-    finish("migrants-in-crisis")
+    finish(db, learner, course, "migrants-in-crisis")
     [done] = course_completions()
     assert done["context"]["registration"] == enrolled.registration
-    finish("migrants-in-crisis")  # doing it again completes nothing twice
+    finish(db, learner, course, "migrants-in-crisis")  # doing it again completes nothing twice
     assert len(course_completions()) == 1
+
+
+def test_a_completion_rule_can_ask_for_more_than_the_pass_mark(app, enrolled, db):
+    course = enrolled.course.current.model
+    learner = learner_of(app, enrolled)
+    finish(db, learner, course, "consular-crisis-response", wrong=2)  # 5 of 7: 71%, over the 70% pass mark
+
+    def rules(score):
+        return dataclasses.replace(course, completion=[CompletionRule("consular-crisis-response", score)])
+
+    assert learning.course_complete(db, learner, rules(0.7))
+    assert not learning.course_complete(db, learner, rules(0.8))
+    assert learning.course_complete(db, learner, rules(None))
