@@ -21,7 +21,8 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    xapi.init_app(app, db.get_db)
+    xapi.init_app(app, db.get_db, home_page=lambda: app.config["PUBLIC_URL"],
+                  session_agent=auth.session_agent, session_authority=auth.session_authority)
     views.init_app(app)
     cli.init_app(app)
     return app

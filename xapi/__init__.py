@@ -1,7 +1,8 @@
 """Learning records: xAPI statements, their validation and storage, the LRS.
 
 This package never imports the web application.  A host application mounts
-the LRS with :func:`init_app`, telling it how to get a database session.
+the LRS with :func:`init_app`, telling it how to get a database session and,
+optionally, who the signed-in learner is.
 """
 
 from __future__ import annotations
@@ -12,12 +13,50 @@ from sqlalchemy.orm import Session
 
 VERSION = "1.0.3"
 
+#: Headers a browser-based activity provider may send and read across origins.
+CORS_HEADERS = ["Authorization", "Content-Type", "X-Experience-API-Version", "If-Match", "If-None-Match"]
+CORS_EXPOSED = ["ETag", "Last-Modified", "X-Experience-API-Version", "X-Experience-API-Consistent-Through"]
 
-def init_app(app, get_session: Callable[[], Session], url_prefix: str = "/xapi") -> None:
-    """Mount the LRS on a Flask app; ``get_session`` returns the request's session."""
-    from .cli import credentials_group
+
+def init_app(app, get_session: Callable[[], Session], url_prefix: str = "/xapi", *,
+             home_page: Callable[[], str] | None = None,
+             session_agent: Callable[[], dict | None] | None = None,
+             session_authority: Callable[[], dict] | None = None) -> None:
+    """Mount the LRS on a Flask app.
+
+    ``get_session`` returns the request's database session; ``home_page`` the
+    homePage of the accounts the LRS gives its credentials.  ``session_agent``,
+    if given, returns the agent of the learner signed in to the host (or None);
+    such a learner may send and read statements and state about themselves,
+    recorded with ``session_authority()`` as their authority.
+    """
+    from flask import request
+    from flask_cors import CORS
+
+    from .alternate import AlternateSyntax
+    from .cli import credentials_group, forwarding_group
+    from .forwarding import forwarding_enabled
     from .views import bp
 
-    app.extensions["xapi"] = get_session
+    max_body = app.config.get("XAPI_MAX_BODY", 10 * 2**20)
+    app.extensions["xapi"] = {
+        "session": get_session,
+        "home_page": home_page or (lambda: request.host_url),
+        "session_agent": session_agent,
+        "session_authority": session_authority,
+        "forward": lambda: forwarding_enabled(app.config),
+        "max_body": max_body,
+    }
     app.register_blueprint(bp, url_prefix=url_prefix)
+    CORS(app, resources={url_prefix + "/*": {"origins": "*"}}, allow_headers=CORS_HEADERS,
+         expose_headers=CORS_EXPOSED, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"], max_age=86400)
+    app.wsgi_app = AlternateSyntax(app.wsgi_app, url_prefix, max_body)
+
+    @app.after_request
+    def version_header(response):
+        if request.path.startswith(url_prefix + "/"):
+            response.headers["X-Experience-API-Version"] = VERSION
+        return response
+
     app.cli.add_command(credentials_group)
+    app.cli.add_command(forwarding_group)

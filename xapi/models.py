@@ -1,10 +1,21 @@
-"""Tables of the record store: statements and the credentials of LRS clients."""
+"""Tables of the record store: statements and what indexes them, attachments,
+documents (state, activity and agent profiles), activities' canonical
+definitions, the forwarding outbox and the credentials of LRS clients."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -13,20 +24,104 @@ class Base(DeclarativeBase):
 
 
 class StatementRecord(Base):
-    """One stored statement: its full JSON and the columns queries filter on."""
+    """One stored statement: its JSON as stored and the columns queries filter on."""
 
     __tablename__ = "xapi_statement"
+    __table_args__ = (
+        Index("ix_xapi_statement_actor_seq", "actor_key", "seq"),
+        Index("ix_xapi_statement_verb_seq", "verb_id", "seq"),
+        Index("ix_xapi_statement_object_seq", "object_id", "seq"),
+        Index("ix_xapi_statement_registration_seq", "registration", "seq"),
+    )
 
     # ``seq`` orders statements as they were stored and is the paging cursor.
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(36), unique=True)
-    actor_key: Mapped[str] = mapped_column(String(1024), index=True)
-    verb_id: Mapped[str] = mapped_column(String(1024), index=True)
-    object_id: Mapped[str] = mapped_column(String(1024), index=True)
-    registration: Mapped[str | None] = mapped_column(String(36), index=True)
+    actor_key: Mapped[str] = mapped_column(String(1024))
+    verb_id: Mapped[str] = mapped_column(String(1024))
+    object_id: Mapped[str] = mapped_column(String(1024))
+    # The statement a StatementRef object points at (voiding statements included).
+    target_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    registration: Mapped[str | None] = mapped_column(String(36))
+    authority_key: Mapped[str] = mapped_column(String(1024), index=True)
     stored: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     data: Mapped[str] = mapped_column(Text)
+
+
+class StatementAgent(Base):
+    """An agent a statement is about: as actor or object, or (``related``) anywhere else in it."""
+
+    __tablename__ = "xapi_statement_agent"
+    __table_args__ = (Index("ix_xapi_statement_agent_key", "agent_key", "related", "statement_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    statement_seq: Mapped[int] = mapped_column(ForeignKey("xapi_statement.seq", ondelete="CASCADE"), index=True)
+    agent_key: Mapped[str] = mapped_column(String(1024))
+    related: Mapped[bool] = mapped_column(Boolean)
+
+
+class StatementActivity(Base):
+    """An activity a statement is about: as object, or (``related``) in its context or sub-statement."""
+
+    __tablename__ = "xapi_statement_activity"
+    __table_args__ = (Index("ix_xapi_statement_activity_iri", "activity_id", "related", "statement_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    statement_seq: Mapped[int] = mapped_column(ForeignKey("xapi_statement.seq", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[str] = mapped_column(String(1024))
+    related: Mapped[bool] = mapped_column(Boolean)
+
+
+class Attachment(Base):
+    """The bytes of an attachment, stored once per SHA-256 whatever the number of statements carrying it."""
+
+    __tablename__ = "xapi_attachment"
+
+    sha2: Mapped[str] = mapped_column(String(128), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ActivityRecord(Base):
+    """The canonical definition of an activity, merged from the statements that define it."""
+
+    __tablename__ = "xapi_activity"
+
+    id: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    definition: Mapped[str] = mapped_column(Text)
+
+
+class Document(Base):
+    """A state, activity profile or agent profile document (keys that do not apply are empty strings)."""
+
+    __tablename__ = "xapi_document"
+    __table_args__ = (Index("ix_xapi_document_owner", "kind", "activity_id", "agent_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # SHA-256 of the kind and every key: one document per key, whatever the keys' lengths.
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # state | activity_profile | agent_profile
+    activity_id: Mapped[str] = mapped_column(String(1024))
+    agent_key: Mapped[str] = mapped_column(String(1024))
+    registration: Mapped[str] = mapped_column(String(36))
+    document_id: Mapped[str] = mapped_column(String(1024))
+    content_type: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    etag: Mapped[str] = mapped_column(String(40))
+    updated: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxEntry(Base):
+    """A statement waiting to be forwarded to the external LRS."""
+
+    __tablename__ = "xapi_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    statement_seq: Mapped[int] = mapped_column(ForeignKey("xapi_statement.seq", ondelete="CASCADE"), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
 
 
 class Credential(Base):

@@ -1,4 +1,4 @@
-"""Store and query statements, and manage LRS credentials.
+"""Store and query statements.
 
 Services take a SQLAlchemy session, flush but leave the commit to the
 caller, and raise domain exceptions; they know nothing of HTTP.
@@ -6,57 +6,113 @@ caller, and raise domain exceptions; they know nothing of HTTP.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
-import hmac
 import json
-import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
-from . import VERSION
-from .models import Credential, StatementRecord
+from .models import ActivityRecord, Attachment, StatementActivity, StatementAgent, StatementRecord
+from .times import now, timestamp
 from .validation import StatementError, check_uuid, validate_agent, validate_statement
 
-SCOPES = ("all", "all/read", "statements/write", "statements/read", "statements/read/mine")
 MAX_LIMIT = 500
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+IGNORED_IN_COMPARISON = ("authority", "stored", "version", "id")
 
 
 class ConflictError(Exception):
     """A statement id is already stored with different content."""
 
 
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def timestamp(value: dt.datetime) -> str:
-    """Format a time the way statements carry it (UTC, milliseconds)."""
-    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def agent_key(agent: dict) -> str:
-    """Return one string that identifies an agent, for indexing and matching."""
+    """Return one string that identifies an agent or identified group, for indexing and matching."""
     if "account" in agent:
         account = agent["account"]
         return f"account:{account.get('homePage')}|{account.get('name')}"
     for ifi in ("mbox", "mbox_sha1sum", "openid"):
         if ifi in agent:
             return f"{ifi}:{agent[ifi]}"
-    return "group:" + hashlib.sha256(json.dumps(agent, sort_keys=True).encode()).hexdigest()
+    members = sorted(agent_key(m) for m in agent.get("member", []))
+    return "group:" + hashlib.sha256("\n".join(members).encode()).hexdigest()
 
 
-def store_statements(session: Session, statements: list[dict], authority: dict) -> list[str]:
+def _agents_in(agent: dict) -> set[str]:
+    """The keys an agent filter matches this agent or group by: itself and its members."""
+    keys = {agent_key(agent)}
+    keys.update(agent_key(member) for member in agent.get("member", []))
+    return keys
+
+
+def _context_activities(context: dict) -> list[dict]:
+    found = []
+    for value in (context.get("contextActivities") or {}).values():
+        found.extend(value if isinstance(value, list) else [value])
+    return found
+
+
+def _index(statement: dict) -> tuple[set[tuple[str, bool]], set[tuple[str, bool]]]:
+    """Return the (agent key, related) and (activity id, related) pairs a statement is found by."""
+    agents: set[tuple[str, bool]] = set()
+    activities: set[tuple[str, bool]] = set()
+    obj = statement["object"]
+    agents.update((key, False) for key in _agents_in(statement["actor"]))
+    if obj.get("objectType") in ("Agent", "Group"):
+        agents.update((key, False) for key in _agents_in(obj))
+    elif obj.get("objectType", "Activity") == "Activity":
+        activities.add((obj["id"], False))
+    related_agents = [statement.get("authority")]
+    parts = [statement]
+    if obj.get("objectType") == "SubStatement":
+        parts.append(obj)
+        related_agents.append(obj["actor"])
+        inner = obj["object"]
+        if inner.get("objectType") in ("Agent", "Group"):
+            related_agents.append(inner)
+        elif inner.get("objectType", "Activity") == "Activity":
+            activities.add((inner["id"], True))
+    for part in parts:
+        context = part.get("context") or {}
+        related_agents += [context.get("instructor"), context.get("team")]
+        activities.update((activity["id"], True) for activity in _context_activities(context))
+    for agent in filter(None, related_agents):
+        agents.update((key, True) for key in _agents_in(agent))
+    # Whatever matches directly also matches with the related_* flags.
+    agents.update((key, True) for key, related in list(agents) if not related)
+    activities.update((iri, True) for iri, related in list(activities) if not related)
+    return agents, activities
+
+
+# --- storing --------------------------------------------------------------------------------------
+
+@dataclass
+class AttachmentPart:
+    """Bytes received in a multipart request for an attachment with this SHA-2."""
+
+    sha2: str
+    content_type: str
+    content: bytes
+
+
+def store_statements(session: Session, statements: list[dict], authority: dict,
+                     attachments: list[AttachmentPart] = (), forward: bool = False) -> list[str]:
     """Validate and store statements (all or none); return their ids.
 
     A statement whose id is already stored with the same content is accepted
-    again without a copy, so a client may safely resend a batch.
+    again without a copy, so a client may safely resend a batch.  Raises
+    :class:`StatementError` or :class:`ConflictError`; nothing is kept then.
     """
-    for statement in statements:
-        validate_statement(statement)
+    if not statements:
+        raise StatementError("statement list is empty")
+    for n, statement in enumerate(statements):
+        try:
+            validate_statement(statement)
+        except StatementError as exc:
+            raise StatementError(f"statement {n}: {exc}" if len(statements) > 1 else str(exc)) from None
     ids = [check_uuid(s["id"], "id") if "id" in s else None for s in statements]
     given = [i for i in ids if i]
     if len(given) != len(set(given)):
@@ -65,31 +121,136 @@ def store_statements(session: Session, statements: list[dict], authority: dict) 
     if given:
         rows = session.scalars(select(StatementRecord).where(StatementRecord.id.in_(given)))
         existing = {row.id: row for row in rows}
+    _check_voiding(session, statements)
     stored_at = now()
-    out = []
+    stamp = timestamp(stored_at)
+    authority_key = agent_key(authority)
+    out, new_rows, voids = [], [], []
     for statement, sid in zip(statements, ids, strict=True):
         if sid in existing:
-            if not _same_statement(json.loads(existing[sid].data), statement):
+            if not same_statement(json.loads(existing[sid].data), statement):
                 raise ConflictError(f"statement {sid} is already stored with different content")
             out.append(sid)
             continue
         sid = sid or str(uuid.uuid4())
-        record = dict(statement, id=sid, authority=authority, stored=timestamp(stored_at), version=VERSION)
-        record.setdefault("timestamp", record["stored"])
+        record = dict(statement, id=sid, authority=authority, stored=stamp)
+        record.setdefault("version", "1.0.0")
+        record.setdefault("timestamp", stamp)
+        obj = record["object"]
+        is_ref = obj.get("objectType") == "StatementRef"
+        if is_ref and record["verb"]["id"] == VOIDED:
+            voids.append(check_uuid(obj["id"], "object.id"))
         context = record.get("context") or {}
-        session.add(StatementRecord(
+        row = StatementRecord(
             id=sid,
             actor_key=agent_key(record["actor"]),
             verb_id=record["verb"]["id"],
-            object_id=record["object"].get("id", ""),
-            registration=context.get("registration"),
+            object_id=obj.get("id", "") if obj.get("objectType", "Activity") == "Activity" else "",
+            target_id=check_uuid(obj["id"], "object.id") if is_ref else None,
+            registration=check_uuid(context["registration"], "registration") if "registration" in context else None,
+            authority_key=authority_key,
             stored=stored_at,
             data=json.dumps(record, ensure_ascii=False, separators=(",", ":")),
-        ))
+        )
+        session.add(row)
+        new_rows.append((row, record))
         out.append(sid)
+    session.flush()
+    for row, record in new_rows:
+        agents, activities = _index(record)
+        session.add_all(StatementAgent(statement_seq=row.seq, agent_key=key, related=related)
+                        for key, related in agents)
+        session.add_all(StatementActivity(statement_seq=row.seq, activity_id=iri, related=related)
+                        for iri, related in activities)
+    _learn_activities(session, [record for _, record in new_rows])
+    if voids:
+        session.execute(update(StatementRecord).where(StatementRecord.id.in_(voids))
+                        .values(voided=True).execution_options(synchronize_session=False))
+    _keep_attachments(session, [record for _, record in new_rows], attachments)
+    if forward and new_rows:
+        from .forwarding import enqueue
+        enqueue(session, [row.seq for row, _ in new_rows])
     session.flush()
     return out
 
+
+def _check_voiding(session: Session, statements: list[dict]) -> None:
+    targets = []
+    for statement in statements:
+        if statement["verb"]["id"] != VOIDED:
+            continue
+        obj = statement["object"]
+        if obj.get("objectType") != "StatementRef":
+            raise StatementError("a voiding statement's object must be a StatementRef to the statement it voids")
+        targets.append(check_uuid(obj["id"], "object.id"))
+    if not targets:
+        return
+    batch_voids = {check_uuid(s["id"], "id") for s in statements if "id" in s and s["verb"]["id"] == VOIDED}
+    stored_voids = set(session.scalars(select(StatementRecord.id).where(
+        StatementRecord.id.in_(targets), StatementRecord.verb_id == VOIDED)))
+    for target in targets:
+        if target in batch_voids or target in stored_voids:
+            raise StatementError(f"statement {target} is itself a voiding statement and cannot be voided")
+
+
+def _keep_attachments(session: Session, records: list[dict], parts: list[AttachmentPart]) -> None:
+    if not parts:
+        return
+    declared = {a["sha2"] for record in records for a in attachments_of(record)}
+    known = set(session.scalars(select(Attachment.sha2).where(Attachment.sha2.in_([p.sha2 for p in parts]))))
+    for part in parts:
+        if part.sha2 in declared and part.sha2 not in known:
+            session.add(Attachment(sha2=part.sha2, content_type=part.content_type, content=part.content))
+            known.add(part.sha2)
+
+
+def attachments_of(statement: dict) -> list[dict]:
+    found = list(statement.get("attachments") or [])
+    obj = statement.get("object") or {}
+    if obj.get("objectType") == "SubStatement":
+        found += obj.get("attachments") or []
+    return found
+
+
+def _learn_activities(session: Session, records: list[dict]) -> None:
+    """Merge the definitions these statements give into the activities' canonical definitions."""
+    found = []
+    for statement in records:
+        obj = statement["object"]
+        found += [obj] + _context_activities(statement.get("context") or {})
+        if obj.get("objectType") == "SubStatement":
+            found += [obj["object"]] + _context_activities(obj.get("context") or {})
+    found = [a for a in found if a.get("objectType", "Activity") == "Activity"]
+    if not found:
+        return
+    known = {row.id: row for row in session.scalars(
+        select(ActivityRecord).where(ActivityRecord.id.in_({a["id"] for a in found})))}
+    for activity in found:
+        definition = activity.get("definition") or {}
+        record = known.get(activity["id"])
+        if record is None:
+            known[activity["id"]] = ActivityRecord(id=activity["id"], definition=json.dumps(definition))
+            session.add(known[activity["id"]])
+        elif definition:
+            merged = json.loads(record.definition)
+            for key, value in definition.items():
+                if key in ("name", "description") and isinstance(merged.get(key), dict):
+                    merged[key] = {**merged[key], **value}
+                else:
+                    merged[key] = value
+            record.definition = json.dumps(merged)
+
+
+def same_statement(stored: dict, incoming: dict) -> bool:
+    """Compare two versions of a statement, ignoring what the LRS adds and the case of ids."""
+    ignored = IGNORED_IN_COMPARISON + (() if "timestamp" in incoming else ("timestamp",))
+
+    def normal(statement: dict) -> dict:
+        return {k: v for k, v in statement.items() if k not in ignored}
+    return normal(stored) == normal(incoming)
+
+
+# --- reading --------------------------------------------------------------------------------------
 
 @dataclass
 class StatementQuery:
@@ -99,43 +260,83 @@ class StatementQuery:
     verb: str | None = None
     activity: str | None = None
     registration: str | None = None
+    related_activities: bool = False
+    related_agents: bool = False
     since: dt.datetime | None = None
     until: dt.datetime | None = None
-    limit: int = 100
+    limit: int = 0
     ascending: bool = False
+    authority: str | None = None  # only statements sent with this credential (statements/read/mine)
     after: int | None = None  # paging cursor: the ``seq`` of the last statement returned
-    activity_prefix: bool = False  # match the activity and every activity under it
+    extra: dict = field(default_factory=dict)  # format, attachments: kept for the next page
 
 
-def get_statement(session: Session, statement_id: str) -> dict | None:
-    """Return a stored statement by id, or None."""
-    row = session.scalar(select(StatementRecord).where(StatementRecord.id == check_uuid(statement_id, "statementId")))
-    return json.loads(row.data) if row else None
+def get_statement(session: Session, statement_id: str, voided: bool = False,
+                  authority: str | None = None) -> dict | None:
+    """Return a stored statement by id (a voided one only when ``voided``), or None."""
+    stmt = select(StatementRecord).where(StatementRecord.id == check_uuid(statement_id, "statementId"))
+    if authority is not None:
+        stmt = stmt.where(StatementRecord.authority_key == authority)
+    row = session.scalar(stmt)
+    if row is None or row.voided != voided:
+        return None
+    return json.loads(row.data)
+
+
+def _matches(table, query: StatementQuery):
+    """SQL conditions a statement (``table``) meets when it matches the query's filters itself."""
+    conditions = []
+    if query.agent is not None:
+        conditions.append(table.seq.in_(select(StatementAgent.statement_seq).where(
+            StatementAgent.agent_key == agent_key(query.agent), StatementAgent.related.is_(query.related_agents))))
+    if query.verb:
+        conditions.append(table.verb_id == query.verb)
+    if query.activity:
+        if query.related_activities:
+            conditions.append(table.seq.in_(select(StatementActivity.statement_seq).where(
+                StatementActivity.activity_id == query.activity, StatementActivity.related.is_(True))))
+        else:
+            conditions.append(table.object_id == query.activity)
+    if query.registration:
+        conditions.append(table.registration == query.registration)
+    return conditions
 
 
 def query_statements(session: Session, query: StatementQuery) -> tuple[list[dict], int | None]:
-    """Return matching statements (newest first unless ascending) and the cursor of the next page."""
-    stmt = select(StatementRecord).where(StatementRecord.voided.is_(False))
+    """Return matching statements (newest first unless ascending) and the cursor of the next page.
+
+    As xAPI asks, a statement that refers (StatementRef) to a statement matching
+    the filters is returned too, voiding statements included.
+    """
     if query.agent is not None:
         validate_agent(query.agent, "agent")
-        stmt = stmt.where(StatementRecord.actor_key == agent_key(query.agent))
-    if query.verb:
-        stmt = stmt.where(StatementRecord.verb_id == query.verb)
-    if query.activity:
-        stmt = stmt.where(about_activity(query.activity, query.activity_prefix))
     if query.registration:
-        stmt = stmt.where(StatementRecord.registration == check_uuid(query.registration, "registration"))
-    if query.since:
-        stmt = stmt.where(StatementRecord.stored > query.since)
-    if query.until:
-        stmt = stmt.where(StatementRecord.stored <= query.until)
-    if query.after is not None:
-        stmt = stmt.where(StatementRecord.seq > query.after if query.ascending else StatementRecord.seq < query.after)
-    order = StatementRecord.seq.asc() if query.ascending else StatementRecord.seq.desc()
+        query.registration = check_uuid(query.registration, "registration")
     limit = MAX_LIMIT if query.limit <= 0 else min(query.limit, MAX_LIMIT)
-    rows = list(session.scalars(stmt.order_by(order).limit(limit + 1)))
-    more = rows[limit - 1].seq if len(rows) > limit else None
-    return [json.loads(row.data) for row in rows[:limit]], more
+    order = StatementRecord.seq.asc() if query.ascending else StatementRecord.seq.desc()
+
+    def page(stmt):
+        stmt = stmt.where(StatementRecord.voided.is_(False))
+        if query.since:
+            stmt = stmt.where(StatementRecord.stored > query.since)
+        if query.until:
+            stmt = stmt.where(StatementRecord.stored <= query.until)
+        if query.authority is not None:
+            stmt = stmt.where(StatementRecord.authority_key == query.authority)
+        if query.after is not None:
+            stmt = stmt.where(StatementRecord.seq > query.after if query.ascending
+                              else StatementRecord.seq < query.after)
+        return list(session.execute(stmt.order_by(order).limit(limit + 1)).tuples())
+
+    conditions = _matches(StatementRecord, query)
+    rows = page(select(StatementRecord.seq, StatementRecord.data).where(*conditions))
+    if conditions:
+        target = aliased(StatementRecord)
+        referring = select(StatementRecord.seq, StatementRecord.data).join(
+            target, target.id == StatementRecord.target_id).where(and_(*_matches(target, query)))
+        rows = sorted(set(rows) | set(page(referring)), reverse=not query.ascending)
+    more = rows[limit - 1][0] if len(rows) > limit else None
+    return [json.loads(data) for _, data in rows[:limit]], more
 
 
 def about_activity(iri: str, include_children: bool = True):
@@ -144,60 +345,120 @@ def about_activity(iri: str, include_children: bool = True):
     if not include_children:
         return exact
     prefix = iri.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return exact | StatementRecord.object_id.like(prefix + "/%", escape="\\")
+    return or_(exact, StatementRecord.object_id.like(prefix + "/%", escape="\\"))
 
 
-def _same_statement(stored: dict, incoming: dict) -> bool:
-    """Compare two versions of a statement, ignoring what the LRS adds."""
-    ignore = ("authority", "stored", "version", "timestamp")
-    a = {k: v for k, v in stored.items() if k not in ignore}
-    b = {k: v for k, v in incoming.items() if k not in ignore}
-    return a == b
+def attachments_for(session: Session, statements: list[dict]) -> list[Attachment]:
+    """Return the stored bytes of the attachments these statements carry."""
+    wanted = {a["sha2"] for statement in statements for a in attachments_of(statement)}
+    if not wanted:
+        return []
+    return list(session.scalars(select(Attachment).where(Attachment.sha2.in_(wanted))))
 
 
-# -- credentials ------------------------------------------------------------
+# --- formats --------------------------------------------------------------------------------------
 
-def create_credential(session: Session, name: str, scopes: list[str]) -> tuple[Credential, str]:
-    """Create a credential; return it and its secret, which is not stored."""
-    for scope in scopes:
-        if scope not in SCOPES:
-            raise ValueError(f"unknown scope {scope!r}; choose from {', '.join(SCOPES)}")
-    secret = secrets.token_urlsafe(32)
-    credential = Credential(name=name, key=secrets.token_hex(10), secret_hash=_hash(secret),
-                            scopes=" ".join(scopes), created=now())
-    session.add(credential)
-    session.flush()
-    return credential, secret
-
-
-def authenticate(session: Session, key: str, secret: str) -> Credential | None:
-    """Return the live credential with this key and secret, or None."""
-    credential = session.scalar(select(Credential).where(Credential.key == key, Credential.revoked.is_(None)))
-    if credential is None or not hmac.compare_digest(credential.secret_hash, _hash(secret)):
-        return None
-    return credential
+def format_statement(statement: dict, fmt: str, languages: list[str] = (),
+                     canonical: dict[str, dict] | None = None) -> dict:
+    """Return ``statement`` in the ``exact``, ``ids`` or ``canonical`` format of ``GET /statements``."""
+    if fmt == "exact":
+        return statement
+    data = copy.deepcopy(statement)
+    if fmt == "ids":
+        _walk(data, _ids_only)
+    else:
+        _walk(data, lambda kind, obj: _canonical(kind, obj, languages, canonical or {}))
+    return data
 
 
-def list_credentials(session: Session) -> list[Credential]:
-    return list(session.scalars(select(Credential).order_by(Credential.id)))
+def activity_ids(statements: list[dict]) -> set[str]:
+    """Every activity id appearing in these statements (to look their canonical definitions up)."""
+    found = set()
+
+    def collect(kind, obj):
+        if kind == "activity":
+            found.add(obj["id"])
+    for statement in statements:
+        _walk(copy.deepcopy(statement), collect)
+    return found
 
 
-def revoke_credential(session: Session, key: str) -> bool:
-    """Revoke a credential; return False if no live credential has this key."""
-    credential = session.scalar(select(Credential).where(Credential.key == key, Credential.revoked.is_(None)))
-    if credential is None:
-        return False
-    credential.revoked = now()
-    session.flush()
-    return True
+def canonical_definitions(session: Session, ids: set[str]) -> dict[str, dict]:
+    if not ids:
+        return {}
+    rows = session.scalars(select(ActivityRecord).where(ActivityRecord.id.in_(ids)))
+    return {row.id: json.loads(row.definition) for row in rows}
 
 
-def credential_authority(credential: Credential, home_page: str) -> dict:
-    """Return the authority agent recorded on statements sent with a credential."""
-    return {"objectType": "Agent", "name": credential.name,
-            "account": {"homePage": home_page, "name": credential.key}}
+def _walk(statement: dict, visit) -> None:
+    """Call ``visit(kind, obj)`` on each agent, activity and verb of a statement, sub-statement included."""
+    for part in (statement, statement.get("object") if statement["object"].get("objectType") == "SubStatement"
+                 else None):
+        if part is None:
+            continue
+        visit("agent", part["actor"])
+        visit("verb", part["verb"])
+        obj = part["object"]
+        kind = obj.get("objectType", "Activity")
+        if kind == "Activity":
+            visit("activity", obj)
+        elif kind in ("Agent", "Group"):
+            visit("agent", obj)
+        context = part.get("context") or {}
+        for key in ("instructor", "team"):
+            if key in context:
+                visit("agent", context[key])
+        for value in (context.get("contextActivities") or {}).values():
+            for activity in value if isinstance(value, list) else [value]:
+                visit("activity", activity)
+        for attachment in part.get("attachments") or []:
+            visit("attachment", attachment)
+    if "authority" in statement:
+        visit("agent", statement["authority"])
 
 
-def _hash(secret: str) -> str:
-    # Secrets are 256 random bits, so a fast hash is enough and keeps every request cheap.
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+def _ids_only(kind: str, obj: dict) -> None:
+    if kind == "agent":
+        keep = {"objectType", "mbox", "mbox_sha1sum", "openid", "account", "member"}
+        for key in [k for k in obj if k not in keep]:
+            del obj[key]
+        if "member" in obj and any(ifi in obj for ifi in ("mbox", "mbox_sha1sum", "openid", "account")):
+            del obj["member"]
+        for member in obj.get("member", []):
+            _ids_only("agent", member)
+    elif kind in ("activity", "verb"):
+        for key in [k for k in obj if k not in ("objectType", "id")]:
+            del obj[key]
+
+
+def _canonical(kind: str, obj: dict, languages: list[str], canonical: dict[str, dict]) -> None:
+    if kind == "activity" and canonical.get(obj["id"]):
+        obj["definition"] = copy.deepcopy(canonical[obj["id"]])
+    maps = []
+    if kind == "verb" and "display" in obj:
+        maps.append((obj, "display"))
+    elif kind == "activity" and "definition" in obj:
+        definition = obj["definition"]
+        maps += [(definition, key) for key in ("name", "description") if key in definition]
+        for key in ("choices", "scale", "source", "target", "steps"):
+            maps += [(c, "description") for c in definition.get(key, []) if "description" in c]
+    elif kind == "attachment":
+        maps += [(obj, key) for key in ("display", "description") if key in obj]
+    for holder, key in maps:
+        holder[key] = pick_language(holder[key], languages)
+
+
+def pick_language(language_map: dict, languages: list[str]) -> dict:
+    """Keep one entry of a language map: the best match for the reader's languages, else the first."""
+    if not language_map:
+        return language_map
+    lowered = {key.lower(): key for key in language_map}
+    for wanted in languages:
+        wanted = wanted.lower()
+        if wanted in lowered:
+            return {lowered[wanted]: language_map[lowered[wanted]]}
+        for low, key in lowered.items():
+            if low.split("-")[0] == wanted.split("-")[0]:
+                return {key: language_map[key]}
+    first = next(iter(language_map))
+    return {first: language_map[first]}

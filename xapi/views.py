@@ -1,4 +1,9 @@
-"""The LRS's HTTP interface (xAPI 1.0.3): statements and about."""
+"""The LRS's HTTP interface (xAPI 1.0.3): statements, documents, activities, agents, about.
+
+Each request is authenticated either with an LRS credential (HTTP Basic) or,
+when the host application says so, as a signed-in learner who may only read
+and write statements and state about themselves.
+"""
 
 from __future__ import annotations
 
@@ -6,110 +11,256 @@ import base64
 import binascii
 import datetime as dt
 import json
+from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
+from werkzeug.exceptions import HTTPException
 
-from . import VERSION, store
-from .validation import StatementError
+from . import VERSION, attachments, documents, store
+from .credentials import authenticate
+from .models import Credential
+from .times import now, parse, timestamp
+from .validation import StatementError, check_uuid, is_iri, validate_agent
 
 bp = Blueprint("xapi", __name__)
 
 READ_SCOPES = {"all", "all/read", "statements/read", "statements/read/mine"}
 WRITE_SCOPES = {"all", "statements/write"}
+STATEMENT_PARAMETERS = {"statementId", "voidedStatementId", "agent", "verb", "activity", "registration",
+                        "related_activities", "related_agents", "since", "until", "limit", "format", "attachments",
+                        "ascending", "more"}
+FORMATS = ("exact", "ids", "canonical")
+BOOLEANS = {"true": True, "false": False}
+
+
+@dataclass
+class Principal:
+    """Who is calling: a credential's holder, or a signed-in learner (``own_agent``)."""
+
+    name: str
+    scopes: set[str]
+    authority: dict
+    own_agent: dict | None = None
+    credential: Credential | None = field(default=None, repr=False)
+
+    @property
+    def authority_key(self) -> str:
+        return store.agent_key(self.authority)
 
 
 def db():
     """Return the host application's database session."""
-    return current_app.extensions["xapi"]()
+    return current_app.extensions["xapi"]["session"]()
 
+
+def _settings() -> dict:
+    return current_app.extensions["xapi"]
+
+
+# --- every request ------------------------------------------------------------------------------
 
 @bp.before_request
 def check_request():
-    """Require the xAPI version header and valid credentials (``about`` is public)."""
+    """Require the xAPI version header and a caller (``about`` and CORS preflights are public)."""
     if request.method == "OPTIONS" or request.endpoint == "xapi.about":
         return None
     version = request.headers.get("X-Experience-API-Version")
     if not version:
         abort(400, description="the X-Experience-API-Version header is required")
-    if not version.startswith("1.0"):
+    if not _supported(version):
         abort(400, description=f"xAPI version {version} is not supported; use {VERSION}")
-    auth = request.authorization
-    credential = None
-    if auth is not None and auth.type == "basic" and auth.username and auth.password:
-        credential = store.authenticate(db(), auth.username, auth.password)
-    if credential is None:
-        abort(401, description="valid LRS credentials (HTTP Basic) are required")
-    g.xapi_credential = credential
+    g.xapi_principal = _principal()
     return None
 
 
-@bp.after_request
-def version_header(response):
-    response.headers["X-Experience-API-Version"] = VERSION
+def _supported(version: str) -> bool:
+    parts = version.split(".")
+    return len(parts) in (2, 3) and parts[:2] == ["1", "0"] and all(p.isdigit() for p in parts)
+
+
+def _principal() -> Principal:
+    auth = request.authorization
+    if auth is not None:
+        credential = None
+        if auth.type == "basic" and auth.username and auth.password:
+            credential = authenticate(db(), auth.username, auth.password)
+        if credential is None:
+            abort(401, description="valid LRS credentials (HTTP Basic) are required")
+        authority = {"objectType": "Agent", "name": credential.name,
+                     "account": {"homePage": _settings()["home_page"](), "name": credential.key}}
+        return Principal(credential.name, set(credential.scope_list), authority, credential=credential)
+    session_agent = _settings()["session_agent"]
+    agent = session_agent() if session_agent else None
+    if agent is None:
+        abort(401, description="valid LRS credentials (HTTP Basic) are required")
+    return Principal("learner", {"statements/write", "statements/read/mine", "state"},
+                     _settings()["session_authority"](), own_agent=agent)
+
+
+def _require(scopes: set[str]) -> Principal:
+    principal = g.xapi_principal
+    if not scopes & principal.scopes:
+        abort(403, description="these credentials may not do this; ask for a key with the right scope")
+    return principal
+
+
+def _only(allowed: set[str], required: tuple[str, ...] = ()) -> None:
+    unknown = sorted(set(request.args) - allowed)
+    if unknown:
+        abort(400, description=f"unknown parameter {unknown[0]!r}; this resource takes "
+                               f"{', '.join(sorted(allowed)) or 'no parameters'} (names are case-sensitive)")
+    for name in required:
+        if not request.args.get(name):
+            abort(400, description=f"the {name} parameter is required")
+
+
+def handle_http_error(exc: HTTPException):
+    response = jsonify({"error": {"code": exc.name.lower().replace(" ", "-"), "message": exc.description}})
+    response.status_code = exc.code or 500
+    if exc.code == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="Passerelle LRS"'
     return response
 
+
+bp.register_error_handler(HTTPException, handle_http_error)
+
+
+def _bad(exc: Exception):
+    abort(400, description=str(exc))
+
+
+# --- about ----------------------------------------------------------------------------------------
 
 @bp.get("/about")
 def about():
     """Tell clients which xAPI versions this LRS speaks."""
-    return jsonify({"version": [VERSION]})
+    _only(set())
+    return jsonify({"version": [VERSION], "extensions": {}})
 
+
+# --- statements -----------------------------------------------------------------------------------
 
 @bp.get("/statements")
 def get_statements():
     """Return one statement by id, or a page of statements matching the filters."""
-    _require_scope(READ_SCOPES)
-    statement_id = request.args.get("statementId")
+    principal = _require(READ_SCOPES)
+    _only(STATEMENT_PARAMETERS)
+    args = request.args
+    fmt = args.get("format", "exact")
+    if fmt not in FORMATS:
+        abort(400, description=f"format must be one of {', '.join(FORMATS)}")
+    with_attachments = _flag("attachments")
+    mine = principal.authority_key if _reads_mine_only(principal) else None
+    single = [name for name in ("statementId", "voidedStatementId") if name in args]
     try:
-        if statement_id:
-            statement = store.get_statement(db(), statement_id)
-            if statement is None:
-                abort(404, description=f"no statement with id {statement_id}")
-            return _with_consistency(jsonify(statement))
+        if single:
+            others = set(args) - {single[0], "format", "attachments"}
+            if len(single) > 1 or others:
+                abort(400, description=f"{single[0]} may be combined only with format and attachments")
+            statement = store.get_statement(db(), args[single[0]], voided=single[0] == "voidedStatementId",
+                                            authority=mine)
+            if statement is None or not _may_read(principal, statement):
+                abort(404, description=f"no {'voided ' if single[0].startswith('voided') else ''}statement "
+                                       f"with id {args[single[0]]}")
+            return _statements_response(statement, [statement], fmt, with_attachments)
         query = _query_from_args()
+        query.authority = mine
+        if principal.own_agent is not None:
+            if query.agent is not None and store.agent_key(query.agent) != store.agent_key(principal.own_agent):
+                abort(403, description="a learner may read only their own statements")
+            query.agent = principal.own_agent
         statements, after = store.query_statements(db(), query)
     except StatementError as exc:
-        abort(400, description=str(exc))
-    more = ""
-    if after is not None:
-        more = url_for("xapi.get_statements", more=_encode_more(query, after))
-    return _with_consistency(jsonify({"statements": statements, "more": more}))
+        _bad(exc)
+    more = url_for("xapi.get_statements", more=_encode_more(query, after)) if after is not None else ""
+    return _statements_response({"statements": statements, "more": more}, statements, fmt, with_attachments)
+
+
+def _reads_mine_only(principal: Principal) -> bool:
+    return principal.own_agent is None and not ({"all", "all/read", "statements/read"} & principal.scopes)
+
+
+def _may_read(principal: Principal, statement: dict) -> bool:
+    own = principal.own_agent
+    return own is None or store.agent_key(statement["actor"]) == store.agent_key(own)
+
+
+def _statements_response(document: dict, statements: list[dict], fmt: str, with_attachments: bool):
+    if fmt != "exact":
+        languages = [lang for lang, _ in request.accept_languages]
+        canonical = store.canonical_definitions(db(), store.activity_ids(statements)) if fmt == "canonical" else {}
+        formatted = [store.format_statement(s, fmt, languages, canonical) for s in statements]
+        if "statements" in document:
+            document = dict(document, statements=formatted)
+        else:
+            document = formatted[0]
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if with_attachments:
+        body, content_type = attachments.build(body, store.attachments_for(db(), statements))
+    else:
+        content_type = "application/json"
+    response = current_app.response_class(body, content_type=content_type)
+    return _consistent(response)
 
 
 @bp.post("/statements")
 def post_statements():
     """Store one statement or a list of them; return their ids."""
-    _require_scope(WRITE_SCOPES)
-    data = _json_body()
+    principal = _require(WRITE_SCOPES)
+    _only(set())
+    data, parts = _statements_body()
     statements = data if isinstance(data, list) else [data]
-    ids = _store(statements)
-    return _with_consistency(jsonify(ids))
+    return _consistent(jsonify(_store(principal, statements, parts)))
 
 
 @bp.put("/statements")
 def put_statement():
     """Store one statement under the id given in the query string."""
-    _require_scope(WRITE_SCOPES)
-    statement_id = request.args.get("statementId")
-    if not statement_id:
-        abort(400, description="PUT /statements needs a statementId parameter")
-    data = _json_body()
+    principal = _require(WRITE_SCOPES)
+    _only({"statementId"}, required=("statementId",))
+    data, parts = _statements_body()
     if not isinstance(data, dict):
-        abort(400, description="PUT /statements takes a single statement")
-    if "id" in data and str(data["id"]).lower() != statement_id.lower():
-        abort(400, description="the statement's id differs from statementId")
-    _store([dict(data, id=statement_id)])
-    return _with_consistency(current_app.response_class(status=204))
-
-
-def _store(statements: list) -> list[str]:
-    session = db()
-    authority = store.credential_authority(g.xapi_credential, request.host_url)
+        abort(400, description="PUT /statements takes a single statement (a JSON object)")
     try:
-        ids = store.store_statements(session, statements, authority)
+        statement_id = check_uuid(request.args["statementId"], "statementId")
+        if "id" in data and check_uuid(data["id"], "id") != statement_id:
+            abort(400, description="the statement's id differs from the statementId parameter")
+    except StatementError as exc:
+        _bad(exc)
+    _store(principal, [dict(data, id=statement_id)], parts)
+    return _consistent(current_app.response_class(status=204))
+
+
+def _statements_body():
+    content_type = request.content_type or ""
+    media = content_type.split(";")[0].strip().lower()
+    body = _body()
+    try:
+        if media == "multipart/mixed":
+            return attachments.statements_and_parts(body, content_type)
+        if media != "application/json":
+            abort(400, description="statements are sent as application/json, or as multipart/mixed with "
+                                   "attachments")
+        return _json(body), []
+    except StatementError as exc:
+        _bad(exc)
+
+
+def _store(principal: Principal, statements: list, parts: list) -> list[str]:
+    session = db()
+    try:
+        if principal.own_agent is not None:
+            own = store.agent_key(principal.own_agent)
+            for statement in statements:
+                if not isinstance(statement, dict) or not isinstance(statement.get("actor"), dict) \
+                        or store.agent_key(statement["actor"]) != own:
+                    abort(403, description="a learner may send only statements about themselves")
+        attachments.check(statements, parts)
+        ids = store.store_statements(session, statements, principal.authority, parts,
+                                     forward=_settings()["forward"]())
     except StatementError as exc:
         session.rollback()
-        abort(400, description=str(exc))
+        _bad(exc)
     except store.ConflictError as exc:
         session.rollback()
         abort(409, description=str(exc))
@@ -117,41 +268,60 @@ def _store(statements: list) -> list[str]:
     return ids
 
 
-def _require_scope(allowed: set[str]) -> None:
-    if not allowed & set(g.xapi_credential.scope_list):
-        abort(403, description="these credentials may not do this; ask for a key with the right scope")
-
-
-def _json_body():
-    if request.content_length and request.content_length > current_app.config.get("XAPI_MAX_BODY", 10 * 2**20):
-        abort(413, description="the request body is too large")
-    try:
-        return json.loads(request.get_data(cache=False) or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        abort(400, description=f"the body is not valid JSON: {exc}")
+def _consistent(response):
+    response.headers["X-Experience-API-Consistent-Through"] = timestamp(now())
+    return response
 
 
 def _query_from_args() -> store.StatementQuery:
     args = request.args
     if "more" in args:
+        if len(args) > 1:
+            raise StatementError("more may not be combined with other parameters")
         return _decode_more(args["more"])
     query = store.StatementQuery()
     if "agent" in args:
-        try:
-            query.agent = json.loads(args["agent"])
-        except json.JSONDecodeError:
-            raise StatementError("agent must be a JSON object") from None
-    query.verb = args.get("verb")
-    query.activity = args.get("activity")
-    query.registration = args.get("registration")
+        query.agent = _agent_arg()
+    if "verb" in args:
+        query.verb = _iri_arg("verb")
+    if "activity" in args:
+        query.activity = _iri_arg("activity")
+    query.registration = args.get("registration") or None
     query.since = _time_arg("since")
     query.until = _time_arg("until")
-    query.ascending = args.get("ascending", "false").lower() == "true"
+    query.ascending = _flag("ascending")
+    query.related_agents = _flag("related_agents")
+    query.related_activities = _flag("related_activities")
     try:
-        query.limit = int(args.get("limit", 0)) or store.MAX_LIMIT
+        query.limit = int(args.get("limit", 0))
     except ValueError:
         raise StatementError("limit must be a whole number") from None
+    if query.limit < 0:
+        raise StatementError("limit may not be negative")
     return query
+
+
+def _flag(name: str) -> bool:
+    value = request.args.get(name, "false").lower()
+    if value not in BOOLEANS:
+        abort(400, description=f"{name} must be true or false")
+    return BOOLEANS[value]
+
+
+def _agent_arg(name: str = "agent") -> dict:
+    try:
+        agent = json.loads(request.args[name])
+    except json.JSONDecodeError:
+        raise StatementError(f"{name} must be an Agent or Group as JSON") from None
+    validate_agent(agent, name)
+    return agent
+
+
+def _iri_arg(name: str) -> str:
+    value = request.args[name]
+    if not is_iri(value):
+        raise StatementError(f"{name} must be an IRI")
+    return value
 
 
 def _time_arg(name: str) -> dt.datetime | None:
@@ -159,15 +329,15 @@ def _time_arg(name: str) -> dt.datetime | None:
     if not value:
         return None
     try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse(value)
     except ValueError:
         raise StatementError(f"{name} must be an ISO 8601 time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def _encode_more(query: store.StatementQuery, after: int) -> str:
     state = {"agent": query.agent, "verb": query.verb, "activity": query.activity,
              "registration": query.registration, "ascending": query.ascending, "limit": query.limit,
+             "related_agents": query.related_agents, "related_activities": query.related_activities,
              "since": query.since.isoformat() if query.since else None,
              "until": query.until.isoformat() if query.until else None, "after": after}
     return base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
@@ -184,6 +354,174 @@ def _decode_more(token: str) -> store.StatementQuery:
         raise StatementError("the more token is not one this LRS issued") from None
 
 
-def _with_consistency(response):
-    response.headers["X-Experience-API-Consistent-Through"] = store.timestamp(store.now())
+# --- activities and agents ------------------------------------------------------------------------
+
+@bp.get("/activities")
+def get_activity():
+    """Return an activity with the canonical definition the LRS has learnt from statements."""
+    _require(READ_SCOPES | {"profile", "state"})
+    _only({"activityId"}, required=("activityId",))
+    try:
+        iri = _iri_arg("activityId")
+    except StatementError as exc:
+        _bad(exc)
+    definitions = store.canonical_definitions(db(), {iri})
+    if iri not in definitions:
+        abort(404, description=f"no statement has mentioned the activity {iri}")
+    activity = {"objectType": "Activity", "id": iri}
+    if definitions[iri]:
+        activity["definition"] = definitions[iri]
+    return jsonify(activity)
+
+
+@bp.get("/agents")
+def get_person():
+    """Return the Person object for an agent: every identifier and name the LRS knows for it."""
+    _require(READ_SCOPES | {"profile", "state"})
+    _only({"agent"}, required=("agent",))
+    try:
+        agent = _agent_arg()
+    except StatementError as exc:
+        _bad(exc)
+    person = {"objectType": "Person"}
+    if "name" in agent:
+        person["name"] = [agent["name"]]
+    for ifi in ("mbox", "mbox_sha1sum", "openid", "account"):
+        if ifi in agent:
+            person[ifi] = [agent[ifi]]
+    return jsonify(person)
+
+
+# --- documents ------------------------------------------------------------------------------------
+
+DOCUMENT_ROUTES = {
+    # kind: (path, id parameter, key parameters, scope)
+    "state": ("/activities/state", "stateId", ("activityId", "agent", "registration"), "state"),
+    "activity_profile": ("/activities/profile", "profileId", ("activityId",), "profile"),
+    "agent_profile": ("/agents/profile", "profileId", ("agent",), "profile"),
+}
+
+
+def _document_key(kind: str, with_id: bool | None) -> tuple[documents.DocumentKey, str]:
+    _, id_name, keys, _scope = DOCUMENT_ROUTES[kind]
+    allowed = {id_name, *keys} | ({"since"} if request.method in ("GET", "HEAD") else set())
+    required = tuple(k for k in keys if k != "registration") + ((id_name,) if with_id else ())
+    _only(allowed, required)
+    if with_id is False and id_name in request.args:
+        abort(400, description=f"{id_name} may not be given here")
+    try:
+        activity = _iri_arg("activityId") if "activityId" in keys else ""
+        agent = _agent_arg() if "agent" in keys else None
+        registration = check_uuid(request.args["registration"], "registration") \
+            if request.args.get("registration") else ""
+    except StatementError as exc:
+        _bad(exc)
+    principal = g.xapi_principal
+    if agent is not None and principal.own_agent is not None \
+            and store.agent_key(agent) != store.agent_key(principal.own_agent):
+        abort(403, description="a learner may reach only their own documents")
+    return documents.DocumentKey(kind, activity, store.agent_key(agent) if agent else "", registration,
+                                 request.args.get(id_name, "")), id_name
+
+
+def _preconditions(kind: str) -> documents.Preconditions:
+    def tags(header: str):
+        value = request.headers.get(header)
+        if value is None:
+            return None
+        return tuple(t.strip().removeprefix("W/").strip('"') for t in value.split(",") if t.strip())
+    return documents.Preconditions(if_match=tags("If-Match"), if_none_match=tags("If-None-Match"),
+                                   required=kind != "state" and request.method == "PUT")
+
+
+def _document_scope(kind: str, write: bool) -> None:
+    scope = DOCUMENT_ROUTES[kind][3]
+    _require({"all", scope} | (set() if write else {"all/read"}))
+
+
+def document_get(kind: str):
+    _document_scope(kind, write=False)
+    id_name = DOCUMENT_ROUTES[kind][1]
+    key, _ = _document_key(kind, with_id=None)
+    if id_name not in request.args:
+        try:
+            since = _time_arg("since")
+        except StatementError as exc:
+            _bad(exc)
+        return jsonify(documents.ids(db(), key, since))
+    if "since" in request.args:
+        abort(400, description=f"since applies only when listing ids, without {id_name}")
+    document = documents.get(db(), key)
+    if document is None:
+        abort(404, description=f"no document with {id_name} {key.document_id}")
+    response = current_app.response_class(document.content, content_type=document.content_type)
+    response.headers["ETag"] = f'"{document.etag}"'
+    response.last_modified = document.updated
     return response
+
+
+def document_write(kind: str):
+    _document_scope(kind, write=True)
+    key, _ = _document_key(kind, with_id=True)
+    content_type = request.content_type or "application/octet-stream"
+    body = _body()
+    write = documents.put if request.method == "PUT" else documents.post
+    session = db()
+    try:
+        document = write(session, key, body, content_type, _preconditions(kind))
+    except documents.DocumentError as exc:
+        session.rollback()
+        _bad(exc)
+    except documents.PreconditionFailed as exc:
+        session.rollback()
+        abort(412, description=str(exc))
+    except documents.ConcurrencyConflict as exc:
+        session.rollback()
+        abort(409, description=str(exc))
+    session.commit()
+    response = current_app.response_class(status=204)
+    response.headers["ETag"] = f'"{document.etag}"'
+    return response
+
+
+def document_delete(kind: str):
+    _document_scope(kind, write=True)
+    id_name = DOCUMENT_ROUTES[kind][1]
+    key, _ = _document_key(kind, with_id=kind != "state" or None)
+    session = db()
+    try:
+        if id_name in request.args:
+            documents.delete_one(session, key, _preconditions(kind))
+        else:
+            documents.delete_all(session, key)
+    except documents.PreconditionFailed as exc:
+        session.rollback()
+        abort(412, description=str(exc))
+    session.commit()
+    return current_app.response_class(status=204)
+
+
+for _kind, (_path, *_rest) in DOCUMENT_ROUTES.items():
+    bp.add_url_rule(_path, f"{_kind}_get", document_get, methods=["GET"], defaults={"kind": _kind})
+    bp.add_url_rule(_path, f"{_kind}_write", document_write, methods=["PUT", "POST"], defaults={"kind": _kind})
+    bp.add_url_rule(_path, f"{_kind}_delete", document_delete, methods=["DELETE"], defaults={"kind": _kind})
+
+
+# --- bodies ---------------------------------------------------------------------------------------
+
+def _body() -> bytes:
+    limit = _settings()["max_body"]
+    if request.content_length and request.content_length > limit:
+        abort(413, description=f"the request body is larger than {limit // 2**20} MB")
+    stream = request.stream
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        abort(413, description=f"the request body is larger than {limit // 2**20} MB")
+    return data
+
+
+def _json(body: bytes):
+    try:
+        return json.loads(body or b"null")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        abort(400, description=f"the body is not valid JSON: {exc}")

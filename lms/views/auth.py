@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -15,6 +15,7 @@ from ..db import get_db
 from ..forms import ActionForm, LoginForm
 from .common import valid_form_or_400
 from ..services import accounts
+from ..services.learning import authority
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 login_manager = LoginManager()
@@ -73,10 +74,24 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def session_agent() -> dict | None:
+    """The xAPI agent of the signed-in learner, for the LRS (None when nobody is signed in)."""
+    if not current_user.is_authenticated:
+        return None
+    return {"objectType": "Agent", "account": {"homePage": current_app.config["PUBLIC_URL"],
+                                               "name": current_user.actor_id}}
+
+
+def session_authority() -> dict:
+    return authority(current_app.config["PUBLIC_URL"])
+
+
 def init_app(app) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
-    csrf.exempt(xapi_bp)  # the LRS authenticates each request with HTTP Basic
+    # The LRS needs no CSRF token: every request must carry the X-Experience-API-Version header,
+    # which a cross-site form cannot send, and clients other than the browser use HTTP Basic.
+    csrf.exempt(xapi_bp)
     app.register_blueprint(bp)
 
     @app.context_processor
