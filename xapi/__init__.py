@@ -36,6 +36,7 @@ def init_app(app, get_session: Callable[[], Session], url_prefix: str = "/xapi",
     from .alternate import AlternateSyntax
     from .cli import credentials_group, forwarding_group
     from .forwarding import forwarding_enabled
+    from .times import now, timestamp
     from .views import bp
 
     max_body = app.config.get("XAPI_MAX_BODY", 10 * 2**20)
@@ -53,9 +54,11 @@ def init_app(app, get_session: Callable[[], Session], url_prefix: str = "/xapi",
     app.wsgi_app = AlternateSyntax(app.wsgi_app, url_prefix, max_body)
 
     @app.after_request
-    def version_header(response):
+    def xapi_headers(response):
         if request.path.startswith(url_prefix + "/"):
             response.headers["X-Experience-API-Version"] = VERSION
+        if request.path == url_prefix + "/statements":
+            response.headers["X-Experience-API-Consistent-Through"] = timestamp(now())
         return response
 
     app.cli.add_command(credentials_group)

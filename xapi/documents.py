@@ -63,9 +63,11 @@ class Preconditions:
         if self.if_none_match is not None and etag is not None and (
                 "*" in self.if_none_match or etag in self.if_none_match):
             raise PreconditionFailed("If-None-Match: the document already exists")
-        if self.required and existing is not None and self.if_match is None and self.if_none_match is None:
-            raise ConcurrencyConflict("the document exists: send If-Match with its ETag to replace it, "
-                                      "or If-None-Match: * to create it only when absent")
+        if self.required and self.if_match is None and self.if_none_match is None:
+            if existing is not None:
+                raise ConcurrencyConflict("the document exists: send If-Match with its ETag to replace it")
+            raise DocumentError("a PUT to a profile needs If-None-Match: * to create it "
+                                "(or If-Match with the current ETag to replace it)")
 
 
 def etag_of(content: bytes) -> str:

@@ -133,7 +133,7 @@ def store_statements(session: Session, statements: list[dict], authority: dict,
             out.append(sid)
             continue
         sid = sid or str(uuid.uuid4())
-        record = dict(statement, id=sid, authority=authority, stored=stamp)
+        record = _normalised(dict(statement, id=sid, authority=authority, stored=stamp))
         record.setdefault("version", "1.0.0")
         record.setdefault("timestamp", stamp)
         obj = record["object"]
@@ -172,6 +172,17 @@ def store_statements(session: Session, statements: list[dict], authority: dict,
         enqueue(session, [row.seq for row, _ in new_rows])
     session.flush()
     return out
+
+
+def _normalised(statement: dict) -> dict:
+    """Store each context activity list as a list, even when it was sent as a single activity."""
+    obj = statement["object"]
+    for part in (statement, obj) if obj.get("objectType") == "SubStatement" else (statement,):
+        activities = (part.get("context") or {}).get("contextActivities")
+        for key, value in (activities or {}).items():
+            if isinstance(value, dict):
+                activities[key] = [value]
+    return statement
 
 
 def _check_voiding(session: Session, statements: list[dict]) -> None:
@@ -427,7 +438,7 @@ def _ids_only(kind: str, obj: dict) -> None:
         for member in obj.get("member", []):
             _ids_only("agent", member)
     elif kind in ("activity", "verb"):
-        for key in [k for k in obj if k not in ("objectType", "id")]:
+        for key in [k for k in obj if k != "id"]:
             del obj[key]
 
 

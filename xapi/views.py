@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from . import VERSION, attachments, documents, store
 from .credentials import authenticate
 from .models import Credential
-from .times import now, parse, timestamp
+from .times import parse
 from .validation import StatementError, check_uuid, is_iri, validate_agent
 
 bp = Blueprint("xapi", __name__)
@@ -199,8 +199,7 @@ def _statements_response(document: dict, statements: list[dict], fmt: str, with_
         body, content_type = attachments.build(body, store.attachments_for(db(), statements))
     else:
         content_type = "application/json"
-    response = current_app.response_class(body, content_type=content_type)
-    return _consistent(response)
+    return current_app.response_class(body, content_type=content_type)
 
 
 @bp.post("/statements")
@@ -210,7 +209,7 @@ def post_statements():
     _only(set())
     data, parts = _statements_body()
     statements = data if isinstance(data, list) else [data]
-    return _consistent(jsonify(_store(principal, statements, parts)))
+    return jsonify(_store(principal, statements, parts))
 
 
 @bp.put("/statements")
@@ -228,7 +227,7 @@ def put_statement():
     except StatementError as exc:
         _bad(exc)
     _store(principal, [dict(data, id=statement_id)], parts)
-    return _consistent(current_app.response_class(status=204))
+    return current_app.response_class(status=204)
 
 
 def _statements_body():
@@ -266,11 +265,6 @@ def _store(principal: Principal, statements: list, parts: list) -> list[str]:
         abort(409, description=str(exc))
     session.commit()
     return ids
-
-
-def _consistent(response):
-    response.headers["X-Experience-API-Consistent-Through"] = timestamp(now())
-    return response
 
 
 def _query_from_args() -> store.StatementQuery:
