@@ -19,6 +19,7 @@ from lms.config import sqlalchemy_url
 from lms.db import make_engine, migrate
 from lms.models import Base as LmsBase
 from lms.services import accounts, catalog
+from lrs_helpers import Lrs, make_key
 from xapi.models import Base as XapiBase
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,3 +153,15 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+
+
+@pytest.fixture
+def key(app):
+    """LRS credentials with every scope: (key, secret)."""
+    return make_key(app, "all")
+
+
+@pytest.fixture
+def lrs(client, key):
+    """The test client speaking xAPI with those credentials."""
+    return Lrs(client, key)

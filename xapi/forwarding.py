@@ -75,7 +75,7 @@ def deliver(session: Session, remote: Remote, batch: int = BATCH, max_batches: i
                 .where(OutboxEntry.next_attempt <= now()).order_by(OutboxEntry.id).limit(batch))
         if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True, of=OutboxEntry)
-        rows = list(session.execute(stmt).tuples())
+        rows = [tuple(row) for row in session.execute(stmt)]
         if not rows:
             break
         batches += 1

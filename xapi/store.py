@@ -123,6 +123,7 @@ def store_statements(session: Session, statements: list[dict], authority: dict,
         existing = {row.id: row for row in rows}
     _check_voiding(session, statements)
     stored_at = now()
+    stored_at = stored_at.replace(microsecond=stored_at.microsecond // 1000 * 1000)  # as precise as the JSON
     stamp = timestamp(stored_at)
     authority_key = agent_key(authority)
     out, new_rows, voids = [], [], []
@@ -337,7 +338,7 @@ def query_statements(session: Session, query: StatementQuery) -> tuple[list[dict
         if query.after is not None:
             stmt = stmt.where(StatementRecord.seq > query.after if query.ascending
                               else StatementRecord.seq < query.after)
-        return list(session.execute(stmt.order_by(order).limit(limit + 1)).tuples())
+        return [tuple(row) for row in session.execute(stmt.order_by(order).limit(limit + 1))]
 
     conditions = _matches(StatementRecord, query)
     rows = page(select(StatementRecord.seq, StatementRecord.data).where(*conditions))

@@ -8,7 +8,7 @@ import re
 import tincan
 
 from conftest import PUBLIC_URL, csrf_token
-from xapi import store
+from xapi import credentials
 
 MODULE = "/courses/crisis-management/modules/consular-crisis-response"
 MODULE_IRI = "https://courses.passerelle.example/crisis-management/modules/consular-crisis-response"
@@ -30,7 +30,7 @@ def lrs_headers(app):
         from lms.db import get_db
 
         session = get_db()
-        credential, secret = store.create_credential(session, "M&E dashboard", ["all/read"])
+        credential, secret = credentials.create_credential(session, "M&E dashboard", ["all/read"])
         session.commit()
     return credential.key, secret
 

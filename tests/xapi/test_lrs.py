@@ -5,32 +5,19 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import select
 
 from lms.db import get_db
 from xapi import store
+from xapi.models import StatementRecord
 
-V = {"X-Experience-API-Version": "1.0.3"}
-
-
-def statement(verb="experienced", activity="https://academy.example.org/a/1", **extra) -> dict:
-    return {"actor": {"objectType": "Agent", "account": {"homePage": "https://lms.example.test/", "name": "u1"}},
-            "verb": {"id": f"http://adlnet.gov/expapi/verbs/{verb}"},
-            "object": {"objectType": "Activity", "id": activity}, **extra}
-
-
-@pytest.fixture
-def key(app):
-    """Credentials with every scope: (key, secret)."""
-    with app.app_context():
-        credential, secret = store.create_credential(get_db(), "test client", ["all"])
-        get_db().commit()
-    return credential.key, secret
+from lrs_helpers import V, make_key, statement
 
 
 def test_about_is_public(client):
     response = client.get("/xapi/about")
     assert response.status_code == 200
-    assert response.get_json() == {"version": ["1.0.3"]}
+    assert response.get_json()["version"] == ["1.0.3"]
 
 
 def test_statements_need_credentials(client):
@@ -75,12 +62,12 @@ def test_put_is_idempotent_and_conflicts_are_refused(client, key):
 
 
 @pytest.mark.parametrize("body, reason", [
-    ({"verb": {"id": "http://x/v"}, "object": {"id": "http://x/a"}}, "no 'actor'"),
+    ({"verb": {"id": "http://x/v"}, "object": {"id": "http://x/a"}}, "statement 1: statement.actor is required"),
     (statement(verb="x") | {"verb": {"id": "not an iri"}}, "verb.id must be an IRI"),
     (statement() | {"actor": {"mbox": "mailto:a@b.c", "account": {"homePage": "http://x", "name": "a"}}},
      "exactly one of"),
     (statement() | {"id": "not-a-uuid"}, "id must be a UUID"),
-    ("just a string", "must be a JSON object"),
+    ("just a string", "statement 1: statement must be a JSON object"),
 ])
 def test_malformed_statements_get_400_and_nothing_is_stored(client, key, body, reason):
     response = client.post("/xapi/statements", json=[statement(), body], headers=V, auth=key)
@@ -113,10 +100,7 @@ def test_filters_and_paging(client, key):
 
 
 def test_read_only_credentials_cannot_write(app, client):
-    with app.app_context():
-        credential, secret = store.create_credential(get_db(), "dashboard", ["all/read"])
-        get_db().commit()
-    auth = (credential.key, secret)
+    auth = make_key(app, "all/read", name="dashboard")
     assert client.get("/xapi/statements", headers=V, auth=auth).status_code == 200
     assert client.post("/xapi/statements", json=statement(), headers=V, auth=auth).status_code == 403
 
@@ -142,8 +126,8 @@ def test_activities_under_an_iri_are_matched_literally(app, db):
                                 statement(activity="https://a.test/mX1/pages/p"),
                                 statement(activity="https://a.test/m_1")], auth)
     db.commit()
-    query = store.StatementQuery(activity="https://a.test/m_1", activity_prefix=True)
-    found, _ = store.query_statements(db, query)
-    assert sorted(s["object"]["id"] for s in found) == ["https://a.test/m_1", "https://a.test/m_1/pages/p"]
-    query.activity_prefix = False
-    assert len(store.query_statements(db, query)[0]) == 1
+
+    def found(condition):
+        return sorted(row.object_id for row in db.scalars(select(StatementRecord).where(condition)))
+    assert found(store.about_activity("https://a.test/m_1")) == ["https://a.test/m_1", "https://a.test/m_1/pages/p"]
+    assert found(store.about_activity("https://a.test/m_1", include_children=False)) == ["https://a.test/m_1"]

@@ -1,0 +1,212 @@
+"""Statements: validation, voiding, references, query filters, formats, scopes."""
+
+from __future__ import annotations
+
+import pytest
+from lrs_helpers import ACTOR, Lrs, make_key, new_id, statement
+
+GROUP = {"objectType": "Group", "name": "Crisis cell",
+         "member": [{"mbox": "mailto:amina@academy.example.org"}, {"mbox": "mailto:jonas@academy.example.org"}]}
+AMINA = {"objectType": "Agent", "mbox": "mailto:amina@academy.example.org"}
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"actor": {"mbox": "amina@academy.example.org"}}, "actor.mbox"),
+    ({"actor": {"mbox_sha1sum": "abc"}}, "actor.mbox_sha1sum"),
+    ({"actor": {"account": {"homePage": "lms", "name": "u1"}}}, "actor.account.homePage"),
+    ({"actor": {"objectType": "Group", "member": [GROUP]}}, "actor.member[0]"),
+    ({"verb": {"id": "http://x.test/v", "display": {"not a tag!": "x"}}}, "verb.display key"),
+    ({"object": {"id": "http://x.test/a", "definition": {"interactionType": "essay"}}},
+     "object.definition.interactionType"),
+    ({"object": {"id": "http://x.test/a", "definition": {"interactionType": "true-false",
+                                                          "choices": [{"id": "a"}]}}},
+     "object.definition.choices"),
+    ({"object": {"id": "http://x.test/a", "definition": {"interactionType": "choice",
+                                                          "choices": [{"id": "a"}, {"id": "a"}]}}},
+     "object.definition.choices[1].id"),
+    ({"object": {"objectType": "SubStatement", "actor": ACTOR, "verb": {"id": "http://x.test/v"},
+                 "object": {"objectType": "SubStatement"}}}, "SubStatement inside a SubStatement"),
+    ({"result": {"score": {"scaled": 1.5}}}, "result.score.scaled"),
+    ({"result": {"score": {"raw": 11, "min": 0, "max": 10}}}, "result.score.raw"),
+    ({"result": {"duration": "P4W1D"}}, "result.duration"),
+    ({"result": {"success": "yes"}}, "result.success"),
+    ({"context": {"registration": "42"}}, "context.registration"),
+    ({"context": {"team": AMINA}}, "context.team"),
+    ({"context": {"extensions": {"not an iri": 1}}}, "context.extensions key"),
+    ({"object": {"objectType": "Agent", "mbox": "mailto:a@b.test"}, "context": {"platform": "web"}},
+     "context.platform"),
+    ({"timestamp": "2026-03-01T09:30:00-00:00"}, "timestamp"),
+    ({"timestamp": "01/03/2026"}, "timestamp"),
+    ({"authority": GROUP | {"member": GROUP["member"] * 2}}, "authority.member"),
+    ({"version": "2.0.0"}, "version"),
+    ({"colour": "blue"}, "statement.colour"),
+    ({"result": {"response": None}}, "result.response may not be null"),
+])
+def test_malformed_fields_are_refused_with_their_path(lrs, change, field):
+    response = lrs.post("statements", json_body=statement() | change)
+    assert response.status_code == 400
+    assert field in response.get_json()["error"]["message"]
+    assert lrs.query() == []
+
+
+def test_extensions_may_hold_anything_even_null(lrs):
+    extensions = {"https://academy.example.org/ext/office": None, "https://academy.example.org/ext/x": {}}
+    [sid] = lrs.send(statement(context={"extensions": extensions}))
+    assert lrs.get("statements", params={"statementId": sid}).get_json()["context"]["extensions"] == extensions
+
+
+def test_what_the_lrs_adds_and_keeps(lrs):
+    sent = statement(timestamp="2026-03-01T09:30:00.123456+01:00",
+                     context={"contextActivities": {"parent": {"id": "https://academy.example.org/course"}}})
+    [sid] = lrs.send(sent)
+    got = lrs.get("statements", params={"statementId": sid}).get_json()
+    assert got["version"] == "1.0.0"  # a statement sent without a version is a 1.0.0 statement
+    assert got["timestamp"] == "2026-03-01T09:30:00.123456+01:00"  # precision and offset kept
+    assert got["stored"].endswith("Z")
+    assert got["context"]["contextActivities"]["parent"] == [{"id": "https://academy.example.org/course"}]
+    assert got["authority"]["name"] == "test client"
+
+
+def test_same_id_same_content_is_accepted_different_content_conflicts(lrs):
+    sid = new_id()
+    assert lrs.send(statement(id=sid)) == [sid]
+    assert lrs.send(statement(id=sid.upper())) == [sid]
+    response = lrs.post("statements", json_body=[statement(), statement(verb="completed", id=sid)])
+    assert response.status_code == 409
+    assert len(lrs.query()) == 1  # the batch's other statement was not stored either
+
+
+def test_voiding(lrs):
+    target = new_id()
+    lrs.send(statement(id=target))
+    voiding = statement(verb="voided") | {"object": {"objectType": "StatementRef", "id": target}}
+    [voiding_id] = lrs.send(voiding)
+    assert lrs.get("statements", params={"statementId": target}).status_code == 404
+    assert lrs.get("statements", params={"voidedStatementId": target}).get_json()["id"] == target
+    assert lrs.get("statements", params={"voidedStatementId": voiding_id}).status_code == 404
+    assert [s["id"] for s in lrs.query()] == [voiding_id]
+    # A voiding statement cannot itself be voided.
+    again = statement(verb="voided") | {"object": {"objectType": "StatementRef", "id": voiding_id}}
+    response = lrs.post("statements", json_body=again)
+    assert response.status_code == 400 and "voiding statement" in response.get_json()["error"]["message"]
+    not_a_ref = lrs.post("statements", json_body=statement(verb="voided"))
+    assert not_a_ref.status_code == 400
+
+
+def test_filters_include_statements_that_refer_to_a_match(lrs):
+    verb = "http://adlnet.gov/expapi/verbs/attempted"
+    target = new_id()
+    lrs.send(statement(verb="attempted", id=target))
+    [ref] = lrs.send(statement(verb="commented") | {"object": {"objectType": "StatementRef", "id": target}})
+    lrs.send(statement(verb="commented"))
+    assert [s["id"] for s in lrs.query(verb=verb, ascending="true")] == [target, ref]
+
+
+def test_agent_filter_matches_actor_object_and_group_members(lrs):
+    [as_actor] = lrs.send(statement() | {"actor": AMINA})
+    [as_object] = lrs.send(statement(verb="mentored") | {"object": AMINA})
+    [in_group] = lrs.send(statement() | {"actor": GROUP})
+    [as_instructor] = lrs.send(statement(context={"instructor": AMINA}))
+    lrs.send(statement())
+    direct = {s["id"] for s in lrs.query(agent=AMINA)}
+    assert direct == {as_actor, as_object, in_group}
+    related = {s["id"] for s in lrs.query(agent=AMINA, related_agents="true")}
+    assert related == {as_actor, as_object, in_group, as_instructor}
+
+
+def test_activity_filter_and_related_activities(lrs):
+    course = "https://academy.example.org/course"
+    [direct] = lrs.send(statement(activity=course))
+    [child] = lrs.send(statement(context={"contextActivities": {"parent": [{"id": course}]}}))
+    [sub] = lrs.send(statement() | {"object": {"objectType": "SubStatement", "actor": ACTOR,
+                                                "verb": {"id": "http://x.test/v"}, "object": {"id": course}}})
+    assert {s["id"] for s in lrs.query(activity=course)} == {direct}
+    assert {s["id"] for s in lrs.query(activity=course, related_activities="true")} == {direct, child, sub}
+
+
+def test_registration_since_until_ascending_and_paging(lrs):
+    registration = new_id()
+    ids = [lrs.send(statement(context={"registration": registration}))[0] for _ in range(5)]
+    lrs.send(statement())
+    assert [s["id"] for s in lrs.query(registration=registration)] == ids[::-1]
+    stored = [s["stored"] for s in lrs.query(registration=registration, ascending="true")]
+    between = lrs.query(registration=registration, since=stored[1], until=stored[3], ascending="true")
+    assert [s["id"] for s in between] == [i for i, t in zip(ids, stored) if stored[1] < t <= stored[3]]
+    assert ids[3] in [s["id"] for s in between]
+    page = lrs.get("statements", params={"registration": registration, "limit": 2, "ascending": "true"}).get_json()
+    seen = [s["id"] for s in page["statements"]]
+    while page["more"]:
+        page = lrs.client.get(page["more"], headers={"X-Experience-API-Version": "1.0.3"}, auth=lrs.auth).get_json()
+        seen += [s["id"] for s in page["statements"]]
+    assert seen == ids
+
+
+@pytest.mark.parametrize("params", [
+    {"foo": "bar"},
+    {"StatementId": "x"},
+    {"statementId": "3b3a9b86-6b1e-4a7e-9f0a-0c2c7b1f2a10", "verb": "http://x.test/v"},
+    {"verb": "not an iri"},
+    {"agent": "{nope"},
+    {"agent": {"name": "no identifier"}},
+    {"since": "yesterday"},
+    {"limit": "ten"},
+    {"format": "pretty"},
+    {"ascending": "maybe"},
+])
+def test_bad_query_parameters_are_refused(lrs, params):
+    response = lrs.get("statements", params=params)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"]
+    assert "X-Experience-API-Consistent-Through" in response.headers
+
+
+def test_formats_ids_and_canonical(lrs):
+    activity = {"id": "https://academy.example.org/a/9",
+                "definition": {"name": {"en-US": "Registration", "fr-FR": "Enregistrement"}}}
+    lrs.send(statement() | {"object": activity, "actor": AMINA | {"name": "Amina"},
+                            "verb": {"id": "http://x.test/v", "display": {"en-US": "did", "fr-FR": "a fait"}}})
+    # A later statement teaches the LRS the activity's Spanish name.
+    lrs.send(statement() | {"object": {"id": activity["id"], "definition": {"name": {"es": "Registro"}}}})
+    [_, first] = lrs.query(format="ids")
+    assert first["actor"] == {"objectType": "Agent", "mbox": AMINA["mbox"]}
+    assert first["object"] == {"id": activity["id"]} and first["verb"] == {"id": "http://x.test/v"}
+    response = lrs.get("statements", params={"format": "canonical"}, headers={"Accept-Language": "fr-FR, en;q=0.5"})
+    [_, canonical] = response.get_json()["statements"]
+    assert canonical["verb"]["display"] == {"fr-FR": "a fait"}
+    assert canonical["object"]["definition"]["name"] == {"fr-FR": "Enregistrement"}
+    spanish = lrs.get("statements", params={"format": "canonical"}, headers={"Accept-Language": "es"})
+    assert spanish.get_json()["statements"][1]["object"]["definition"]["name"] == {"es": "Registro"}
+    exact = lrs.query()[1]
+    assert exact["object"] == activity
+
+
+def test_activities_and_agents_resources(lrs):
+    iri = "https://academy.example.org/a/merged"
+    lrs.send(statement() | {"object": {"id": iri, "definition": {"name": {"en-US": "Meeting"}}}},
+             statement() | {"object": {"id": iri, "definition": {"name": {"fr-FR": "Réunion"}}}})
+    activity = lrs.get("activities", params={"activityId": iri}).get_json()
+    assert activity == {"objectType": "Activity", "id": iri,
+                        "definition": {"name": {"en-US": "Meeting", "fr-FR": "Réunion"}}}
+    assert lrs.get("activities", params={"activityId": "https://academy.example.org/never"}).status_code == 404
+    assert lrs.get("activities").status_code == 400
+    person = lrs.get("agents", params={"agent": AMINA | {"name": "Amina"}}).get_json()
+    assert person == {"objectType": "Person", "name": ["Amina"], "mbox": [AMINA["mbox"]]}
+    assert lrs.get("agents", params={"agent": {"name": "nobody"}}).status_code == 400
+
+
+def test_read_mine_sees_only_its_own_statements(app, client, lrs):
+    [theirs] = lrs.send(statement())
+    mine_key = make_key(app, "statements/write", "statements/read/mine", name="quiz tool")
+    mine = Lrs(client, mine_key)
+    [own] = mine.send(statement(verb="answered"))
+    assert [s["id"] for s in mine.query()] == [own]
+    assert mine.get("statements", params={"statementId": theirs}).status_code == 404
+    assert {s["id"] for s in lrs.query()} == {own, theirs}
+
+
+def test_scopes_guard_each_resource(app, client):
+    writer = Lrs(client, make_key(app, "statements/write", name="sensor"))
+    assert writer.post("statements", json_body=statement()).status_code == 200
+    assert writer.get("statements").status_code == 403
+    assert writer.get("activities/state", params={"activityId": "https://x.test/a", "agent": ACTOR}).status_code == 403
