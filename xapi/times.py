@@ -15,9 +15,12 @@ def timestamp(value: dt.datetime) -> str:
 
 
 def parse(value: str) -> dt.datetime:
-    """Read an ISO 8601 time; a time without a zone is taken as UTC.  Raises ValueError."""
+    """Read an ISO 8601 time as a UTC time (one without a zone is taken as UTC).  Raises ValueError.
+
+    Times are compared in UTC in the database, whatever offset a client used.
+    """
     text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
     if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():  # +0130 -> +01:30
         text = text[:-2] + ":" + text[-2:]
     parsed = dt.datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
