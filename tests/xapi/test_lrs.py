@@ -7,7 +7,6 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from lms.db import get_db
 from xapi import store
 from xapi.models import StatementRecord
 

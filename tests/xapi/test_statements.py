@@ -132,7 +132,7 @@ def test_registration_since_until_ascending_and_paging(lrs):
     assert [s["id"] for s in lrs.query(registration=registration)] == ids[::-1]
     stored = [s["stored"] for s in lrs.query(registration=registration, ascending="true")]
     between = lrs.query(registration=registration, since=stored[1], until=stored[3], ascending="true")
-    assert [s["id"] for s in between] == [i for i, t in zip(ids, stored) if stored[1] < t <= stored[3]]
+    assert [s["id"] for s in between] == [i for i, t in zip(ids, stored, strict=True) if stored[1] < t <= stored[3]]
     assert ids[3] in [s["id"] for s in between]
     page = lrs.get("statements", params={"registration": registration, "limit": 2, "ascending": "true"}).get_json()
     seen = [s["id"] for s in page["statements"]]
