@@ -18,7 +18,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from . import VERSION
@@ -55,8 +55,8 @@ def forwarding_enabled(config: dict) -> bool:
 def enqueue(session: Session, statement_seqs: list[int]) -> None:
     """Queue stored statements for forwarding (in the caller's transaction)."""
     due = now()
-    session.add_all(OutboxEntry(statement_seq=seq, next_attempt=due, attempts=0, last_error="")
-                    for seq in statement_seqs)
+    session.execute(insert(OutboxEntry.__table__), [{"statement_seq": seq, "next_attempt": due, "attempts": 0,
+                                           "last_error": ""} for seq in statement_seqs])
 
 
 @dataclass

@@ -13,7 +13,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from .models import ActivityRecord, Attachment, StatementActivity, StatementAgent, StatementRecord
@@ -126,7 +126,7 @@ def store_statements(session: Session, statements: list[dict], authority: dict,
     stored_at = stored_at.replace(microsecond=stored_at.microsecond // 1000 * 1000)  # as precise as the JSON
     stamp = timestamp(stored_at)
     authority_key = agent_key(authority)
-    out, new_rows, voids = [], [], []
+    out, rows, records, voids = [], [], [], []
     for statement, sid in zip(statements, ids, strict=True):
         if sid in existing:
             if not same_statement(json.loads(existing[sid].data), statement):
@@ -142,36 +142,45 @@ def store_statements(session: Session, statements: list[dict], authority: dict,
         if is_ref and record["verb"]["id"] == VOIDED:
             voids.append(check_uuid(obj["id"], "object.id"))
         context = record.get("context") or {}
-        row = StatementRecord(
-            id=sid,
-            actor_key=agent_key(record["actor"]),
-            verb_id=record["verb"]["id"],
-            object_id=obj.get("id", "") if obj.get("objectType", "Activity") == "Activity" else "",
-            target_id=check_uuid(obj["id"], "object.id") if is_ref else None,
-            registration=check_uuid(context["registration"], "registration") if "registration" in context else None,
-            authority_key=authority_key,
-            stored=stored_at,
-            data=json.dumps(record, ensure_ascii=False, separators=(",", ":")),
-        )
-        session.add(row)
-        new_rows.append((row, record))
+        rows.append({
+            "id": sid,
+            "actor_key": agent_key(record["actor"]),
+            "verb_id": record["verb"]["id"],
+            "object_id": obj.get("id", "") if obj.get("objectType", "Activity") == "Activity" else "",
+            "target_id": check_uuid(obj["id"], "object.id") if is_ref else None,
+            "registration": check_uuid(context["registration"], "registration") if "registration" in context
+            else None,
+            "authority_key": authority_key,
+            "stored": stored_at,
+            "voided": False,
+            "data": json.dumps(record, ensure_ascii=False, separators=(",", ":")),
+        })
+        records.append(record)
         out.append(sid)
-    session.flush()
-    for row, record in new_rows:
+    if not rows:
+        return out
+    # Core inserts in bulk: the ORM's unit of work would cost more than the database itself.
+    session.execute(insert(StatementRecord.__table__), rows)
+    seqs = dict(session.execute(select(StatementRecord.id, StatementRecord.seq)
+                                .where(StatementRecord.id.in_([row["id"] for row in rows]))).all())
+    agent_rows, activity_rows = [], []
+    for record in records:
+        seq = seqs[record["id"]]
         agents, activities = _index(record)
-        session.add_all(StatementAgent(statement_seq=row.seq, agent_key=key, related=related)
-                        for key, related in agents)
-        session.add_all(StatementActivity(statement_seq=row.seq, activity_id=iri, related=related)
-                        for iri, related in activities)
-    _learn_activities(session, [record for _, record in new_rows])
+        agent_rows += [{"statement_seq": seq, "agent_key": key, "related": related} for key, related in agents]
+        activity_rows += [{"statement_seq": seq, "activity_id": iri, "related": related}
+                          for iri, related in activities]
+    session.execute(insert(StatementAgent.__table__), agent_rows)
+    if activity_rows:
+        session.execute(insert(StatementActivity.__table__), activity_rows)
+    _learn_activities(session, records)
     if voids:
         session.execute(update(StatementRecord).where(StatementRecord.id.in_(voids))
                         .values(voided=True).execution_options(synchronize_session=False))
-    _keep_attachments(session, [record for _, record in new_rows], attachments)
-    if forward and new_rows:
+    _keep_attachments(session, records, attachments)
+    if forward:
         from .forwarding import enqueue
-        enqueue(session, [row.seq for row, _ in new_rows])
-    session.flush()
+        enqueue(session, [seqs[record["id"]] for record in records])
     return out
 
 
@@ -235,22 +244,28 @@ def _learn_activities(session: Session, records: list[dict]) -> None:
     found = [a for a in found if a.get("objectType", "Activity") == "Activity"]
     if not found:
         return
-    known = {row.id: row for row in session.scalars(
-        select(ActivityRecord).where(ActivityRecord.id.in_({a["id"] for a in found})))}
+    known = dict(session.execute(select(ActivityRecord.id, ActivityRecord.definition)
+                                 .where(ActivityRecord.id.in_({a["id"] for a in found}))).all())
+    new, changed = {}, {}
     for activity in found:
-        definition = activity.get("definition") or {}
-        record = known.get(activity["id"])
-        if record is None:
-            known[activity["id"]] = ActivityRecord(id=activity["id"], definition=json.dumps(definition))
-            session.add(known[activity["id"]])
-        elif definition:
-            merged = json.loads(record.definition)
-            for key, value in definition.items():
-                if key in ("name", "description") and isinstance(merged.get(key), dict):
-                    merged[key] = {**merged[key], **value}
-                else:
-                    merged[key] = value
-            record.definition = json.dumps(merged)
+        iri, definition = activity["id"], activity.get("definition") or {}
+        current = new.get(iri) or changed.get(iri)
+        if current is None:
+            if iri not in known:
+                new[iri] = dict(definition)
+                continue
+            current = json.loads(known[iri])
+        merged = dict(current)
+        for key, value in definition.items():
+            merged[key] = {**merged[key], **value} if key in ("name", "description") \
+                and isinstance(merged.get(key), dict) else value
+        if merged != current or iri in new or iri in changed:
+            (new if iri in new else changed)[iri] = merged
+    if new:
+        session.execute(insert(ActivityRecord.__table__), [{"id": iri, "definition": json.dumps(d)} for iri, d in new.items()])
+    for iri, definition in changed.items():
+        session.execute(update(ActivityRecord).where(ActivityRecord.id == iri)
+                        .values(definition=json.dumps(definition)))
 
 
 def same_statement(stored: dict, incoming: dict) -> bool:
@@ -315,7 +330,13 @@ def _matches(table, query: StatementQuery):
 
 
 def query_statements(session: Session, query: StatementQuery) -> tuple[list[dict], int | None]:
-    """Return matching statements (newest first unless ascending) and the cursor of the next page.
+    """Return matching statements (newest first unless ascending) and the cursor of the next page."""
+    found, more = query_statements_json(session, query)
+    return [json.loads(data) for data in found], more
+
+
+def query_statements_json(session: Session, query: StatementQuery) -> tuple[list[str], int | None]:
+    """Like :func:`query_statements`, with each statement as the JSON text stored (no parsing on the way out).
 
     As xAPI asks, a statement that refers (StatementRef) to a statement matching
     the filters is returned too, voiding statements included.
@@ -345,10 +366,11 @@ def query_statements(session: Session, query: StatementQuery) -> tuple[list[dict
     if conditions:
         target = aliased(StatementRecord)
         referring = select(StatementRecord.seq, StatementRecord.data).join(
-            target, target.id == StatementRecord.target_id).where(and_(*_matches(target, query)))
+            target, target.id == StatementRecord.target_id).where(StatementRecord.target_id.is_not(None),
+                                                                 and_(*_matches(target, query)))
         rows = sorted(set(rows) | set(page(referring)), reverse=not query.ascending)
     more = rows[limit - 1][0] if len(rows) > limit else None
-    return [json.loads(data) for _, data in rows[:limit]], more
+    return [data for _, data in rows[:limit]], more
 
 
 def about_activity(iri: str, include_children: bool = True):

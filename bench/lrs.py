@@ -1,0 +1,300 @@
+"""Measure the LRS as it runs in production: gunicorn with 2 workers, on SQLite and on PostgreSQL.
+
+Usage: .venv/bin/python bench/lrs.py [--sizes 100000,1000000] [--databases sqlite,postgresql]
+                                     [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+
+For each database, in a new empty store:
+
+1. ingest: realistic statements (a learner reads pages, answers questions, passes
+   quizzes, completes modules; each with context, registration and result) posted
+   over HTTP in batches of 1 and of 50, by 1 and by 8 concurrent clients, for a
+   few seconds each: statements per second;
+2. fill: the store is filled to each size in ``--sizes`` (through the same
+   storage code, in-process, in batches of 1,000, so that filling does not take
+   an hour), then for each size typical queries are sent over HTTP, 100 times
+   each with varied values, one client: p50 and p95 latency in milliseconds.
+   Queries ask for the default page (``limit`` 100).
+
+Targets on a 2-core machine: >= 2,000 statements/s ingested in batches;
+p95 <= 50 ms for the queries at 1,000,000 statements.  Needs the ``prod``
+extra (gunicorn): ``.venv/bin/pip install -e '.[prod]'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import http.client
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+
+from lms.config import sqlalchemy_url  # noqa: E402
+from lms.db import make_engine  # noqa: E402
+
+HOME = "https://learning.academy.example.org/"
+ADL = "http://adlnet.gov/expapi/verbs/"
+COURSES = [f"https://academy.example.org/courses/c{c}" for c in range(10)]
+LEARNERS = 5000
+PAGE = 100
+
+
+class Generator:
+    """Statements like the platform's own: mostly page views, then answers, results and completions."""
+
+    def __init__(self, seed: int):
+        self.random = random.Random(seed)
+        self.registrations = {}
+
+    def learner(self, n: int) -> dict:
+        return {"objectType": "Agent", "account": {"homePage": HOME, "name": f"learner-{n:05d}"}}
+
+    def registration(self, learner: int, course: int) -> str:
+        return self.registrations.setdefault((learner, course), str(uuid.UUID(int=self.random.getrandbits(128))))
+
+    def statement(self) -> dict:
+        r = self.random
+        learner, course = r.randrange(LEARNERS), r.randrange(len(COURSES))
+        module = f"{COURSES[course]}/modules/m{r.randrange(8)}"
+        roll = r.random()
+        result = None
+        if roll < 0.6:
+            verb, obj = "experienced", f"{module}/pages/p{r.randrange(12)}"
+        elif roll < 0.85:
+            verb, obj = "answered", f"{module}/quiz/q{r.randrange(10)}"
+            result = {"success": r.random() < 0.7, "response": r.choice("abcd")}
+        elif roll < 0.95:
+            verb, obj = r.choice(["passed", "failed"]), f"{module}/quiz"
+            raw = r.randrange(11)
+            result = {"score": {"raw": raw, "min": 0, "max": 10, "scaled": raw / 10}, "success": raw >= 7}
+        else:
+            verb, obj = "completed", module
+            result = {"completion": True, "duration": f"PT{r.randrange(5, 90)}M"}
+        statement = {
+            "id": str(uuid.UUID(int=r.getrandbits(128))),
+            "actor": self.learner(learner),
+            "verb": {"id": ADL + verb, "display": {"en-US": verb}},
+            "object": {"objectType": "Activity", "id": obj,
+                       "definition": {"name": {"en-US": obj.rsplit("/", 1)[1]}}},
+            "context": {"registration": self.registration(learner, course), "language": r.choice(["en", "fr", "ar"]),
+                        "contextActivities": {"parent": [{"id": module}], "grouping": [{"id": COURSES[course]}]}},
+            "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        }
+        if result:
+            statement["result"] = result
+        return statement
+
+
+class Server:
+    """``passerelle`` under gunicorn, on a database of its own, with an LRS key."""
+
+    def __init__(self, database_url: str, instance: Path, port: int = 5089):
+        self.port = port
+        self.env = dict(os.environ, DATABASE_URL=database_url, PASSERELLE_INSTANCE=str(instance))
+        subprocess.run([BIN / "passerelle", "init-db"], env=self.env, check=True, capture_output=True)
+        created = subprocess.run([BIN / "passerelle", "lrs-credentials", "create", "bench"], env=self.env,
+                                 check=True, capture_output=True, text=True).stdout
+        fields = dict(line.split(": ", 1) for line in created.splitlines())
+        token = base64.b64encode(f"{fields['key']}:{fields['secret']}".encode()).decode()
+        self.headers = {"Authorization": f"Basic {token}", "X-Experience-API-Version": "1.0.3"}
+        self.process = subprocess.Popen(
+            [BIN / "gunicorn", "--workers", "2", "--worker-class", "gthread", "--threads", "4",
+             "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "lms:create_app()"],
+            env=self.env, cwd=ROOT)
+        for _ in range(100):
+            try:
+                self.request("GET", "/xapi/about")
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit("gunicorn did not start")
+
+    def connection(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+
+    def request(self, method, path, body=None, connection=None):
+        own = connection is None
+        connection = connection or self.connection()
+        headers = dict(self.headers)
+        if body is not None:
+            body = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        data = response.read()
+        if own:
+            connection.close()
+        if response.status >= 300:
+            raise RuntimeError(f"{method} {path}: HTTP {response.status} {data[:200]!r}")
+        return data
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait()
+
+
+def ingest(server: Server, batch: int, clients: int, seconds: float = 6.0) -> float:
+    """Statements per second posted in batches of ``batch`` by ``clients`` threads for ``seconds``."""
+    counts = [0] * clients
+    deadline = time.perf_counter() + seconds
+
+    def work(n):
+        generator = Generator(seed=1000 * batch + n + clients)
+        payloads = [[generator.statement() for _ in range(batch)] for _ in range(20)]
+        connection = server.connection()
+        i = 0
+        while time.perf_counter() < deadline:
+            server.request("POST", "/xapi/statements", payloads[i % len(payloads)] if i < len(payloads)
+                           else [generator.statement() for _ in range(batch)], connection)
+            counts[n] += batch
+            i += 1
+        connection.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def fill(database_url: str, target: int) -> None:
+    """Add statements until the store holds ``target``, through the LRS's storage code."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from xapi.models import StatementRecord
+    from xapi.store import store_statements
+
+    engine = make_engine(database_url)
+    authority = {"objectType": "Agent", "account": {"homePage": HOME, "name": "bench"}}
+    with Session(engine) as session:
+        have = session.scalar(select(func.count(StatementRecord.seq)))
+        generator = Generator(seed=have)
+        started = time.perf_counter()
+        while have < target:
+            n = min(1000, target - have)
+            store_statements(session, [generator.statement() for _ in range(n)], authority)
+            session.commit()
+            have += n
+            if have % 100_000 == 0:
+                rate = have / (time.perf_counter() - started)
+                print(f"    filled {have:,} ({rate:,.0f}/s)", flush=True)
+    engine.dispose()
+
+
+def queries(random_: random.Random) -> dict[str, callable]:
+    generator = Generator(seed=7)
+
+    def agent():
+        return {"agent": json.dumps(generator.learner(random_.randrange(LEARNERS)))}
+
+    def verb():
+        return {"verb": ADL + random_.choice(["experienced", "answered", "passed", "failed", "completed"])}
+
+    def activity():
+        course = random_.choice(COURSES)
+        return {"activity": f"{course}/modules/m{random_.randrange(8)}"}
+
+    def registration():
+        return {"registration": generator.registration(random_.randrange(LEARNERS), random_.randrange(len(COURSES)))}
+
+    def since():
+        moment = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=random_.randrange(5, 600))
+        return {"since": moment.isoformat()}
+
+    def related():
+        return {"activity": random_.choice(COURSES), "related_activities": "true"}
+
+    return {"agent": agent, "verb": verb, "activity": activity, "registration": registration, "since": since,
+            "activity (related)": related}
+
+
+def latencies(server: Server, make_params, repeat: int = 100) -> tuple[float, float]:
+    connection = server.connection()
+    times = []
+    for _ in range(repeat):
+        params = dict(make_params(), limit=PAGE)
+        started = time.perf_counter()
+        server.request("GET", "/xapi/statements?" + urlencode(params), connection=connection)
+        times.append((time.perf_counter() - started) * 1000)
+    connection.close()
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1]
+
+
+def run(name: str, database_url: str, sizes: list[int]) -> None:
+    print(f"\n== {name} ==", flush=True)
+    instance = Path(tempfile.mkdtemp(prefix="passerelle-bench-"))
+    try:
+        server = Server(database_url, instance)
+        try:
+            print("ingest (statements/s)        1 client   8 clients")
+            for batch in (1, 50):
+                one, eight = ingest(server, batch, 1), ingest(server, batch, 8)
+                print(f"  batches of {batch:<3}             {one:8,.0f}   {eight:9,.0f}", flush=True)
+            for size in sizes:
+                fill(database_url, size)
+                print(f"queries at {size:,} statements (ms)     p50      p95   (target p95 <= 50)")
+                for label, make in queries(random.Random(size)).items():
+                    p50, p95 = latencies(server, make)
+                    print(f"  {label:<32} {p50:7.1f}  {p95:7.1f}", flush=True)
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+def fresh_postgres(url: str) -> str:
+    """Create an empty database ``passerelle_bench`` next to ``url``'s and return its URL."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(sqlalchemy_url(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("DROP DATABASE IF EXISTS passerelle_bench"))
+        connection.execute(text("CREATE DATABASE passerelle_bench"))
+    admin.dispose()
+    return sqlalchemy_url(url.rsplit("/", 1)[0] + "/passerelle_bench")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000", help="store sizes to query at, comma-separated")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL",
+                                                             "postgresql://postgres@127.0.0.1:5432/postgres"),
+                        help="a PostgreSQL server to create the benchmark database on")
+    args = parser.parse_args()
+    if not (BIN / "gunicorn").exists():
+        raise SystemExit("gunicorn is missing: .venv/bin/pip install -e '.[prod]'")
+    sizes = [int(size) for size in args.sizes.split(",")]
+    for name in args.databases.split(","):
+        if name == "sqlite":
+            folder = Path(tempfile.mkdtemp(prefix="passerelle-bench-db-"))
+            url = f"sqlite:///{folder / 'lrs.db'}"
+            try:
+                run("SQLite", url, sizes)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+        else:
+            run("PostgreSQL", fresh_postgres(args.postgres), sizes)
+
+
+if __name__ == "__main__":
+    main()
