@@ -13,7 +13,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from .models import ActivityRecord, Attachment, StatementActivity, StatementAgent, StatementRecord
@@ -348,7 +348,7 @@ def query_statements_json(session: Session, query: StatementQuery) -> tuple[list
     limit = MAX_LIMIT if query.limit <= 0 else min(query.limit, MAX_LIMIT)
     order = StatementRecord.seq.asc() if query.ascending else StatementRecord.seq.desc()
 
-    def page(stmt):
+    def page(stmt, order=order):
         stmt = stmt.where(StatementRecord.voided.is_(False))
         if query.since:
             stmt = stmt.where(StatementRecord.stored > query.since)
@@ -365,10 +365,13 @@ def query_statements_json(session: Session, query: StatementQuery) -> tuple[list
     rows = page(select(StatementRecord.seq, StatementRecord.data).where(*conditions))
     if conditions:
         target = aliased(StatementRecord)
-        referring = select(StatementRecord.seq, StatementRecord.data).join(
-            target, target.id == StatementRecord.target_id).where(StatementRecord.target_id.is_not(None),
-                                                                 and_(*_matches(target, query)))
-        rows = sorted(set(rows) | set(page(referring)), reverse=not query.ascending)
+        # Driven from the few referring statements (their partial index), never from the many targets;
+        # ordering on an expression keeps SQLite from walking the whole table in ``seq`` order instead.
+        referring = select(StatementRecord.seq, StatementRecord.data).where(
+            StatementRecord.target_id.is_not(None),
+            select(target.seq).where(target.id == StatementRecord.target_id, *_matches(target, query)).exists())
+        by_expression = (StatementRecord.seq + 0).asc() if query.ascending else (StatementRecord.seq + 0).desc()
+        rows = sorted(set(rows) | set(page(referring, by_expression)), reverse=not query.ascending)
     more = rows[limit - 1][0] if len(rows) > limit else None
     return [data for _, data in rows[:limit]], more
 
