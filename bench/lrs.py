@@ -110,7 +110,8 @@ class Server:
         created = subprocess.run([BIN / "passerelle", "lrs-credentials", "create", "bench"], env=self.env,
                                  check=True, capture_output=True, text=True).stdout
         fields = dict(line.split(": ", 1) for line in created.splitlines())
-        token = base64.b64encode(f"{fields['key']}:{fields['secret']}".encode()).decode()
+        self.key, self.secret = fields["key"], fields["secret"]
+        token = base64.b64encode(f"{self.key}:{self.secret}".encode()).decode()
         self.headers = {"Authorization": f"Basic {token}", "X-Experience-API-Version": "1.0.3"}
         self.process = subprocess.Popen(
             [BIN / "gunicorn", "--workers", "2", "--worker-class", "gthread", "--threads", "4",

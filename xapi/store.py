@@ -310,18 +310,33 @@ def get_statement(session: Session, statement_id: str, voided: bool = False,
     return json.loads(row.data)
 
 
-def _matches(table, query: StatementQuery):
-    """SQL conditions a statement (``table``) meets when it matches the query's filters itself."""
-    conditions = []
+def _index_filter(query: StatementQuery):
+    """The index table and its conditions for a filter that needs one (agent, or related activities), or None."""
     if query.agent is not None:
+        return StatementAgent, (StatementAgent.agent_key == agent_key(query.agent),
+                                StatementAgent.related.is_(query.related_agents))
+    if query.activity and query.related_activities:
+        return StatementActivity, (StatementActivity.activity_id == query.activity,
+                                   StatementActivity.related.is_(True))
+    return None
+
+
+def _matches(table, query: StatementQuery, driven: bool = False):
+    """SQL conditions a statement (``table``) meets when it matches the query's filters itself.
+
+    ``driven``: the query already joins the index table of :func:`_index_filter`.
+    """
+    conditions = []
+    if query.agent is not None and not driven:
         conditions.append(table.seq.in_(select(StatementAgent.statement_seq).where(
             StatementAgent.agent_key == agent_key(query.agent), StatementAgent.related.is_(query.related_agents))))
     if query.verb:
         conditions.append(table.verb_id == query.verb)
     if query.activity:
         if query.related_activities:
-            conditions.append(table.seq.in_(select(StatementActivity.statement_seq).where(
-                StatementActivity.activity_id == query.activity, StatementActivity.related.is_(True))))
+            if not (driven and query.agent is None):
+                conditions.append(table.seq.in_(select(StatementActivity.statement_seq).where(
+                    StatementActivity.activity_id == query.activity, StatementActivity.related.is_(True))))
         else:
             conditions.append(table.object_id == query.activity)
     if query.registration:
@@ -348,7 +363,7 @@ def query_statements_json(session: Session, query: StatementQuery) -> tuple[list
     limit = MAX_LIMIT if query.limit <= 0 else min(query.limit, MAX_LIMIT)
     order = StatementRecord.seq.asc() if query.ascending else StatementRecord.seq.desc()
 
-    def page(stmt, order=order):
+    def page(stmt, order=order, seq=StatementRecord.seq):
         stmt = stmt.where(StatementRecord.voided.is_(False))
         if query.since:
             stmt = stmt.where(StatementRecord.stored > query.since)
@@ -357,13 +372,21 @@ def query_statements_json(session: Session, query: StatementQuery) -> tuple[list
         if query.authority is not None:
             stmt = stmt.where(StatementRecord.authority_key == query.authority)
         if query.after is not None:
-            stmt = stmt.where(StatementRecord.seq > query.after if query.ascending
-                              else StatementRecord.seq < query.after)
+            stmt = stmt.where(seq > query.after if query.ascending else seq < query.after)
         return [tuple(row) for row in session.execute(stmt.order_by(order).limit(limit + 1))]
 
-    conditions = _matches(StatementRecord, query)
-    rows = page(select(StatementRecord.seq, StatementRecord.data).where(*conditions))
-    if conditions:
+    direct = select(StatementRecord.seq, StatementRecord.data)
+    index = _index_filter(query)
+    if index is None:
+        rows = page(direct.where(*_matches(StatementRecord, query)))
+    else:
+        # Walk the index table in ``statement_seq`` order: the first page comes without sorting every match.
+        table, where = index
+        direct = direct.join(table, table.statement_seq == StatementRecord.seq).where(
+            *where, *_matches(StatementRecord, query, driven=True))
+        rows = page(direct, table.statement_seq.asc() if query.ascending else table.statement_seq.desc(),
+                    table.statement_seq)
+    if _matches(StatementRecord, query):
         target = aliased(StatementRecord)
         # Driven from the few referring statements (their partial index), never from the many targets;
         # ordering on an expression keeps SQLite from walking the whole table in ``seq`` order instead.

@@ -401,13 +401,12 @@ DOCUMENT_ROUTES = {
 }
 
 
-def _document_key(kind: str, with_id: bool | None) -> tuple[documents.DocumentKey, str]:
+def _document_key(kind: str, id_required: bool) -> documents.DocumentKey:
+    """The document (or, without an id, the owner of the documents) a request names."""
     _, id_name, keys, _scope = DOCUMENT_ROUTES[kind]
     allowed = {id_name, *keys} | ({"since"} if request.method in ("GET", "HEAD") else set())
-    required = tuple(k for k in keys if k != "registration") + ((id_name,) if with_id else ())
+    required = tuple(k for k in keys if k != "registration") + ((id_name,) if id_required else ())
     _only(allowed, required)
-    if with_id is False and id_name in request.args:
-        abort(400, description=f"{id_name} may not be given here")
     try:
         activity = _iri_arg("activityId") if "activityId" in keys else ""
         agent = _agent_arg() if "agent" in keys else None
@@ -420,7 +419,7 @@ def _document_key(kind: str, with_id: bool | None) -> tuple[documents.DocumentKe
             and store.agent_key(agent) != store.agent_key(principal.own_agent):
         abort(403, description="a learner may reach only their own documents")
     return documents.DocumentKey(kind, activity, store.agent_key(agent) if agent else "", registration,
-                                 request.args.get(id_name, "")), id_name
+                                 request.args.get(id_name, ""))
 
 
 def _preconditions(kind: str) -> documents.Preconditions:
@@ -441,7 +440,7 @@ def _document_scope(kind: str, write: bool) -> None:
 def document_get(kind: str):
     _document_scope(kind, write=False)
     id_name = DOCUMENT_ROUTES[kind][1]
-    key, _ = _document_key(kind, with_id=None)
+    key = _document_key(kind, id_required=False)
     if id_name not in request.args:
         try:
             since = _time_arg("since")
@@ -461,7 +460,7 @@ def document_get(kind: str):
 
 def document_write(kind: str):
     _document_scope(kind, write=True)
-    key, _ = _document_key(kind, with_id=True)
+    key = _document_key(kind, id_required=True)
     content_type = request.content_type or "application/octet-stream"
     body = _body()
     write = documents.put if request.method == "PUT" else documents.post
@@ -486,7 +485,7 @@ def document_write(kind: str):
 def document_delete(kind: str):
     _document_scope(kind, write=True)
     id_name = DOCUMENT_ROUTES[kind][1]
-    key, _ = _document_key(kind, with_id=kind != "state" or None)
+    key = _document_key(kind, id_required=kind != "state")  # only state documents are deleted in bulk
     session = db()
     try:
         if id_name in request.args:
