@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from . import VERSION, attachments, documents, store
@@ -268,6 +269,10 @@ def _store(principal: Principal, statements: list, parts: list) -> list[str]:
     except store.ConflictError as exc:
         session.rollback()
         abort(409, description=str(exc))
+    except IntegrityError:  # another request stored the same id meanwhile
+        session.rollback()
+        abort(409, description="a statement with one of these ids was stored at the same moment; "
+                               "send the batch again to compare it with what is stored")
     session.commit()
     return ids
 
