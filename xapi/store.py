@@ -246,26 +246,23 @@ def _learn_activities(session: Session, records: list[dict]) -> None:
         return
     known = dict(session.execute(select(ActivityRecord.id, ActivityRecord.definition)
                                  .where(ActivityRecord.id.in_({a["id"] for a in found}))).all())
-    new, changed = {}, {}
+    pending: dict[str, dict] = {}  # activity id -> the definition to write
     for activity in found:
-        iri, definition = activity["id"], activity.get("definition") or {}
-        current = new.get(iri) or changed.get(iri)
-        if current is None:
-            if iri not in known:
-                new[iri] = dict(definition)
-                continue
-            current = json.loads(known[iri])
-        merged = dict(current)
-        for key, value in definition.items():
+        iri = activity["id"]
+        base = pending[iri] if iri in pending else json.loads(known[iri]) if iri in known else None
+        merged = dict(base or {})
+        for key, value in (activity.get("definition") or {}).items():
             merged[key] = {**merged[key], **value} if key in ("name", "description") \
                 and isinstance(merged.get(key), dict) else value
-        if merged != current or iri in new or iri in changed:
-            (new if iri in new else changed)[iri] = merged
+        if base is None or merged != base:
+            pending[iri] = merged
+    new = [{"id": iri, "definition": json.dumps(d)} for iri, d in pending.items() if iri not in known]
     if new:
-        session.execute(insert(ActivityRecord.__table__), [{"id": iri, "definition": json.dumps(d)} for iri, d in new.items()])
-    for iri, definition in changed.items():
-        session.execute(update(ActivityRecord).where(ActivityRecord.id == iri)
-                        .values(definition=json.dumps(definition)))
+        session.execute(insert(ActivityRecord.__table__), new)
+    for iri, definition in pending.items():
+        if iri in known:
+            session.execute(update(ActivityRecord).where(ActivityRecord.id == iri)
+                            .values(definition=json.dumps(definition)))
 
 
 def same_statement(stored: dict, incoming: dict) -> bool:
@@ -386,7 +383,7 @@ def query_statements_json(session: Session, query: StatementQuery) -> tuple[list
             *where, *_matches(StatementRecord, query, driven=True))
         rows = page(direct, table.statement_seq.asc() if query.ascending else table.statement_seq.desc(),
                     table.statement_seq)
-    if _matches(StatementRecord, query):
+    if query.agent is not None or query.verb or query.activity or query.registration:
         target = aliased(StatementRecord)
         # Driven from the few referring statements (their partial index), never from the many targets;
         # ordering on an expression keeps SQLite from walking the whole table in ``seq`` order instead.

@@ -11,7 +11,7 @@ import base64
 import binascii
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +19,6 @@ from werkzeug.exceptions import HTTPException
 
 from . import VERSION, attachments, documents, store
 from .credentials import authenticate
-from .models import Credential
 from .times import parse
 from .validation import StatementError, check_uuid, is_iri, validate_agent
 
@@ -38,11 +37,9 @@ BOOLEANS = {"true": True, "false": False}
 class Principal:
     """Who is calling: a credential's holder, or a signed-in learner (``own_agent``)."""
 
-    name: str
     scopes: set[str]
     authority: dict
     own_agent: dict | None = None
-    credential: Credential | None = field(default=None, repr=False)
 
     @property
     def authority_key(self) -> str:
@@ -89,12 +86,12 @@ def _principal() -> Principal:
             abort(401, description="valid LRS credentials (HTTP Basic) are required")
         authority = {"objectType": "Agent", "name": credential.name,
                      "account": {"homePage": _settings()["home_page"](), "name": credential.key}}
-        return Principal(credential.name, set(credential.scope_list), authority, credential=credential)
+        return Principal(set(credential.scope_list), authority)
     session_agent = _settings()["session_agent"]
     agent = session_agent() if session_agent else None
     if agent is None:
         abort(401, description="valid LRS credentials (HTTP Basic) are required")
-    return Principal("learner", {"statements/write", "statements/read/mine", "state"},
+    return Principal({"statements/write", "statements/read/mine", "state"},
                      _settings()["session_authority"](), own_agent=agent)
 
 

@@ -210,3 +210,28 @@ def test_scopes_guard_each_resource(app, client):
     assert writer.post("statements", json_body=statement()).status_code == 200
     assert writer.get("statements").status_code == 403
     assert writer.get("activities/state", params={"activityId": "https://x.test/a", "agent": ACTOR}).status_code == 403
+
+
+COURSE = "https://academy.example.org/course"
+
+
+@pytest.mark.parametrize("params, count", [
+    ({"agent": AMINA}, 6),
+    ({"activity": COURSE, "related_activities": "true"}, 6),
+    ({"agent": AMINA, "activity": COURSE, "related_activities": "true"}, 5),
+])
+@pytest.mark.parametrize("ascending", ["true", "false"])
+def test_pages_of_filters_read_from_an_index_hold_each_match_once(lrs, params, count, ascending):
+    parent = {"contextActivities": {"parent": [{"id": COURSE}]}}
+    ids = [lrs.send(statement(context=parent) | {"actor": AMINA})[0] for _ in range(5)]
+    lrs.send(statement(context=parent))  # not Amina's
+    lrs.send(statement() | {"actor": AMINA})  # not in the course
+    page = lrs.get("statements", params=params | {"limit": 2, "ascending": ascending}).get_json()
+    seen = [s["id"] for s in page["statements"]]
+    while page["more"]:
+        page = lrs.client.get(page["more"], headers={"X-Experience-API-Version": "1.0.3"}, auth=lrs.auth).get_json()
+        seen += [s["id"] for s in page["statements"]]
+    assert len(seen) == len(set(seen)) == count
+    assert seen == [s["id"] for s in lrs.query(**params, ascending=ascending)]
+    both = [i for i in seen if i in ids]
+    assert both == (ids if ascending == "true" else ids[::-1])
