@@ -27,6 +27,7 @@ from .package import write_package, zip_bytes
 from .parallel import map_work
 from .problems import Problem
 from .reader import COURSE_FILE, MODULES_DIR, load_course
+from .translation import CourseTranslation, translate_course
 
 #: The cache folder inside the output folder.
 CACHE_DIR = ".cache"
@@ -49,6 +50,17 @@ class BuildResult:
     image_bytes_after: int
     seconds: float
     rebuilt: list[str] = field(default_factory=list)  # slugs of the modules rendered in this build
+    translations: list[CourseTranslation] = field(default_factory=list)  # one per target language
+    report_path: Path | None = None  # the translation report: every segment shown in the source language
+
+    @property
+    def languages(self) -> list[str]:
+        """The languages the package holds: the source's, then every translation without errors."""
+        return [self.course.source_language] + [t.language for t in self.translations if t.course is not None]
+
+    @property
+    def translation_errors(self) -> list[Problem]:
+        return [p for t in self.translations for p in t.problems.errors]
 
     def summary(self) -> str:
         modules = len(self.course.modules)
@@ -58,6 +70,16 @@ class BuildResult:
         if self.images:
             text += (f"\nimages: {self.images}, {_kb(self.image_bytes_before)} -> {_kb(self.image_bytes_after)}"
                      f" ({self.image_bytes_after / max(self.image_bytes_before, 1):.0%})")
+        for t in self.translations:
+            stats = t.stats
+            if t.course is None:
+                text += f"\n{t.language}: not built, {len(t.problems.errors)} errors in its catalog"
+            else:
+                text += (f"\n{t.language}: {stats.translated}/{stats.total} segments translated "
+                         f"({stats.percent(stats.translated):.0f}%), {stats.fuzzy} fuzzy, "
+                         f"{len(t.fallbacks)} shown in {self.course.source_language}")
+        if self.report_path and any(t.fallbacks for t in self.translations):
+            text += f"\nsegments shown in {self.course.source_language}: {self.report_path}"
         return text
 
 
@@ -67,11 +89,15 @@ def package_name(course: model.Course) -> str:
 
 
 def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSettings | None = None,
-                 use_cache: bool = True, progress: Progress | None = None) -> BuildResult:
+                 use_cache: bool = True, progress: Progress | None = None,
+                 translations_root: str | Path | None = None) -> BuildResult:
     """Build ``course_dir`` into ``out_dir``; raise ``CourseError`` if the sources have errors.
 
-    The cache lives in ``out_dir/.cache/<course>/``; ``use_cache=False``
-    builds everything from scratch (and leaves the cache alone).
+    Every target language of the course is built from its catalog (see
+    :mod:`authoring.translation`); a language whose catalog has errors is
+    left out of the package and its problems are in the result.  The cache
+    lives in ``out_dir/.cache/<course>/``; ``use_cache=False`` builds
+    everything from scratch (and leaves the cache alone).
     """
     started = time.perf_counter()
     images = images or ImageSettings()
@@ -79,6 +105,9 @@ def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSetti
     out = Path(out_dir)
     cache = BuildCache(out / CACHE_DIR / course_dir.resolve().name) if use_cache else None
     course, problems = load_course(course_dir, cache)
+    translations = [translate_course(course_dir, course, language, translations_root)
+                    for language in course.languages if language != course.source_language]
+    editions = {"": course} | {t.language: t.course for t in translations if t.course is not None}
     template_path = course_dir / TEMPLATE
     template = template_path.read_bytes() if template_path.is_file() else None
 
@@ -93,34 +122,41 @@ def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSetti
                     before, after = before + len(data), after + len(assets[path])
 
     # Everything outside the module's own file that its rendered files depend on.
-    shared = cache_key(code_version(), (course_dir / COURSE_FILE).read_bytes(), template or b"",
-                       repr(images), "\n".join(f"{m.slug} {m.type} {m.title}" for m in course.modules))
-    module_files: dict[str, dict[str, bytes]] = {}
+    shared = cache_key(code_version(), (course_dir / COURSE_FILE).read_bytes(), template or b"", repr(images))
+    module_files: dict[tuple[str, str], dict[str, bytes]] = {}  # (language or "", module slug) -> files
     keys, todo = {}, []
-    for module in course.modules:
-        keys[module.slug] = cache_key(shared, _module_json(module),
-                                      *(assets[path] for path in sorted(set(module.assets.values()))))
-        files = _unzip(cache.get("render", keys[module.slug])) if cache else None
-        if files is None:
-            todo.append(module.slug)
-        else:
-            module_files[module.slug] = files
-    done = len(module_files)
+    for language, edition in editions.items():
+        around = cache_key(shared, language, _course_json(edition),
+                           "\n".join(f"{m.slug} {m.type} {m.title}" for m in edition.modules))
+        for module in edition.modules:
+            job = (language, module.slug)
+            keys[job] = cache_key(around, _module_json(module),
+                                  *(assets[path] for path in sorted(set(module.assets.values()))))
+            files = _unzip(cache.get("render", keys[job])) if cache else None
+            if files is None:
+                todo.append(job)
+            else:
+                module_files[job] = files
+    done, total = len(module_files), len(keys)
     if progress and done:
-        progress(done, len(course.modules), "unchanged modules")
+        progress(done, total, "unchanged modules")
     # Decks take longest: start them first so that no worker is left with one at the end.
-    todo.sort(key=lambda slug: course.module(slug).type != model.LIVE)
-    for slug, files in zip(todo, map_work(_render, (course, assets, template), todo), strict=True):
-        module_files[slug] = files
+    todo.sort(key=lambda job: course.module(job[1]).type != model.LIVE)
+    for job, files in zip(todo, map_work(_render, (editions, assets, template), todo), strict=True):
+        module_files[job] = files
         if cache:
-            cache.put("render", keys[slug], zip_bytes(files))
+            cache.put("render", keys[job], zip_bytes(files))
         done += 1
         if progress:
-            progress(done, len(course.modules), slug)
-    rebuilt = [m.slug for m in course.modules if m.slug in todo]
+            progress(done, total, "/".join(filter(None, job)))
+    rebuilt = [m.slug for m in course.modules if ("", m.slug) in todo]
 
     build = {"generator": f"passerelle {_version()}", "source_sha256": _source_hash(course_dir, course)}
-    data = write_package(course, module_files, assets, build)
+    data = write_package(course, {slug: files for (language, slug), files in module_files.items() if not language},
+                         assets, build, {language: (edition, {slug: files for (lang, slug), files
+                                                              in module_files.items() if lang == language})
+                                         for language, edition in editions.items() if language},
+                         {t.language: _coverage(t) for t in translations if t.course is not None})
     out.mkdir(parents=True, exist_ok=True)
     path = out / package_name(course)
     tmp = path.with_suffix(".zip.tmp")
@@ -128,21 +164,29 @@ def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSetti
     tmp.replace(path)  # never leave a half-written package behind
     if cache:
         cache.commit()
+    report = out / f"{path.stem}.translations.txt"
+    if translations:
+        _write_report(report, course, translations)
     return BuildResult(
         path=path, course=course, warnings=problems.warnings,
         pages=sum(len(m.pages) for m in course.modules),
         slides=sum(slide_count(m) for m in course.modules if m.type == model.LIVE),
         images=sum(Path(p).suffix.lower() in IMAGE_TYPES for p in assets),
         image_bytes_before=before, image_bytes_after=after,
-        seconds=time.perf_counter() - started, rebuilt=rebuilt,
+        seconds=time.perf_counter() - started, rebuilt=rebuilt, translations=translations,
+        report_path=report if translations else None,
     )
 
 
-def _render(shared: tuple[model.Course, dict[str, bytes], bytes | None], slug: str) -> dict[str, bytes]:
-    """Render one module's files: its HTML and, for a live module, its deck."""
-    course, assets, template = shared
+def _render(shared: tuple[dict[str, model.Course], dict[str, bytes], bytes | None],
+            job: tuple[str, str]) -> dict[str, bytes]:
+    """Render one module in one language: its HTML and, for a live module, its deck."""
+    editions, assets, template = shared
+    language, slug = job
+    course = editions[language]
     module = course.module(slug)
-    files = {name: text.encode("utf-8") for name, text in html.render_module(course, module).items()}
+    root = "../../../../" if language else "../../"  # translations sit in languages/<lang>/modules/<slug>/
+    files = {name: text.encode("utf-8") for name, text in html.render_module(course, module, root).items()}
     if module.type == model.LIVE:
         files["deck.pptx"] = render_deck(course, module, assets, template)
     return files
@@ -165,6 +209,33 @@ def _optimised(data: bytes, path: str, settings: ImageSettings, cache: BuildCach
 
 def _module_json(module: model.Module) -> str:
     return json.dumps(module.to_dict(), sort_keys=True)
+
+
+def _course_json(course: model.Course) -> str:
+    """The course's own fields, which every page shows (its title), without its modules."""
+    return json.dumps({k: v for k, v in course.to_dict().items() if k != "modules"}, sort_keys=True)
+
+
+def _coverage(translation: CourseTranslation) -> dict:
+    """What the manifest says of a translation: its counts and where it falls back to the source."""
+    stats = translation.stats
+    return {"translated": stats.translated, "fuzzy": stats.fuzzy, "untranslated": stats.untranslated,
+            "fallback": [f"{f.path}:{f.line}" for f in translation.fallbacks]}
+
+
+def _write_report(path: Path, course: model.Course, translations: list[CourseTranslation]) -> None:
+    """Write, per language, its problems and every segment it shows in the source language."""
+    lines = []
+    for t in translations:
+        stats = t.stats
+        lines.append(f"# {t.language}: {stats.translated} translated, {stats.fuzzy} fuzzy, "
+                     f"{stats.untranslated} untranslated of {stats.total}"
+                     + ("" if t.course is not None else " -- not built"))
+        lines += [p.format() for p in t.problems.sorted()]
+        lines += [f"{f.path}:{f.line}: {'fuzzy' if f.fuzzy else 'untranslated'}, shown in "
+                  f"{course.source_language}: {f.text}" for f in t.fallbacks]
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def _unzip(data: bytes | None) -> dict[str, bytes] | None:

@@ -19,9 +19,11 @@ from pptx import Presentation
 from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.exc import PackageNotFoundError
 from pptx.opc.packuri import PackURI
+from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
 from . import model
+from .locales import interface_translations, is_rtl
 from .package import zip_bytes
 
 #: The academy's template, looked for in the course folder.
@@ -112,6 +114,8 @@ def render_deck(course: model.Course, module: model.Module, assets: dict[str, by
     ``template`` is the academy's ``template.pptx``, if the course has one.
     """
     assets = assets or {}
+    language = course.text_language
+    _ = interface_translations(language).gettext
     prs = _open(template)
     _fast_part_names(prs)
     title_layout, content_layout = _layouts(prs)
@@ -126,32 +130,49 @@ def render_deck(course: model.Course, module: model.Module, assets: dict[str, by
     _placeholder(title, _TITLES).text = module.title
     subtitle = next((p for p in title.placeholders if p.placeholder_format.type not in _TITLES), None)
     if subtitle is not None:
-        subtitle.text = f"{course.title}\n{module.duration} min"
+        subtitle.text = f"{course.title}\n" + _("%(minutes)s min") % {"minutes": module.duration}
 
     layout_body = next(p for p in content_layout.placeholders if p.placeholder_format.type in _BODIES)
     area = (layout_body.left, layout_body.top, layout_body.width, layout_body.height)  # read once: it is slow
 
-    agenda = [f"{item.minutes} min — {item.text}" for item in module.agenda]
-    _content_slide(prs, content_layout, area, "Agenda", agenda)
+    agenda = [_("%(minutes)s min") % {"minutes": item.minutes} + f" — {item.text}" for item in module.agenda]
+    _content_slide(prs, content_layout, area, _("Agenda"), agenda)
     for slide in module.slides:
         heading, bullets = slide.title, list(slide.bullets)
         if slide.kind == "activity":
-            heading = f"Activity ({slide.minutes} min): {slide.title}"
+            heading = _("Activity (%(minutes)s min):") % {"minutes": slide.minutes} + f" {slide.title}"
             if slide.group:
-                bullets.insert(0, f"Groups: {slide.group}")
+                bullets.insert(0, f"{_('Groups:')} {slide.group}")
             if slide.materials:
-                bullets.append(f"Materials: {', '.join(slide.materials)}")
+                bullets.append(f"{_('Materials:')} {', '.join(slide.materials)}")
         images = [assets[module.assets[p.src]] for p in slide.images if module.assets.get(p.src) in assets]
         tables = slide.tables or [None]
         for index, table in enumerate(tables):
-            _content_slide(prs, content_layout, area, heading if index == 0 else f"{heading} (continued)",
+            _content_slide(prs, content_layout, area,
+                           heading if index == 0 else _("%(title)s (continued)") % {"title": heading},
                            bullets if index == 0 else [], slide.notes, table, images if index == 0 else [])
 
+    if is_rtl(language):
+        _right_to_left(prs)
     out = io.BytesIO()
     prs.save(out)
     # python-pptx stamps each zip member with the current time; repack it.
     with zipfile.ZipFile(out) as pptx:
         return zip_bytes({info.filename: pptx.read(info) for info in pptx.infolist()}, sort=False)
+
+
+def _right_to_left(prs) -> None:
+    """Make every paragraph of the deck, speaker notes included, run and align from right to left."""
+    for slide in prs.slides:
+        parts = [slide] + ([slide.notes_slide] if slide.has_notes_slide else [])
+        for part in parts:
+            for paragraph in part.element.iter(qn("a:p")):
+                properties = paragraph.find(qn("a:pPr"))
+                if properties is None:
+                    properties = etree.SubElement(paragraph, qn("a:pPr"))
+                    paragraph.insert(0, properties)
+                properties.set("rtl", "1")
+                properties.set("algn", "r")
 
 
 def _placeholder(slide, kinds):

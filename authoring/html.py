@@ -12,15 +12,29 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import markdown, model, package
+from .locales import direction, interface_translations
 
 
-@lru_cache(maxsize=1)
-def _env() -> Environment:
+@lru_cache(maxsize=None)
+def _env(language: str) -> Environment:
+    """Return the templates' environment for a language: its words come from the interface's catalog."""
     env = Environment(loader=PackageLoader("authoring", "templates"), autoescape=select_autoescape(),
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["markdown"] = markdown.render
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      extensions=["jinja2.ext.i18n"])
+    translations = interface_translations(language)
+    env.install_gettext_translations(translations, newstyle=True)
+    env.filters["markdown"] = lambda text, links=None, fallback=None: markdown.render(text, links, fallback,
+                                                                                      translations.gettext)
     env.filters["inline"] = markdown.render_inline
     return env
+
+
+def fallback_of(course: model.Course, module: model.Module | None = None) -> markdown.Fallback:
+    """Return what of a translated course (and module) is still in the source language."""
+    if not course.language:
+        return markdown.Fallback()
+    texts = set(course.fallback) | set(module.fallback if module else ())
+    return markdown.Fallback(course.source_language, frozenset(texts))
 
 
 def links_for(module: model.Module, asset_url: Callable[[str], str],
@@ -38,42 +52,44 @@ def links_for(module: model.Module, asset_url: Callable[[str], str],
     return markdown.Links(asset_url=asset, page_url=page_url, sizes=sizes)
 
 
-def package_links(module: model.Module) -> markdown.Links:
-    """Links between the files of a package, relative to ``modules/<slug>/``."""
+def package_links(module: model.Module, root: str = "../../") -> markdown.Links:
+    """Links between the files of a package, relative to ``modules/<slug>/``; ``root`` leads to the package's top."""
 
     def page_url(slug: str | None, page_id: str | None) -> str:
         name = f"{page_id or 'index'}.html"
         return name if slug in (None, module.slug) else f"../{slug}/{name}"
 
-    return links_for(module, lambda path: f"../../{package.ASSETS}/{path}", page_url)
+    return links_for(module, lambda path: f"{root}{package.ASSETS}/{path}", page_url)
 
 
-def render_module(course: model.Course, module: model.Module) -> dict[str, str]:
-    """Return ``{relative path: HTML}`` for one module, whose files sit in ``modules/<slug>/``."""
-    env = _env()
-    links = package_links(module)
+def render_module(course: model.Course, module: model.Module, root: str = "../../") -> dict[str, str]:
+    """Return ``{relative path: HTML}`` for one module, whose files sit in ``modules/<slug>/``.
+
+    The course may be a translation: its pages are in its language, with the
+    segments still in the source language marked as such.
+    """
+    language = course.text_language
+    env = _env(language)
+    common = {"course": course, "module": module, "links": package_links(module, root),
+              "fallback": fallback_of(course, module), "language": language, "direction": direction(language)}
     prerequisites = [m for m in course.modules if m.slug in module.prerequisites]
-    files = {"index.html": env.get_template("module.html").render(course=course, module=module,
-                                                                   prerequisites=prerequisites)}
+    files = {"index.html": env.get_template("module.html").render(prerequisites=prerequisites, **common)}
     if module.type == model.LIVE:
         for name in ("guide", "handout"):
-            files[f"{name}.html"] = env.get_template(f"{name}.html").render(course=course, module=module, links=links)
+            files[f"{name}.html"] = env.get_template(f"{name}.html").render(**common)
         return files
     pages = module.pages
     for index, page in enumerate(pages):
         files[f"{page.id}.html"] = env.get_template("page.html").render(
-            course=course, module=module, page=page, links=links,
-            previous=pages[index - 1] if index else None,
-            next=pages[index + 1] if index + 1 < len(pages) else None,
-        )
+            page=page, previous=pages[index - 1] if index else None,
+            next=pages[index + 1] if index + 1 < len(pages) else None, **common)
     scenario_page = env.get_template("scenario.html")
     for scenario in module.scenarios:
         first = scenario.steps[0]
-        files[f"scenario.{scenario.id}.html"] = scenario_page.render(
-            course=course, module=module, scenario=scenario, step=first, choice=None, links=links)
+        files[f"scenario.{scenario.id}.html"] = scenario_page.render(scenario=scenario, step=first, choice=None,
+                                                                     **common)
         for step in scenario.steps:
             for number, choice in enumerate(step.choices, start=1):
                 files[f"scenario.{scenario.id}.{step.id}.{number}.html"] = scenario_page.render(
-                    course=course, module=module, scenario=scenario, step=scenario.step(choice.goto),
-                    choice=choice, links=links)
+                    scenario=scenario, step=scenario.step(choice.goto), choice=choice, **common)
     return files

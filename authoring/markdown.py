@@ -22,12 +22,13 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from .files import file_label, kind_of, parse_size
+from .locales import N_
 
 #: Fenced ``:::`` blocks that structure a module, e.g. ``:::: quiz`` or ``::: notes``.
 STRUCTURE = ("quiz", "question", "survey", "item", "scenario", "step", "debrief",
              "agenda", "activity", "notes", "handout")
 #: Callouts a page may hold, with the label shown above them.
-CALLOUTS = {"note": "Note", "tip": "Tip", "warning": "Warning"}
+CALLOUTS = {"note": N_("Note"), "tip": N_("Tip"), "warning": N_("Warning")}
 #: A glossary renders in place as a definition list.
 GLOSSARY = "glossary"
 
@@ -122,7 +123,7 @@ def _render_callout(self, tokens, idx, options, env):
     token = tokens[idx]
     if token.nesting == 1:
         kind = token.info.strip().split(maxsplit=1)
-        title = kind[1] if len(kind) > 1 else CALLOUTS[kind[0]]
+        title = kind[1] if len(kind) > 1 else env.get("gettext", str)(CALLOUTS[kind[0]])
         return f'<aside class="callout {kind[0]}" role="note"><p class="callout-title">{escape(title)}</p>\n'
     return "</aside>\n"
 
@@ -131,9 +132,61 @@ def _render_glossary(self, tokens, idx, options, env):
     token = tokens[idx]
     if token.nesting == 1:
         words = token.info.strip().split(maxsplit=1)
-        title = words[1] if len(words) > 1 else "Glossary"
+        title = words[1] if len(words) > 1 else env.get("gettext", str)(N_("Glossary"))
         return f'<section class="glossary"><h2>{escape(title)}</h2>\n'
     return "</section>\n"
+
+
+def normalise(content: str) -> str:
+    """Return inline Markdown as a translator sees it: soft line breaks become spaces, hard ones ``\\``."""
+    lines = content.strip().split("\n")
+    out = []
+    for index, line in enumerate(lines):
+        text = line.strip()
+        last = index == len(lines) - 1
+        if not last and line.endswith("  ") and not text.endswith("\\"):
+            text += "\\"
+        out.append(text)
+        if not last:
+            out.append("\n" if text.endswith("\\") else " ")
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """The segments of a translated text that are still in the source ``language``.
+
+    Rendering marks each with a ``lang`` attribute, so that screen readers
+    speak it in the right language and readers see why it is not translated.
+    """
+
+    language: str = ""
+    texts: frozenset[str] = frozenset()
+
+    def attr(self, text: str) -> Markup:
+        """Return `` lang="xx"`` for a piece of text left in the source language, else nothing."""
+        if self.texts and normalise(text) in self.texts:
+            return Markup(' lang="{}"').format(self.language)
+        return Markup("")
+
+
+def mark_fallback(md: MarkdownIt) -> None:
+    """Plugin: a block whose text is in ``env["fallback"]`` gets its source language as ``lang``."""
+
+    def rule(state) -> None:
+        fallback: Fallback | None = state.env.get("fallback") if isinstance(state.env, dict) else None
+        if not fallback or not fallback.texts:
+            return
+        tokens = state.tokens
+        for index, token in enumerate(tokens):
+            if token.type != "inline" or not index or normalise(token.content) not in fallback.texts:
+                continue
+            block = tokens[index - 1]
+            if block.hidden and index >= 2:  # a paragraph of a tight list: the list item carries it
+                block = tokens[index - 2]
+            block.attrSet("lang", fallback.language)
+
+    md.core.ruler.push("mark_fallback", rule)
 
 
 @lru_cache(maxsize=1)
@@ -143,12 +196,17 @@ def markdown() -> MarkdownIt:
     md.enable("table")
     md.use(course_syntax)
     md.use(asset_images)
+    md.use(mark_fallback)
     return md
 
 
-def render(text: str, links: Links | None = None) -> Markup:
-    """Render a fragment of course Markdown to HTML that templates may insert as is."""
-    return Markup(markdown().render(text, {"links": links}))
+def render(text: str, links: Links | None = None, fallback: Fallback | None = None,
+           gettext: Callable[[str], str] = str) -> Markup:
+    """Render a fragment of course Markdown to HTML that templates may insert as is.
+
+    ``gettext`` translates the words the platform adds, such as a callout's "Tip".
+    """
+    return Markup(markdown().render(text, {"links": links, "fallback": fallback, "gettext": gettext}))
 
 
 def render_inline(text: str) -> Markup:

@@ -14,6 +14,8 @@ import types
 import typing
 from dataclasses import dataclass, field
 
+from .locales import N_
+
 SELF_PACED = "self-paced"
 LIVE = "live"
 MODULE_TYPES = (SELF_PACED, LIVE)
@@ -29,7 +31,11 @@ CHOICE_KINDS = (SINGLE_CHOICE, MULTIPLE_CHOICE, TRUE_FALSE)
 LIKERT = "likert"
 FREE_TEXT = "text"
 SURVEY_KINDS = (LIKERT, FREE_TEXT)
-DEFAULT_LIKERT_SCALE = ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"]
+DEFAULT_LIKERT_SCALE = [N_("Strongly disagree"), N_("Disagree"), N_("Neither agree nor disagree"), N_("Agree"),
+                        N_("Strongly agree")]
+#: What the platform calls a quiz, survey or scenario the author gave no title, and a true-false question's options.
+DEFAULT_QUIZ_TITLE, DEFAULT_SURVEY_TITLE, DEFAULT_SCENARIO_TITLE = N_("Quiz"), N_("Survey"), N_("Scenario")
+TRUE_LABEL, FALSE_LABEL = N_("True"), N_("False")
 
 SUCCESS = "success"
 FAILURE = "failure"
@@ -229,6 +235,7 @@ class Module:
     handout: str = ""  # Markdown only participants' handouts show
     assets: dict[str, str] = field(default_factory=dict)  # image or file as written -> path in the course
     downloads: dict[str, int] = field(default_factory=dict)  # path in the course of a download -> bytes
+    fallback: list[str] = field(default_factory=list)  # segments left in the source language by a translation
 
     @property
     def quiz_iri(self) -> str:
@@ -290,6 +297,13 @@ class Course:
     prerequisites: list[str] = field(default_factory=list)
     modules: list[Module] = field(default_factory=list)
     completion: list[CompletionRule] = field(default_factory=list)
+    language: str = ""  # the language of the text: a translation's, or "" for the source language
+    fallback: list[str] = field(default_factory=list)  # segments left in the source language by a translation
+
+    @property
+    def text_language(self) -> str:
+        """The language this course's text is in."""
+        return self.language or self.source_language
 
     def module(self, slug: str) -> Module | None:
         return next((m for m in self.modules if m.slug == slug), None)

@@ -1,8 +1,9 @@
 """Write and read course packages: one zip per course version.
 
 A package holds ``manifest.json`` (identity, modules, languages, a SHA-256 of
-every file, build info), ``course.json`` (the course model the LMS imports)
-and the rendered files of each module.  Reading treats the zip as hostile:
+every file, build info, translation coverage), ``course.json`` (the course
+model the LMS imports) and the rendered files of each module; each
+translation has the same under ``languages/<lang>/``.  Reading treats the zip as hostile:
 names, sizes and hashes are all checked before anything is trusted.
 """
 
@@ -23,6 +24,7 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 COURSE_JSON = "course.json"
 ASSETS = "assets"
+LANGUAGES = "languages"
 
 MAX_MEMBERS = 5_000
 MAX_MEMBER_BYTES = 50 * 1024 * 1024
@@ -56,9 +58,14 @@ def zip_bytes(files: dict[str, bytes], sort: bool = True) -> bytes:
     return out.getvalue()
 
 
-def module_file(module: model.Module, name: str) -> str:
-    """Return the path inside the package of one of a module's files."""
-    return f"modules/{module.slug}/{name}"
+def module_file(module: model.Module, name: str, language: str = "") -> str:
+    """Return the path inside the package of one of a module's files, in a translation if ``language`` is given."""
+    return f"{language_dir(language)}modules/{module.slug}/{name}"
+
+
+def language_dir(language: str) -> str:
+    """Return the folder of a translation inside the package (``languages/fr/``), or "" for the source."""
+    return f"{LANGUAGES}/{language}/" if language else ""
 
 
 def asset_file(course_path: str) -> str:
@@ -67,29 +74,37 @@ def asset_file(course_path: str) -> str:
 
 
 def write_package(course: model.Course, module_files: dict[str, dict[str, bytes]], assets: dict[str, bytes],
-                  build: dict) -> bytes:
+                  build: dict, translations: dict[str, tuple[model.Course, dict[str, dict[str, bytes]]]] | None = None,
+                  coverage: dict[str, dict] | None = None) -> bytes:
     """Return the zip bytes of a package.
 
     ``module_files`` maps each module's slug to its rendered files; ``assets``
-    maps course-relative paths of images to their optimised bytes.
+    maps course-relative paths of images to their optimised bytes;
+    ``translations`` maps a language to its translated course and files, and
+    ``coverage`` to what the manifest says of it.
     """
     files: dict[str, bytes] = {asset_file(path): data for path, data in assets.items()}
     modules = []
-    for module in course.modules:
-        names = []
-        for name, data in sorted(module_files.get(module.slug, {}).items()):
-            path = module_file(module, name)
-            files[path] = data
-            names.append(path)
-        modules.append({"slug": module.slug, "iri": module.iri, "type": module.type,
-                        "title": module.title, "files": names})
-    files[COURSE_JSON] = _json(course.to_dict())
+    editions = {"": (course, module_files)} | dict(sorted((translations or {}).items()))
+    for language, (edition, rendered) in editions.items():
+        for module in edition.modules:
+            names = []
+            for name, data in sorted(rendered.get(module.slug, {}).items()):
+                path = module_file(module, name, language)
+                files[path] = data
+                names.append(path)
+            if not language:
+                modules.append({"slug": module.slug, "iri": module.iri, "type": module.type,
+                                "title": module.title, "files": names})
+        files[language_dir(language) + COURSE_JSON] = _json(edition.to_dict())
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "course": {"iri": course.iri, "slug": course.slug, "title": course.title, "version": course.version,
-                   "source_language": course.source_language, "languages": course.languages},
+                   "source_language": course.source_language,
+                   "languages": [course.source_language] + [lang for lang in editions if lang]},
         "modules": modules,
+        "translations": coverage or {},
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
         "build": build,
     }
@@ -136,6 +151,18 @@ def read_package(stream: BinaryIO) -> Package:
     if not course.iri or not course.version or not course.modules:
         raise PackageError(f"{COURSE_JSON} has no course id, version or modules")
     return Package(manifest=manifest, course=course, sha256=hashlib.sha256(data).hexdigest())
+
+
+def read_translation(stream: BinaryIO, language: str) -> model.Course:
+    """Return the course of a checked package in one of its translations; raise :class:`PackageError` if absent."""
+    name = language_dir(language) + COURSE_JSON
+    try:
+        data = json.loads(read_member(stream, name))
+        return model.Course.from_dict(data)
+    except KeyError:
+        raise PackageError(f"the package has no {language!r} translation") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
+        raise PackageError(f"{name} is malformed: {exc}") from None
 
 
 def read_member(stream: BinaryIO, name: str) -> bytes:

@@ -34,7 +34,7 @@ MAX_RESPONSE = 1000  # characters of a text answer that are kept
 def read_quiz(node, pass_mark: float, path: str, problems: Problems, lines: list[str]) -> model.Quiz:
     """Read a ``:::: quiz`` container and its questions."""
     settings, words = nodes.split_settings(nodes.container_info(node, "quiz"))
-    quiz = model.Quiz(title=" ".join(words) or "Quiz", questions=[], pass_mark=pass_mark, line=nodes.line(node))
+    quiz = model.Quiz(title=" ".join(words) or model.DEFAULT_QUIZ_TITLE, questions=[], pass_mark=pass_mark, line=nodes.line(node))
     for key, value in settings.items():
         if key == "attempts" and value.isdigit():
             quiz.attempts = int(value)
@@ -146,8 +146,8 @@ def _check_answers(question: model.Question, answers: list[tuple[str, int]], pat
         value, answer_line = answers[0]
         if value.lower() not in (_TRUE, _FALSE) or len(answers) > 1:
             problems.error(path, answer_line, f"a true-false answer must be 'true' or 'false', not {value!r}")
-        question.options = [model.Option("True", value.lower() == _TRUE),
-                            model.Option("False", value.lower() == _FALSE)]
+        question.options = [model.Option(model.TRUE_LABEL, value.lower() == _TRUE),
+                            model.Option(model.FALSE_LABEL, value.lower() == _FALSE)]
     elif kind == model.NUMERIC:
         value, answer_line = answers[0]
         match = _NUMBER.match(value)

@@ -204,10 +204,14 @@ def _file_hash(path: Path) -> str:
         return ""
 
 
-def read_module(path: Path, iri: str, problems: Problems, pending: list[_Ref] | None = None) -> model.Module | None:
-    """Parse one module's Markdown file; links to other modules are added to ``pending`` for checking."""
+def read_module(path: Path, iri: str, problems: Problems, pending: list[_Ref] | None = None,
+                text: str | None = None) -> model.Module | None:
+    """Parse one module's Markdown file; links to other modules are added to ``pending`` for checking.
+
+    ``text``, if given, is read in place of the file's contents (a translation of it).
+    """
     shown = str(path)
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8") if text is None else text
     tokens = markdown().parse(text)
     root = SyntaxTreeNode(tokens)
     children = list(root.children)

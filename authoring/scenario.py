@@ -42,7 +42,7 @@ def read_scenario(node, fallback_id: str, path: str, problems: Problems, lines: 
     scenario_id = fallback_id
     if words and nodes.word_id(words[0]):
         scenario_id = nodes.word_id(words.pop(0))
-    scenario = model.Scenario(id=scenario_id, title=" ".join(words) or "Scenario", steps=[], line=line)
+    scenario = model.Scenario(id=scenario_id, title=" ".join(words) or model.DEFAULT_SCENARIO_TITLE, steps=[], line=line)
     for child in node.children:
         if child.type == "container_step":
             scenario.steps.append(_read_step(child, path, problems, lines, check_block))

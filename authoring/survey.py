@@ -27,7 +27,7 @@ from .problems import Problems
 
 def read_survey(node, path: str, problems: Problems) -> model.Survey:
     """Read a ``:::: survey`` container and its items."""
-    survey = model.Survey(title=nodes.container_info(node, "survey") or "Survey", items=[], line=nodes.line(node))
+    survey = model.Survey(title=nodes.container_info(node, "survey") or model.DEFAULT_SURVEY_TITLE, items=[], line=nodes.line(node))
     for child in node.children:
         if child.type != "container_item":
             problems.error(path, nodes.line(child), "only '::: item' blocks may appear inside a survey",

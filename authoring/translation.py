@@ -1,0 +1,470 @@
+"""Course content through gettext catalogs: extract, update, count, and translate a course.
+
+A course's catalogs live in ``translations/<course>/``: ``<course>.pot``, the
+template of every segment, and one ``<lang>.po`` per target language.  Each
+entry carries the file and line of its segment, and a context where the same
+words mean something particular (an accepted answer, a point of a scale).
+
+A build reads each catalog and the sources together: a segment with a
+translation is replaced by it, one without (or with a fuzzy one) stays in the
+source language and is listed; the translated sources are then read by the
+same reader as the originals, so a translation that breaks the course's
+structure is an error naming the PO file and line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from babel.messages.catalog import Catalog, Message
+from babel.messages.plurals import get_plural
+from babel.messages.pofile import PoFileError, read_po, write_po
+
+from . import model, segments
+from .locales import locale_of
+from .markdown import markdown
+from .problems import Problems
+from .reader import COURSE_FILE, MODULES_DIR, read_module
+from .segments import Segment
+
+#: Where course catalogs live, relative to the folder holding ``courses/``.
+TRANSLATIONS_DIR = "translations"
+#: Markdown whose meaning the translation must keep: link targets and image files.
+_TARGETS = ("link_open", "image")
+
+
+class TranslationError(Exception):
+    """A translation command cannot run; the message says why in a sentence."""
+
+
+@dataclass
+class LanguageStats:
+    """How much of a course one catalog translates."""
+
+    language: str
+    translated: int
+    fuzzy: int
+    untranslated: int
+
+    @property
+    def total(self) -> int:
+        return self.translated + self.fuzzy + self.untranslated
+
+    def percent(self, count: int) -> float:
+        return 100.0 * count / self.total if self.total else 100.0
+
+
+@dataclass
+class Fallback:
+    """A segment shown in the source language because its translation is missing or fuzzy."""
+
+    path: str
+    line: int
+    text: str
+    fuzzy: bool = False
+
+
+@dataclass
+class CourseTranslation:
+    """A course translated into one language, or the problems that kept it from being built."""
+
+    language: str
+    course: model.Course | None
+    stats: LanguageStats
+    problems: Problems
+    fallbacks: list[Fallback] = field(default_factory=list)
+    catalog_path: Path | None = None
+
+
+@dataclass
+class UpdateResult:
+    """What ``translate update`` did to a catalog."""
+
+    path: Path
+    created: bool
+    new: int
+    fuzzy: int
+    obsolete: int
+
+
+def catalog_dir(course_dir: str | Path, root: str | Path | None = None) -> Path:
+    """Return the folder of a course's catalogs: ``translations/<course>/`` beside ``courses/``."""
+    course_dir = Path(course_dir).resolve()
+    base = Path(root) if root is not None else course_dir.parent.parent / TRANSLATIONS_DIR
+    return base / course_dir.name
+
+
+def check_language(code: str) -> None:
+    """Raise :class:`TranslationError` unless ``code`` is a language Babel knows."""
+    if locale_of(code) is None:
+        raise TranslationError(f"{code!r} is not a language code; use one such as fr, es, ru, ar or pt-BR")
+
+
+def source_files(course_dir: str | Path) -> list[tuple[str, str, list[Segment]]]:
+    """Return ``(name in the course folder, text, segments)`` of course.yaml and each module, in course order."""
+    course_dir = Path(course_dir)
+    course_text = _read_text(course_dir / COURSE_FILE)
+    found = [(COURSE_FILE, course_text, segments.course_segments(course_text))]
+    for slug in _module_order(course_dir, course_text):
+        name = f"{MODULES_DIR}/{slug}.md"
+        text = _read_text(course_dir / name)
+        found.append((name, text, segments.module_segments(text)))
+    return found
+
+
+def template(course_dir: str | Path) -> Catalog:
+    """Return the template (POT) of a course: every segment, with where it is and its context."""
+    course_dir = Path(course_dir)
+    catalog = Catalog(project=course_dir.resolve().name, charset="utf-8", fuzzy=False)
+    for name, _text, found in source_files(course_dir):
+        for segment in found:
+            catalog.add(segment.text, locations=[(name, segment.line)], context=segment.context)
+    return catalog
+
+
+def write_template(course_dir: str | Path, root: str | Path | None = None) -> tuple[Path, int]:
+    """Write ``<course>.pot``; return its path and the number of segments."""
+    catalog = template(course_dir)
+    folder = catalog_dir(course_dir, root)
+    path = folder / f"{Path(course_dir).resolve().name}.pot"
+    _write(path, catalog)
+    return path, len(catalog)
+
+
+def update_catalog(course_dir: str | Path, language: str, root: str | Path | None = None) -> UpdateResult:
+    """Create or update ``<lang>.po`` from the sources, keeping every translation.
+
+    A segment whose text changed is matched to its old entry, which keeps its
+    translation, is marked fuzzy and records the previous text; an entry
+    whose segment is gone is kept as obsolete (``#~``), never dropped.
+    """
+    check_language(language)
+    source = _course_language(course_dir)
+    if language == source:
+        raise TranslationError(f"{language} is the course's source language; it needs no catalog")
+    fresh = template(course_dir)
+    path = catalog_dir(course_dir, root) / f"{language}.po"
+    created = not path.exists()
+    if created:
+        catalog = Catalog(locale=language.replace("-", "_"), project=fresh.project, charset="utf-8", fuzzy=False)
+        before: set = set()
+    else:
+        catalog = _read_catalog(path)
+        before = {m.id if not m.context else (m.id, m.context) for m in catalog if m.id}
+    fuzzy_before = {_key(m) for m in catalog if m.id and m.fuzzy}
+    obsolete_before = len(catalog.obsolete)
+    catalog.update(fresh, update_creation_date=False)
+    _write(path, catalog, previous=True)
+    new = sum(1 for m in catalog if m.id and _key(m) not in before and not m.fuzzy)
+    fuzzy = sum(1 for m in catalog if m.id and m.fuzzy and _key(m) not in fuzzy_before)
+    return UpdateResult(path, created, new, fuzzy, len(catalog.obsolete) - obsolete_before)
+
+
+def course_languages(course_dir: str | Path, root: str | Path | None = None) -> list[str]:
+    """Return the course's target languages: those course.yaml lists, then any other catalog found."""
+    source = _course_language(course_dir)
+    meta = _course_meta(course_dir)
+    listed = [str(x) for x in meta.get("languages") or []] if isinstance(meta.get("languages"), list) else []
+    found = sorted(p.stem for p in catalog_dir(course_dir, root).glob("*.po"))
+    return [lang for lang in dict.fromkeys(listed + found) if lang != source]
+
+
+def stats(course_dir: str | Path, root: str | Path | None = None) -> list[LanguageStats]:
+    """Count, per target language, the segments translated, fuzzy and untranslated in the current sources."""
+    fresh = template(course_dir)
+    out = []
+    for language in course_languages(course_dir, root):
+        path = catalog_dir(course_dir, root) / f"{language}.po"
+        catalog = _read_catalog(path) if path.exists() else Catalog()
+        out.append(_count(fresh, catalog, language))
+    return out
+
+
+def translate_course(course_dir: str | Path, course: model.Course, language: str,
+                     root: str | Path | None = None) -> CourseTranslation:
+    """Translate a course that was read without errors into ``language`` from its catalog.
+
+    The result's ``course`` is None when the catalog has errors; its problems
+    name the PO file and line.  Segments without a translation stay in the
+    source language and are listed in ``fallbacks`` and in each module's
+    ``fallback``.
+    """
+    course_dir = Path(course_dir)
+    problems = Problems()
+    path = catalog_dir(course_dir, root) / f"{language}.po"
+    shown = _shown(path)
+    fresh = template(course_dir)
+    if locale_of(language) is None:
+        problems.error(course_dir / COURSE_FILE, 1, f"{language!r} is not a language code",
+                       "list languages as codes such as fr, es, ru, ar or pt-BR")
+        return CourseTranslation(language, None, _count(fresh, Catalog(), language), problems, catalog_path=path)
+    catalog = Catalog()
+    if path.exists():
+        try:
+            catalog = _read_catalog(path)
+        except TranslationError as exc:
+            line = exc.args[1] if len(exc.args) > 1 else 1
+            problems.error(shown, line, exc.args[0], "fix the PO file's syntax (msgfmt --check shows the same)")
+            return CourseTranslation(language, None, _count(fresh, Catalog(), language), problems, catalog_path=path)
+        _check_catalog(catalog, fresh, language, shown, problems)
+    result = CourseTranslation(language, None, _count(fresh, catalog, language), problems, catalog_path=path)
+    translated_files = {}
+    for name, text, found in source_files(course_dir):
+        chosen, fallback = {}, []
+        for segment in found:
+            message = catalog.get(segment.text, context=segment.context)
+            string = message.string if message is not None and not message.fuzzy else ""
+            if string and string.strip() and _check_segment(segment, string, shown, message.lineno, problems):
+                chosen[segment] = string
+            else:
+                fuzzy = message is not None and message.fuzzy and bool(message.string)
+                fallback.append(segment.text)
+                result.fallbacks.append(Fallback(f"{name}", segment.line, segment.text, fuzzy))
+        translated, where = segments.apply(text, found, chosen)
+        translated_files[name] = (translated, fallback, where, catalog)
+    if problems.errors:
+        return result
+    result.course = _translated_course(course_dir, course, language, translated_files, shown, problems)
+    if problems.errors:
+        result.course = None
+    return result
+
+
+# -- reading the translated sources ----------------------------------------
+
+def _translated_course(course_dir: Path, course: model.Course, language: str, files: dict, shown: str,
+                       problems: Problems) -> model.Course:
+    """Read the translated sources into a course whose ids are the source's."""
+    text, fallback, _where, _catalog = files[COURSE_FILE]
+    meta = yaml.safe_load(text) or {}
+    translated = dataclasses.replace(
+        course,
+        title=str(meta.get("title", course.title)),
+        description=str(meta.get("description", course.description)).strip(),
+        audience=str(meta.get("audience", course.audience)).strip(),
+        objectives=[str(x) for x in _as_list(meta.get("objectives"))],
+        prerequisites=[str(x) for x in _as_list(meta.get("prerequisites"))],
+        language=language,
+        fallback=fallback,
+        modules=[],
+    )
+    for module in course.modules:
+        name = f"{MODULES_DIR}/{module.slug}.md"
+        text, fallback, where, catalog = files[name]
+        own = Problems()
+        result = read_module(course_dir / name, module.iri, own, [], text=text)
+        for problem in own.errors:
+            line = _entry_line(problem.line, where, catalog)
+            problems.error(shown, line, f"the translation of {name} no longer reads: {problem.message}",
+                           "keep the Markdown of the source: lists, links, the words before ':' on answer lines")
+        if own.errors or result is None:
+            continue
+        if _shape(result) != _shape(module):
+            first = min((catalog.get(s.text, context=s.context).lineno or 1 for s in where), default=1)
+            problems.error(shown, first, f"the translation of {name} changes its structure "
+                           "(pages, questions, options, steps or slides)",
+                           "translate each segment as one piece of text, without adding or removing Markdown")
+            continue
+        _keep_ids(result, module)
+        result.assets, result.downloads = module.assets, module.downloads
+        result.fallback = fallback
+        translated.modules.append(result)
+    return translated
+
+
+def _keep_ids(translated: model.Module, source: model.Module) -> None:
+    """Give a translated module the ids of its source: pages and scenarios are named from their titles."""
+    for page, original in zip(translated.pages, source.pages, strict=True):
+        page.id = original.id
+    for scenario, original in zip(translated.scenarios, source.scenarios, strict=True):
+        scenario.id = original.id
+
+
+def _shape(module: model.Module):
+    """Return what a translation must not change in a module: its parts and their ids, without the words."""
+    quiz = module.quiz
+    return (
+        module.type, len(module.pages),
+        quiz and [(q.id, q.kind, len(q.options), [o.correct for o in q.options], len(q.answers), q.number)
+                  for q in quiz.questions],
+        module.survey and [(i.id, i.kind, len(i.scale)) for i in module.survey.items],
+        [[(s.id, [c.goto for c in s.choices], s.outcome) for s in sc.steps] for sc in module.scenarios],
+        [(a.minutes,) for a in module.agenda],
+        [(s.kind, s.minutes, len(s.tables)) for s in module.slides],
+        len(module.glossary),
+    )
+
+
+def _entry_line(line: int, where: dict[Segment, range], catalog: Catalog) -> int:
+    """Return the PO line of the translation at, or else nearest above, ``line`` of a translated file."""
+    above = [(lines.start, segment) for segment, lines in where.items() if lines.start <= line]
+    if not above:
+        return 1
+    segment = next((s for s, lines in where.items() if line in lines), max(above, key=lambda pair: pair[0])[1])
+    message = catalog.get(segment.text, context=segment.context)
+    return message.lineno if message is not None and message.lineno else 1
+
+
+# -- checks ----------------------------------------------------------------
+
+def _check_catalog(catalog: Catalog, fresh: Catalog, language: str, shown: str, problems: Problems) -> None:
+    """Plural forms and entries for segments that are gone."""
+    expected = get_plural(language.replace("-", "_")).num_plurals
+    header_plurals = re.search(r"nplurals\s*=\s*(\d+)", catalog.plural_forms or "")
+    if catalog._num_plurals is not None and header_plurals and int(header_plurals[1]) != expected:
+        problems.error(shown, 1, f"the Plural-Forms header says nplurals={header_plurals[1]}, but {language} has "
+                       f"{expected}", f"write the header as: Plural-Forms: {get_plural(language.replace('-', '_'))}")
+    for message in catalog:
+        if not message.id:
+            continue
+        if message.pluralizable:
+            problems.error(shown, message.lineno or 1, "course text has no plural forms (msgid_plural)",
+                           "remove msgid_plural and translate the entry once")
+        elif fresh.get(message.id, context=message.context) is None and message.string and not message.fuzzy:
+            problems.warning(shown, message.lineno or 1, f"the translation of {_short(message.id)!r} has no "
+                             "segment in the sources any more",
+                             "run 'passerelle translate update' to mark it obsolete")
+
+
+def _check_segment(segment: Segment, string: str, shown: str, lineno: int | None, problems: Problems) -> bool:
+    """Tell whether a translation keeps its segment's links, images and block; report it if not."""
+    line = lineno or 1
+    if segment.yaml:
+        return True
+    wanted, given = _targets(segment.text), _targets(string)
+    if wanted != given:
+        missing = sorted((wanted - given).elements())
+        extra = sorted((given - wanted).elements())
+        what = f"misses {', '.join(missing)}" if missing else f"adds {', '.join(extra)}"
+        problems.error(shown, line, f"the translation of {_short(segment.text)!r} {what}",
+                       "keep every link target and image file of the source text as it is")
+        return False
+    tokens = markdown().parse(" ".join(string.split()) if segment.single_line else string.strip())
+    kinds = [t.type for t in tokens]
+    if kinds != ["paragraph_open", "inline", "paragraph_close"]:
+        problems.error(shown, line, f"the translation of {_short(segment.text)!r} is not one piece of text: "
+                       f"it reads as {_describe(kinds)}",
+                       "write it as plain text: a line that starts with '-', '#', '>' or a number and '.' starts "
+                       "a new block")
+        return False
+    if segment.single_line and _pipes(string) != _pipes(segment.text):
+        problems.error(shown, line, f"the translation of {_short(segment.text)!r} has a '|' that splits a table cell",
+                       "write '\\|' for a '|' inside a cell")
+        return False
+    return True
+
+
+def _targets(text: str) -> Counter:
+    """Return the link targets and image files of inline Markdown."""
+    found: Counter = Counter()
+    for token in markdown().parseInline(text)[0].children or []:
+        if token.type == "link_open":
+            found[f"({token.attrGet('href')})"] += 1
+        elif token.type == "image":
+            found[f"({token.attrGet('src')})"] += 1
+    return found
+
+
+def _describe(kinds: list[str]) -> str:
+    blocks = [k[:-len("_open")].replace("_", " ") for k in kinds if k.endswith("_open")]
+    return ", ".join(dict.fromkeys(blocks)) or "nothing"
+
+
+def _pipes(text: str) -> int:
+    return len(re.findall(r"(?<!\\)\|", text))
+
+
+def _count(fresh: Catalog, catalog: Catalog, language: str) -> LanguageStats:
+    translated = fuzzy = untranslated = 0
+    for entry in fresh:
+        if not entry.id:
+            continue
+        message = catalog.get(entry.id, context=entry.context)
+        if message is None or not message.string:
+            untranslated += 1
+        elif message.fuzzy:
+            fuzzy += 1
+        else:
+            translated += 1
+    return LanguageStats(language, translated, fuzzy, untranslated)
+
+
+# -- files -----------------------------------------------------------------
+
+def _read_catalog(path: Path) -> Catalog:
+    """Read a PO file; raise :class:`TranslationError` (message, line) if it is not valid."""
+    data = path.read_bytes()
+    try:
+        return read_po(io.BytesIO(data), locale=None, abort_invalid=True)
+    except PoFileError as exc:
+        raise TranslationError(f"{exc.args[0] if exc.args else exc}", exc.lineno) from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise TranslationError(f"the file cannot be read: {exc}", 1) from None
+
+
+def _write(path: Path, catalog: Catalog, previous: bool = False) -> None:
+    """Write a catalog, replacing the file only once the new one is complete."""
+    out = io.BytesIO()
+    write_po(out, catalog, width=0, include_previous=previous, sort_output=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(out.getvalue())
+    tmp.replace(path)
+
+
+def _key(message: Message):
+    return (message.id, message.context)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TranslationError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _course_meta(course_dir) -> dict:
+    try:
+        meta = yaml.safe_load(_read_text(Path(course_dir) / COURSE_FILE))
+    except yaml.YAMLError:
+        raise TranslationError(f"{Path(course_dir) / COURSE_FILE} is not valid YAML; "
+                               "run 'passerelle check' to see where") from None
+    return meta if isinstance(meta, dict) else {}
+
+
+def _course_language(course_dir) -> str:
+    return str(_course_meta(course_dir).get("source_language", "en"))
+
+
+def _module_order(course_dir: Path, course_text: str) -> list[str]:
+    try:
+        meta = yaml.safe_load(course_text)
+    except yaml.YAMLError:
+        meta = None
+    listed = meta.get("modules") if isinstance(meta, dict) else None
+    if isinstance(listed, list):
+        return [str(slug) for slug in listed if (course_dir / MODULES_DIR / f"{slug}.md").is_file()]
+    return sorted(p.stem for p in (course_dir / MODULES_DIR).glob("*.md"))
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 50 else text[:47] + "..."
