@@ -1,4 +1,4 @@
-"""Command-line commands of the authoring pipeline: ``build`` and ``check``."""
+"""Command-line commands of the authoring pipeline: ``build``, ``check`` and ``translate``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from contextlib import ExitStack
 
 import click
 
+from . import translation
 from .build import build_course
 from .images import ImageSettings
 from .problems import CourseError
@@ -59,6 +60,70 @@ def build_command(course_dir: str, out_dir: str, image_width: int, image_quality
                 click.echo(problem.format(), err=True)
             errors = sum(p.severity == "error" for p in exc.problems)
             raise click.ClickException(f"build failed: {errors} errors") from None
-    for problem in result.warnings:
+    for problem in result.warnings + result.translation_errors:
         click.echo(problem.format(), err=True)
     click.echo(result.summary())
+    failed = [t.language for t in result.translations if t.course is None]
+    if failed:
+        raise click.ClickException(f"the package was written without {', '.join(failed)}: "
+                                   "fix the catalog errors above and build again")
+
+
+@click.group("translate")
+def translate_group() -> None:
+    """Translate a course's content through gettext catalogs (translations/<course>/<lang>.po)."""
+
+
+def _translations_option(fn):
+    return click.option("--translations", "root", type=click.Path(file_okay=False), default=None,
+                        help="Folder of catalogs [default: translations/ beside courses/].")(fn)
+
+
+@translate_group.command("extract")
+@click.argument("course_dir", type=click.Path(exists=True, file_okay=False))
+@_translations_option
+def extract_command(course_dir: str, root: str | None) -> None:
+    """Write the template (POT) of every translatable segment of a course."""
+    path, count = _translating(translation.write_template, course_dir, root)
+    click.echo(f"{path}: {count} segments")
+
+
+@translate_group.command("update")
+@click.argument("course_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--lang", "languages", multiple=True,
+              help="Language to create or update, e.g. fr (repeat for several) [default: the course's languages].")
+@_translations_option
+def update_command(course_dir: str, languages: tuple[str, ...], root: str | None) -> None:
+    """Create or update the catalogs of a course, keeping every translation."""
+    for language in languages or _translating(translation.course_languages, course_dir, root):
+        result = _translating(translation.update_catalog, course_dir, language, root)
+        verb = "created" if result.created else "updated"
+        click.echo(f"{result.path}: {verb}, {result.new} new, {result.fuzzy} newly fuzzy "
+                   f"(source changed; previous text kept), {result.obsolete} obsolete (kept as #~)")
+
+
+@translate_group.command("stats")
+@click.argument("course_dir", type=click.Path(exists=True, file_okay=False))
+@_translations_option
+def stats_command(course_dir: str, root: str | None) -> None:
+    """Print, per language, how many segments are translated, fuzzy and untranslated."""
+    rows = _translating(translation.stats, course_dir, root)
+    if not rows:
+        click.echo("the course has no target languages; list them under 'languages:' in course.yaml")
+        return
+    click.echo(f"{'language':<9}{'translated':>16}{'fuzzy':>14}{'untranslated':>18}{'segments':>10}")
+    for row in rows:
+        click.echo(f"{row.language:<9}{_share(row, row.translated):>16}{_share(row, row.fuzzy):>14}"
+                   f"{_share(row, row.untranslated):>18}{row.total:>10}")
+
+
+def _share(row: translation.LanguageStats, count: int) -> str:
+    return f"{count} ({row.percent(count):.0f}%)"
+
+
+def _translating(fn, *args):
+    """Run a translation step, turning its errors into a plain sentence."""
+    try:
+        return fn(*args)
+    except translation.TranslationError as exc:
+        raise click.ClickException(str(exc.args[0])) from None

@@ -15,6 +15,7 @@ structure is an error naming the PO file and line.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import io
 import re
 from collections import Counter
@@ -121,7 +122,8 @@ def source_files(course_dir: str | Path) -> list[tuple[str, str, list[Segment]]]
 def template(course_dir: str | Path) -> Catalog:
     """Return the template (POT) of a course: every segment, with where it is and its context."""
     course_dir = Path(course_dir)
-    catalog = Catalog(project=course_dir.resolve().name, charset="utf-8", fuzzy=False)
+    catalog = Catalog(project=course_dir.resolve().name, version=str(_course_meta(course_dir).get("version", "")),
+                      charset="utf-8", fuzzy=False)
     for name, _text, found in source_files(course_dir):
         for segment in found:
             catalog.add(segment.text, locations=[(name, segment.line)], context=segment.context)
@@ -152,7 +154,10 @@ def update_catalog(course_dir: str | Path, language: str, root: str | Path | Non
     path = catalog_dir(course_dir, root) / f"{language}.po"
     created = not path.exists()
     if created:
-        catalog = Catalog(locale=language.replace("-", "_"), project=fresh.project, charset="utf-8", fuzzy=False)
+        catalog = Catalog(locale=language.replace("-", "_"), project=fresh.project, charset="utf-8", fuzzy=False,
+                          header_comment=f"# {fresh.project}: the course's text in {language}.\n#",
+                          last_translator=f"{fresh.project} translators", language_team=f"{language} translators",
+                          revision_date=datetime.datetime.now(datetime.timezone.utc))
         before: set = set()
     else:
         catalog = _read_catalog(path)
@@ -345,9 +350,8 @@ def _check_segment(segment: Segment, string: str, shown: str, lineno: int | None
         problems.error(shown, line, f"the translation of {_short(segment.text)!r} {what}",
                        "keep every link target and image file of the source text as it is")
         return False
-    tokens = markdown().parse(" ".join(string.split()) if segment.single_line else string.strip())
-    kinds = [t.type for t in tokens]
-    if kinds != ["paragraph_open", "inline", "paragraph_close"]:
+    kinds = _blocks(" ".join(string.split()) if segment.single_line else string.strip())
+    if kinds != _blocks(segment.text):
         problems.error(shown, line, f"the translation of {_short(segment.text)!r} is not one piece of text: "
                        f"it reads as {_describe(kinds)}",
                        "write it as plain text: a line that starts with '-', '#', '>' or a number and '.' starts "
@@ -369,6 +373,11 @@ def _targets(text: str) -> Counter:
         elif token.type == "image":
             found[f"({token.attrGet('src')})"] += 1
     return found
+
+
+def _blocks(text: str) -> list[str]:
+    """Return the kinds of block a piece of text reads as on its own: normally one paragraph."""
+    return [t.type for t in markdown().parse(text) if t.type != "inline"]
 
 
 def _describe(kinds: list[str]) -> str:

@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from authoring.build import build_course
-from authoring.cli import build_command, check_command
+from authoring.cli import build_command, check_command, translate_group
 from authoring.package import PackageError
 from authoring.problems import CourseError
 
@@ -102,7 +102,7 @@ def demo_command(course_dir: str, out_dir: str) -> None:
 
 
 def init_app(app) -> None:
-    for command in (build_command, check_command, users_group, import_command, demo_command):
+    for command in (build_command, check_command, translate_group, users_group, import_command, demo_command):
         app.cli.add_command(command)
 
 
