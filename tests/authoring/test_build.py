@@ -122,8 +122,11 @@ def test_cli_check_and_build_fail_with_file_and_line(tmp_path):
 
 
 def copy_sample(tmp_path):
-    course = tmp_path / "crisis-management"
+    """Copy the sample course and its catalogs, laid out as in the repository."""
+    course = tmp_path / "courses" / "crisis-management"
     shutil.copytree(SAMPLE_COURSE, course)
+    shutil.copytree(SAMPLE_COURSE.parent.parent / "translations" / "crisis-management",
+                    tmp_path / "translations" / "crisis-management")
     return course
 
 
@@ -133,8 +136,9 @@ def test_unchanged_modules_are_taken_from_the_cache(tmp_path):
     seen = []
     first = build_course(course, out, progress=lambda done, total, slug: seen.append((done, total, slug)))
     assert len(first.rebuilt) == 6
-    assert [(done, total) for done, total, _ in seen] == [(n, 6) for n in range(1, 7)]
-    assert sorted(slug for _, _, slug in seen) == sorted(m.slug for m in first.course.modules)
+    # Each module is rendered once per language: English, French, Spanish, Russian, Arabic.
+    assert [(done, total) for done, total, _ in seen] == [(n, 30) for n in range(1, 31)]
+    assert sorted(slug for _, _, slug in seen if "/" not in slug) == sorted(m.slug for m in first.course.modules)
     assert build_course(course, out).rebuilt == []
 
     module = course / "modules" / "families-and-media.md"

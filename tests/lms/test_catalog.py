@@ -7,6 +7,8 @@ import json
 import zipfile
 
 import pytest
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from conftest import csrf_token
 from lms.services import catalog
@@ -16,8 +18,9 @@ MODULE = "/courses/crisis-management/modules/consular-crisis-response"
 
 def upload(client, data: bytes, name="course.zip"):
     token = csrf_token(client, "/admin/packages")
-    return client.post("/admin/packages", data={"csrf_token": token, "package": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    # Encoded in memory: the test client would spool a large body to a file it never closes.
+    boundary, body = encode_multipart({"csrf_token": token, "package": FileStorage(io.BytesIO(data), name)})
+    return client.post("/admin/packages", data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def test_admin_uploads_a_package(client, auth, users, sample_package):
