@@ -161,7 +161,7 @@ def update_catalog(course_dir: str | Path, language: str, root: str | Path | Non
         before: set = set()
     else:
         catalog = _read_catalog(path)
-        before = {m.id if not m.context else (m.id, m.context) for m in catalog if m.id}
+        before = {_key(m) for m in catalog if m.id}
     fuzzy_before = {_key(m) for m in catalog if m.id and m.fuzzy}
     obsolete_before = len(catalog.obsolete)
     catalog.update(fresh, update_creation_date=False)
@@ -406,9 +406,18 @@ def _count(fresh: Catalog, catalog: Catalog, language: str) -> LanguageStats:
 
 # -- files -----------------------------------------------------------------
 
+#: A line of a PO file that is not a comment: a keyword and a string, or a string continuing the last one.
+_PO_LINE = re.compile(r'^(?:(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+)?"(?:[^"\\]|\\.)*"$')
+
+
 def _read_catalog(path: Path) -> Catalog:
     """Read a PO file; raise :class:`TranslationError` (message, line) if it is not valid."""
     data = path.read_bytes()
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+        line = line.strip()
+        if line and not line.startswith("#") and not _PO_LINE.match(line):
+            raise TranslationError(f"syntax error: {_short(line)!r} is not a quoted string after msgid, "
+                                   "msgstr or msgctxt", number)
     try:
         return read_po(io.BytesIO(data), locale=None, abort_invalid=True)
     except PoFileError as exc:
