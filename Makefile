@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: demo test install clean
+.PHONY: demo test install catalogs clean
 
 $(BIN)/passerelle: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +15,15 @@ $(BIN)/passerelle: pyproject.toml
 
 install: $(BIN)/passerelle
 
-demo: install
+# The interface's catalogs: strings extracted from the code, each language updated, compiled to .mo.
+catalogs: install
+	$(BIN)/passerelle translate interface
+
+demo: catalogs
 	$(BIN)/passerelle demo
 	$(BIN)/passerelle run --host $(HOST) --port $(PORT)
 
-test: install
+test: catalogs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

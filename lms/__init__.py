@@ -15,12 +15,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     import xapi
 
-    from . import cli, db, errors, views
+    from . import cli, db, errors, i18n, views
     from .views import auth
 
     db.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    i18n.init_app(app)
     xapi.init_app(app, db.get_db, home_page=lambda: app.config["PUBLIC_URL"],
                   session_agent=auth.session_agent, session_authority=auth.session_authority)
     views.init_app(app)

@@ -12,6 +12,7 @@ from authoring.cli import build_command, check_command, translate_group
 from authoring.package import PackageError
 from authoring.problems import CourseError
 
+from . import i18n
 from .db import get_db, migrate
 from .models import ROLES
 from .services import accounts, catalog
@@ -102,6 +103,7 @@ def demo_command(course_dir: str, out_dir: str) -> None:
 
 
 def init_app(app) -> None:
+    translate_group.add_command(i18n.interface_command)
     for command in (build_command, check_command, translate_group, users_group, import_command, demo_command):
         app.cli.add_command(command)
 

@@ -36,6 +36,8 @@ SETTINGS = (
             "Folder where imported course packages are kept (default: packages/ in the instance folder)."),
     Setting("MAX_UPLOAD_MB", "PASSERELLE_MAX_UPLOAD_MB", "100",
             "Largest course package or request body accepted, in megabytes.", int),
+    Setting("TIMEZONE", "PASSERELLE_TIMEZONE", "UTC",
+            "Time zone in which dates and times are shown, e.g. Europe/Paris or Africa/Tunis."),
     Setting("XAPI_FORWARD_URL", "PASSERELLE_FORWARD_LRS", "",
             "An external LRS's xAPI address (e.g. https://lrs.example.org/xapi/); when set, every stored "
             "statement is queued for it and sent by 'passerelle lrs-forwarding run'."),

@@ -1,0 +1,149 @@
+"""The interface's language: chosen per request, with Flask-Babel formatting dates and numbers for it.
+
+The language is, in order: the signed-in user's setting, a ``lang``
+parameter (which the language switcher's links carry, and which is then
+remembered in a cookie and in the user's setting), the ``lang`` cookie, the
+browser's ``Accept-Language``, and English.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import io
+from pathlib import Path
+
+import click
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+from flask import Flask, request
+from flask_babel import Babel, format_date, format_datetime, format_decimal, refresh
+from flask_login import current_user
+
+from authoring.locales import DOMAIN, INTERFACE_DIR, INTERFACE_LANGUAGES, direction
+
+COOKIE = "lang"
+COOKIE_AGE = 365 * 24 * 3600
+
+
+def select_language() -> str:
+    """Return the interface language of the current request."""
+    asked = request.args.get(COOKIE, "")
+    if asked in INTERFACE_LANGUAGES:
+        language = asked
+    elif getattr(current_user, "is_authenticated", False) and current_user.language in INTERFACE_LANGUAGES:
+        language = current_user.language
+    elif request.cookies.get(COOKIE) in INTERFACE_LANGUAGES:
+        language = request.cookies[COOKIE]
+    else:
+        language = request.accept_languages.best_match(list(INTERFACE_LANGUAGES)) or "en"
+    return language
+
+
+def _remember(response):
+    """Keep a language picked with the switcher: in a cookie, and in the signed-in user's setting."""
+    asked = request.args.get(COOKIE, "")
+    if asked in INTERFACE_LANGUAGES:
+        response.set_cookie(COOKIE, asked, max_age=COOKIE_AGE, samesite="Lax", httponly=True)
+        if getattr(current_user, "is_authenticated", False) and current_user.language != asked:
+            from .db import get_db
+
+            current_user.language = asked
+            get_db().commit()
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    return response
+
+
+def _template_globals() -> dict:
+    language = select_language()
+    return {"language": language, "direction": direction(language), "languages": INTERFACE_LANGUAGES,
+            "format_date": format_date, "format_datetime": format_datetime, "format_number": format_decimal}
+
+
+def init_app(app: Flask) -> None:
+    """Choose each request's language and give templates gettext, its direction and the switcher's list."""
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(INTERFACE_DIR))
+    Babel(app, locale_selector=select_language, timezone_selector=lambda: app.config["TIMEZONE"])
+    # Flask-Babel keeps the locale in the application context, which a host application or a test may
+    # keep across requests: each request chooses again.
+    app.before_request(refresh)
+    app.after_request(_remember)
+    app.context_processor(_template_globals)
+
+
+# -- the interface's catalogs ----------------------------------------------
+
+#: Where the interface's words are marked: the LMS and the pages and decks the build writes.
+SOURCES = ("lms", "authoring")
+_METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+_OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "false"}}
+
+
+def interface_template() -> Catalog:
+    """Extract every marked interface string from the code and templates."""
+    root = Path(__file__).resolve().parent.parent
+    catalog = Catalog(project="passerelle", charset="utf-8", fuzzy=False)
+    for source in SOURCES:
+        for filename, lineno, message, comments, context in extract_from_dir(
+                root / source, _METHODS, _OPTIONS, keywords={**DEFAULT_KEYWORDS, "N_": None, "_l": None},
+                comment_tags=("TRANSLATORS:",), strip_comment_tags=True):
+            catalog.add(message, None, [(f"{source}/{filename}", lineno)], auto_comments=comments, context=context)
+    return catalog
+
+
+def update_interface_catalogs(folder: Path = INTERFACE_DIR) -> list[tuple[str, int, int]]:
+    """Update each language's catalog from the sources and compile it; return (language, entries, untranslated).
+
+    English, the language the strings are written in, translates each one to itself.
+    A catalog is rewritten only when its entries change, so that it stays as committed.
+    """
+    fresh = interface_template()
+    report = []
+    for language in INTERFACE_LANGUAGES:
+        path = folder / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if path.exists():
+            with path.open("rb") as f:
+                catalog = read_po(f, locale=language)
+        else:
+            catalog = Catalog(locale=language, project="passerelle", charset="utf-8", fuzzy=False,
+                              last_translator="Passerelle translators", language_team=f"{language} translators",
+                              revision_date=datetime.datetime.now(datetime.timezone.utc))
+        before = _entries(catalog)
+        catalog.update(copy.deepcopy(fresh), update_creation_date=False)  # update() adopts the template's entries
+        if language == "en":
+            for message in catalog:
+                if message.id:
+                    message.string = message.id
+                    message.flags.discard("fuzzy")
+        if _entries(catalog) != before or not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            out = io.BytesIO()
+            write_po(out, catalog, width=0, include_previous=True, ignore_obsolete=False)
+            path.write_bytes(out.getvalue())
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog)
+        mo = path.with_suffix(".mo")
+        if not mo.exists() or mo.read_bytes() != compiled.getvalue():
+            mo.write_bytes(compiled.getvalue())
+        untranslated = sum(1 for m in catalog if m.id and (m.fuzzy or not all(_strings(m))))
+        report.append((language, sum(1 for m in catalog if m.id), untranslated))
+    return report
+
+
+def _strings(message) -> list[str]:
+    return list(message.string) if isinstance(message.string, (list, tuple)) else [message.string]
+
+
+def _entries(catalog: Catalog) -> list:
+    return [(m.id, m.context, m.string, m.fuzzy, m.locations) for m in catalog] + \
+        [(m.id, m.string) for m in catalog.obsolete.values()]
+
+
+@click.command("interface")
+def interface_command() -> None:
+    """Extract the interface's strings, update its catalogs in translations/interface/ and compile them."""
+    for language, entries, untranslated in update_interface_catalogs():
+        click.echo(f"{language}: {entries} strings, {untranslated} untranslated")
