@@ -24,6 +24,8 @@ from flask_login import current_user
 
 from authoring.locales import DOMAIN, INTERFACE_DIR, INTERFACE_LANGUAGES, direction
 
+from .db import get_db
+
 COOKIE = "lang"
 COOKIE_AGE = 365 * 24 * 3600
 
@@ -48,8 +50,6 @@ def _remember(response):
     if asked in INTERFACE_LANGUAGES:
         response.set_cookie(COOKIE, asked, max_age=COOKIE_AGE, samesite="Lax", httponly=True)
         if getattr(current_user, "is_authenticated", False) and current_user.language != asked:
-            from .db import get_db
-
             current_user.language = asked
             get_db().commit()
     response.vary.add("Accept-Language")
