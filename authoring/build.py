@@ -27,7 +27,7 @@ from .package import write_package, zip_bytes
 from .parallel import map_work
 from .problems import Problem
 from .reader import COURSE_FILE, MODULES_DIR, load_course
-from .translation import CourseTranslation, translate_course
+from .translation import CourseTranslation, source_files, translate_course
 
 #: The cache folder inside the output folder.
 CACHE_DIR = ".cache"
@@ -105,7 +105,8 @@ def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSetti
     out = Path(out_dir)
     cache = BuildCache(out / CACHE_DIR / course_dir.resolve().name) if use_cache else None
     course, problems = load_course(course_dir, cache)
-    translations = [translate_course(course_dir, course, language, translations_root)
+    sources = source_files(course_dir) if len(course.languages) > 1 else []
+    translations = [translate_course(course_dir, course, language, translations_root, sources)
                     for language in course.languages if language != course.source_language]
     editions = {"": course} | {t.language: t.course for t in translations if t.course is not None}
     template_path = course_dir / TEMPLATE
@@ -151,7 +152,8 @@ def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSetti
             progress(done, total, "/".join(filter(None, job)))
     rebuilt = [m.slug for m in course.modules if ("", m.slug) in todo]
 
-    build = {"generator": f"passerelle {_version()}", "source_sha256": _source_hash(course_dir, course)}
+    catalogs = [t.catalog_path for t in translations if t.course is not None]
+    build = {"generator": f"passerelle {_version()}", "source_sha256": _source_hash(course_dir, course, catalogs)}
     data = write_package(course, {slug: files for (language, slug), files in module_files.items() if not language},
                          assets, build, {language: (edition, {slug: files for (lang, slug), files
                                                               in module_files.items() if lang == language})
@@ -248,11 +250,13 @@ def _unzip(data: bytes | None) -> dict[str, bytes] | None:
         return None
 
 
-def _source_hash(course_dir: Path, course: model.Course) -> str:
-    """Hash the files the course was read from, in order."""
+def _source_hash(course_dir: Path, course: model.Course, catalogs: list[Path]) -> str:
+    """Hash the files the course was read from, in order, and the catalogs of the languages built."""
     digest = hashlib.sha256((course_dir / COURSE_FILE).read_bytes())
     for module in course.modules:
         digest.update((course_dir / MODULES_DIR / f"{module.slug}.md").read_bytes())
+    for path in catalogs:
+        digest.update(path.read_bytes() if path.is_file() else b"")
     return digest.hexdigest()
 
 

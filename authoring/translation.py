@@ -31,7 +31,7 @@ from . import model, segments
 from .locales import locale_of
 from .markdown import markdown
 from .problems import Problems
-from .reader import COURSE_FILE, MODULES_DIR, read_module
+from .reader import COURSE_FILE, MODULES_DIR, _as_list, read_module
 from .segments import Segment
 
 #: Where course catalogs live, relative to the folder holding ``courses/``.
@@ -119,12 +119,15 @@ def source_files(course_dir: str | Path) -> list[tuple[str, str, list[Segment]]]
     return found
 
 
-def template(course_dir: str | Path) -> Catalog:
-    """Return the template (POT) of a course: every segment, with where it is and its context."""
+def template(course_dir: str | Path, sources: list[tuple[str, str, list[Segment]]] | None = None) -> Catalog:
+    """Return the template (POT) of a course: every segment, with where it is and its context.
+
+    ``sources`` are the course's :func:`source_files`, if they were already read.
+    """
     course_dir = Path(course_dir)
     catalog = Catalog(project=course_dir.resolve().name, version=str(_course_meta(course_dir).get("version", "")),
                       charset="utf-8", fuzzy=False)
-    for name, _text, found in source_files(course_dir):
+    for name, _text, found in sources if sources is not None else source_files(course_dir):
         for segment in found:
             catalog.add(segment.text, locations=[(name, segment.line)], context=segment.context)
     return catalog
@@ -192,19 +195,22 @@ def stats(course_dir: str | Path, root: str | Path | None = None) -> list[Langua
 
 
 def translate_course(course_dir: str | Path, course: model.Course, language: str,
-                     root: str | Path | None = None) -> CourseTranslation:
+                     root: str | Path | None = None,
+                     sources: list[tuple[str, str, list[Segment]]] | None = None) -> CourseTranslation:
     """Translate a course that was read without errors into ``language`` from its catalog.
 
     The result's ``course`` is None when the catalog has errors; its problems
     name the PO file and line.  Segments without a translation stay in the
     source language and are listed in ``fallbacks`` and in each module's
-    ``fallback``.
+    ``fallback``.  ``sources`` are the course's :func:`source_files`, read
+    once for every language of a build.
     """
     course_dir = Path(course_dir)
+    sources = sources if sources is not None else source_files(course_dir)
     problems = Problems()
     path = catalog_dir(course_dir, root) / f"{language}.po"
     shown = _shown(path)
-    fresh = template(course_dir)
+    fresh = template(course_dir, sources)
     if locale_of(language) is None:
         problems.error(course_dir / COURSE_FILE, 1, f"{language!r} is not a language code",
                        "list languages as codes such as fr, es, ru, ar or pt-BR")
@@ -220,7 +226,7 @@ def translate_course(course_dir: str | Path, course: model.Course, language: str
         _check_catalog(catalog, fresh, language, shown, problems)
     result = CourseTranslation(language, None, _count(fresh, catalog, language), problems, catalog_path=path)
     translated_files = {}
-    for name, text, found in source_files(course_dir):
+    for name, text, found in sources:
         chosen, fallback = {}, []
         for segment in found:
             message = catalog.get(segment.text, context=segment.context)
@@ -230,12 +236,12 @@ def translate_course(course_dir: str | Path, course: model.Course, language: str
             else:
                 fuzzy = message is not None and message.fuzzy and bool(message.string)
                 fallback.append(segment.text)
-                result.fallbacks.append(Fallback(f"{name}", segment.line, segment.text, fuzzy))
+                result.fallbacks.append(Fallback(name, segment.line, segment.text, fuzzy))
         translated, where = segments.apply(text, found, chosen)
-        translated_files[name] = (translated, fallback, where, catalog)
+        translated_files[name] = (translated, fallback, where)
     if problems.errors:
         return result
-    result.course = _translated_course(course_dir, course, language, translated_files, shown, problems)
+    result.course = _translated_course(course_dir, course, language, translated_files, catalog, shown, problems)
     if problems.errors:
         result.course = None
     return result
@@ -243,10 +249,10 @@ def translate_course(course_dir: str | Path, course: model.Course, language: str
 
 # -- reading the translated sources ----------------------------------------
 
-def _translated_course(course_dir: Path, course: model.Course, language: str, files: dict, shown: str,
-                       problems: Problems) -> model.Course:
+def _translated_course(course_dir: Path, course: model.Course, language: str, files: dict, catalog: Catalog,
+                       shown: str, problems: Problems) -> model.Course:
     """Read the translated sources into a course whose ids are the source's."""
-    text, fallback, _where, _catalog = files[COURSE_FILE]
+    text, fallback, _where = files[COURSE_FILE]
     meta = yaml.safe_load(text) or {}
     translated = dataclasses.replace(
         course,
@@ -261,7 +267,7 @@ def _translated_course(course_dir: Path, course: model.Course, language: str, fi
     )
     for module in course.modules:
         name = f"{MODULES_DIR}/{module.slug}.md"
-        text, fallback, where, catalog = files[name]
+        text, fallback, where = files[name]
         own = Problems()
         result = read_module(course_dir / name, module.iri, own, [], text=text)
         for problem in own.errors:
@@ -321,9 +327,8 @@ def _entry_line(line: int, where: dict[Segment, range], catalog: Catalog) -> int
 def _check_catalog(catalog: Catalog, fresh: Catalog, language: str, shown: str, problems: Problems) -> None:
     """Plural forms and entries for segments that are gone."""
     expected = get_plural(language.replace("-", "_")).num_plurals
-    header_plurals = re.search(r"nplurals\s*=\s*(\d+)", catalog.plural_forms or "")
-    if catalog._num_plurals is not None and header_plurals and int(header_plurals[1]) != expected:
-        problems.error(shown, 1, f"the Plural-Forms header says nplurals={header_plurals[1]}, but {language} has "
+    if catalog.num_plurals != expected:
+        problems.error(shown, 1, f"the Plural-Forms header says nplurals={catalog.num_plurals}, but {language} has "
                        f"{expected}", f"write the header as: Plural-Forms: {get_plural(language.replace('-', '_'))}")
     for message in catalog:
         if not message.id:
@@ -469,12 +474,6 @@ def _module_order(course_dir: Path, course_text: str) -> list[str]:
     if isinstance(listed, list):
         return [str(slug) for slug in listed if (course_dir / MODULES_DIR / f"{slug}.md").is_file()]
     return sorted(p.stem for p in (course_dir / MODULES_DIR).glob("*.md"))
-
-
-def _as_list(value) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _shown(path: Path) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 from babel.messages.catalog import Catalog
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from flask import Flask, request
@@ -79,7 +79,7 @@ def init_app(app: Flask) -> None:
 #: Where the interface's words are marked: the LMS and the pages and decks the build writes.
 SOURCES = ("lms", "authoring")
 _METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
-_OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "false"}}
+_OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
 
 
 def interface_template() -> Catalog:
@@ -88,8 +88,7 @@ def interface_template() -> Catalog:
     catalog = Catalog(project="passerelle", charset="utf-8", fuzzy=False)
     for source in SOURCES:
         for filename, lineno, message, comments, context in extract_from_dir(
-                root / source, _METHODS, _OPTIONS, keywords={**DEFAULT_KEYWORDS, "N_": None, "_l": None},
-                comment_tags=("TRANSLATORS:",), strip_comment_tags=True):
+                root / source, _METHODS, _OPTIONS, comment_tags=("TRANSLATORS:",), strip_comment_tags=True):
             catalog.add(message, None, [(f"{source}/{filename}", lineno)], auto_comments=comments, context=context)
     return catalog
 
