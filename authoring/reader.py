@@ -23,6 +23,7 @@ from .deck import TEMPLATE, TemplateError, check_template
 from .files import MAX_DOWNLOAD_BYTES, human_size, kind_of, parse_size
 from .images import IMAGE_TYPES, ImageError
 from .images import inspect as inspect_image
+from .locales import locale_of
 from .markdown import GLOSSARY, internal_link, markdown
 from .parallel import map_work
 from .problems import CourseError, Problem, Problems
@@ -105,6 +106,7 @@ def read_course(course_dir: str | Path, cache: BuildCache | None = None) -> tupl
         objectives=[str(x) for x in _as_list(meta.get("objectives"))],
         prerequisites=[str(x) for x in _as_list(meta.get("prerequisites"))],
     )
+    _check_languages(course, lines, course_path, problems)
     template = course_dir / TEMPLATE
     if template.exists():
         try:
@@ -651,6 +653,18 @@ def _check_keys(data, lines, known, required, path, line, problems) -> None:
     for key in required:
         if key not in data or data[key] in (None, ""):
             problems.error(path, line, f"missing {key!r}", f"add '{key}:' ({known[key]})")
+
+
+def _check_languages(course: model.Course, lines: dict, course_path: Path, problems: Problems) -> None:
+    """The source language must be a language; a target that is not one is left out of the build."""
+    hint = "use a language code such as en, fr, es, ru, ar or pt-BR"
+    if locale_of(course.source_language) is None:
+        problems.error(course_path, lines.get("source_language", 1),
+                       f"source_language {course.source_language!r} is not a language code", hint)
+    for code in course.languages:
+        if locale_of(code) is None:
+            problems.warning(course_path, lines.get("languages", 1),
+                             f"{code!r} in languages is not a language code; it will not be built", hint)
 
 
 def _did_you_mean(word: str, candidates: list[str]) -> str:

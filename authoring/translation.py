@@ -28,7 +28,7 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import PoFileError, read_po, write_po
 
 from . import model, segments
-from .locales import locale_of
+from .locales import interface_translations, locale_of
 from .markdown import markdown
 from .problems import Problems
 from .reader import COURSE_FILE, MODULES_DIR, _as_list, read_module
@@ -283,6 +283,7 @@ def _translated_course(course_dir: Path, course: model.Course, language: str, fi
                            "translate each segment as one piece of text, without adding or removing Markdown")
             continue
         _keep_ids(result, module)
+        _translate_defaults(result, interface_translations(language).gettext)
         result.assets, result.downloads = module.assets, module.downloads
         result.fallback = fallback
         translated.modules.append(result)
@@ -295,6 +296,28 @@ def _keep_ids(translated: model.Module, source: model.Module) -> None:
         page.id = original.id
     for scenario, original in zip(translated.scenarios, source.scenarios, strict=True):
         scenario.id = original.id
+
+
+def _translate_defaults(module: model.Module, gettext) -> None:
+    """Put the platform's own words, which an author did not write (a quiz's title, True and False), in the language."""
+    defaults = {model.DEFAULT_QUIZ_TITLE, model.DEFAULT_SURVEY_TITLE, model.DEFAULT_SCENARIO_TITLE,
+                model.TRUE_LABEL, model.FALSE_LABEL, *model.DEFAULT_LIKERT_SCALE}
+
+    def own(text: str) -> str:
+        return gettext(text) if text in defaults else text
+
+    if module.quiz:
+        module.quiz.title = own(module.quiz.title)
+        for question in module.quiz.questions:
+            if question.kind == model.TRUE_FALSE:
+                for option in question.options:
+                    option.text = own(option.text)
+    if module.survey:
+        module.survey.title = own(module.survey.title)
+        for item in module.survey.items:
+            item.scale = [own(label) for label in item.scale]
+    for scenario in module.scenarios:
+        scenario.title = own(scenario.title)
 
 
 def _shape(module: model.Module):

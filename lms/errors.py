@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 from flask import current_app, g, jsonify, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from authoring.locales import N_
+
 JSON_BLUEPRINTS = {"xapi"}
+
+#: What people read for each status, where the view gave no reason of its own.
+TITLES = {400: N_("Bad request"), 401: N_("Not logged in"), 403: N_("Forbidden"), 404: N_("Not found"),
+          405: N_("Method not allowed"), 413: N_("Too large"), 429: N_("Too many requests"),
+          500: N_("Something went wrong")}
+REASONS = {400: N_("The request could not be understood."),
+           401: N_("Please log in to see this page."),
+           403: N_("You do not have access to this page."),
+           404: N_("There is nothing at this address. Check the link, or go back to the courses."),
+           405: N_("This address does not accept this kind of request."),
+           413: N_("What was sent is too large."),
+           429: N_("Too many requests; wait a moment and try again."),
+           500: N_("The error has been logged. Try again in a moment.")}
 
 
 def wants_json() -> bool:
@@ -28,11 +44,20 @@ def handle_exception(exc: Exception):
     if wants_json():
         response = jsonify({"error": {"code": code, "message": exc.description}})
     else:
-        response = current_app.response_class(render_template("error.html", error=exc), mimetype="text/html")
+        response = current_app.response_class(render_template("error.html", **_page(exc)), mimetype="text/html")
     response.status_code = exc.code or 500
     if exc.code == 401 and request.path.startswith("/xapi/"):
         response.headers["WWW-Authenticate"] = 'Basic realm="Passerelle LRS"'
     return response
+
+
+def _page(exc: HTTPException) -> dict:
+    """The error page's title and reason in the reader's language; a view's own reason is already translated."""
+    own = exc.description != type(exc).description
+    title = TITLES.get(exc.code)
+    reason = REASONS.get(exc.code)
+    return {"error": exc, "title": gettext(title) if title else exc.name,
+            "description": exc.description if own or not reason else gettext(reason)}
 
 
 def init_app(app) -> None:

@@ -15,14 +15,15 @@ from pathlib import Path
 
 import click
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from flask import Flask, request
-from flask_babel import Babel, format_date, format_datetime, format_decimal, refresh
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, refresh
 from flask_login import current_user
 
 from authoring.locales import DOMAIN, INTERFACE_DIR, INTERFACE_LANGUAGES, direction
+from authoring.markdown import Fallback
 
 from .db import get_db
 
@@ -57,10 +58,19 @@ def _remember(response):
     return response
 
 
+def format_percent(value: float, digits: int = 0) -> str:
+    """Format a fraction as a percentage the locale's way (``57 %`` in French), with ``digits`` decimals."""
+    locale = get_locale()
+    pattern = copy.copy(locale.percent_formats[None])
+    pattern.frac_prec = (digits, digits)
+    return pattern.apply(value, locale)
+
+
 def _template_globals() -> dict:
     language = select_language()
     return {"language": language, "direction": direction(language), "languages": INTERFACE_LANGUAGES,
-            "format_date": format_date, "format_datetime": format_datetime, "format_number": format_decimal}
+            "format_date": format_date, "format_datetime": format_datetime, "format_number": format_decimal,
+            "format_percent": format_percent, "fallback": Fallback()}
 
 
 def init_app(app: Flask) -> None:
@@ -80,6 +90,7 @@ def init_app(app: Flask) -> None:
 SOURCES = ("lms", "authoring")
 _METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 _OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+_KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None}
 
 
 def interface_template() -> Catalog:
@@ -88,7 +99,7 @@ def interface_template() -> Catalog:
     catalog = Catalog(project="passerelle", charset="utf-8", fuzzy=False)
     for source in SOURCES:
         for filename, lineno, message, comments, context in extract_from_dir(
-                root / source, _METHODS, _OPTIONS, comment_tags=("TRANSLATORS:",), strip_comment_tags=True):
+                root / source, _METHODS, _OPTIONS, keywords=_KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=True):
             catalog.add(message, None, [(f"{source}/{filename}", lineno)], auto_comments=comments, context=context)
     return catalog
 

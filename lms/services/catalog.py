@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from authoring.package import Package, PackageError, read_package
+from authoring.model import Course as CourseModel
+from authoring.package import Package, PackageError, read_package, read_translation
 
 from ..models import Course, CourseVersion, Enrolment, User
 from . import NotFound
@@ -71,6 +73,28 @@ def get_course(session: Session, slug: str) -> Course:
     if course is None or not course.versions:
         raise NotFound(f"no course {slug!r}")
     return course
+
+
+def edition(version: CourseVersion, language: str) -> CourseModel:
+    """Return the course of ``version`` in ``language`` if its package has that translation, else in its own.
+
+    A translation keeps the source's ids (modules, pages, questions), so statements
+    made in any language are about the same activities.
+    """
+    source = version.model
+    if language == source.source_language or language not in source.languages:
+        return source
+    return _translation(version.sha256, version.package_path, language) or source
+
+
+@lru_cache(maxsize=128)
+def _translation(sha256: str, package_path: str, language: str) -> CourseModel | None:
+    # Keyed by the package hash, like the source model: a version never changes once imported.
+    try:
+        with open(package_path, "rb") as stream:
+            return read_translation(stream, language)
+    except (OSError, PackageError):
+        return None  # not built (the translation failed) or the file is gone: the source language
 
 
 def enrolment_for(session: Session, user: User, course: Course) -> Enrolment | None:

@@ -88,7 +88,7 @@ def authority(home_page: str) -> dict:
 def record_page_view(session: Session, learner: Learner, course: model.Course, module: model.Module,
                      page: model.Page) -> None:
     """Record that the learner experienced a page."""
-    page_activity = xs.activity(module.page_iri(page), "page", page.title, course.source_language)
+    page_activity = xs.activity(module.page_iri(page), "page", page.title, course.text_language)
     statement = _statement(learner, "experienced", page_activity,
                            parents=[_module_activity(course, module)], grouping=[_course_activity(course)])
     store_statements(session, [statement], authority(learner.home_page))
@@ -109,7 +109,7 @@ def grade_quiz(quiz: model.Quiz, responses: dict[str, list[str]]) -> QuizResult:
 def record_quiz(session: Session, learner: Learner, course: model.Course, module: model.Module,
                 responses: dict[str, list[str]], result: QuizResult) -> None:
     """Record each answer, the passed/failed outcome and, when earned, the module's completion."""
-    quiz, lang = module.quiz, course.source_language
+    quiz, lang = module.quiz, course.text_language
     course_activity, module_activity = _course_activity(course), _module_activity(course, module)
     quiz_activity = xs.activity(module.quiz_iri, "assessment", quiz.title, lang)
     score = xs.score_result(result.points, result.max_points, success=result.passed, completion=True)
@@ -133,7 +133,7 @@ def record_survey(session: Session, learner: Learner, course: model.Course, modu
     ``responses`` maps item ids to a scale point (1-based, as text) or free text;
     blank items are left out: a survey is never graded and never required.
     """
-    survey, lang = module.survey, course.source_language
+    survey, lang = module.survey, course.text_language
     survey_activity = xs.activity(module.survey_iri, "survey", survey.title, lang)
     parents, grouping = [survey_activity], [_course_activity(course), _module_activity(course, module)]
     batch = []
@@ -159,7 +159,7 @@ def record_scenario(session: Session, learner: Learner, course: model.Course, mo
     end = scenario.step(path[-1])
     success = {model.SUCCESS: True, model.FAILURE: False}.get(end.outcome)
     scenario_activity = xs.activity(module.scenario_iri(scenario), "scenario", scenario.title,
-                                    course.source_language)
+                                    course.text_language)
     statement = _statement(learner, "completed", scenario_activity, parents=[_module_activity(course, module)],
                            grouping=[_course_activity(course)],
                            result=xs.completion_result(success=success, response="[,]".join(path)))
@@ -243,11 +243,11 @@ def quiz_score(statement: dict) -> float | None:
 
 
 def _course_activity(course: model.Course):
-    return xs.activity(course.iri, "course", course.title, course.source_language)
+    return xs.activity(course.iri, "course", course.title, course.text_language)
 
 
 def _module_activity(course: model.Course, module: model.Module):
-    return xs.activity(module.iri, "module", module.title, course.source_language)
+    return xs.activity(module.iri, "module", module.title, course.text_language)
 
 
 def _statement(learner: Learner, verb: str, obj, parents: list, grouping: list, result=None) -> dict:

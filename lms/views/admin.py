@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from authoring.package import PackageError
 
@@ -30,11 +31,12 @@ def packages():
                                                       current_app.config["PACKAGE_DIR"])
             except PackageError as exc:
                 session.rollback()
-                status, error = 400, str(exc)
+                status, error = 400, _("The package was not imported: %(reason)s", reason=exc)
             else:
                 session.commit()
-                flash(f"Imported {version.course.title} {version.version}." if new
-                      else f"{version.course.title} {version.version} was already imported.")
+                title, number = version.course.title, version.version
+                flash(_("Imported %(course)s %(version)s.", course=title, version=number) if new
+                      else _("%(course)s %(version)s was already imported.", course=title, version=number))
                 return redirect(url_for("admin.packages"))
     return render_template("admin/packages.html", form=form, error=error,
                            courses=catalog.list_courses(session)), status

@@ -6,6 +6,8 @@ import functools
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -20,7 +22,7 @@ from ..services.learning import authority
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please log in to see this page."
+login_manager.login_message = lazy_gettext("Please log in to see this page.")
 csrf = CSRFProtect()
 
 
@@ -39,7 +41,8 @@ def role_required(*roles: str):
         @login_required
         def wrapped(*args, **kwargs):
             if not current_user.has_role(*roles):
-                abort(403, description=f"This page is for {' or '.join(roles)} accounts.")
+                abort(403, description=_("This page is for accounts with the role %(roles)s.",
+                                         roles=" / ".join(roles)))
             return view(*args, **kwargs)
         return wrapped
     return decorator
@@ -55,7 +58,7 @@ def login():
         return render_template("auth/login.html", form=form), 400
     user = accounts.authenticate(get_db(), form.username.data, form.password.data)
     if user is None:
-        form.password.errors.append("Wrong username or password.")
+        form.password.errors.append(_("Wrong username or password."))
         return render_template("auth/login.html", form=form), 401
     login_user(user)
     target = request.args.get("next", "")
@@ -70,7 +73,7 @@ def logout():
     """Log out (a POST with a CSRF token, so no link can log someone out)."""
     valid_form_or_400()
     logout_user()
-    flash("You are logged out.")
+    flash(_("You are logged out."))
     return redirect(url_for("auth.login"))
 
 

@@ -7,13 +7,15 @@ import io
 import mimetypes
 
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from authoring.html import fallback_of
 from authoring.package import asset_file
 
 from ..db import get_db
 from ..services import catalog, learning
-from .common import course_or_404, current_learner, package_member, valid_form_or_400
+from .common import course_or_404, current_learner, edition_of, package_member, valid_form_or_400
 
 bp = Blueprint("catalog", __name__)
 
@@ -29,7 +31,7 @@ def index():
 def courses():
     """List the courses, marking those the user is enrolled in."""
     session = get_db()
-    items = [(course, catalog.enrolment_for(session, current_user, course))
+    items = [(course, edition_of(course), catalog.enrolment_for(session, current_user, course))
              for course in catalog.list_courses(session) if course.versions]
     return render_template("catalog/courses.html", items=items)
 
@@ -39,12 +41,13 @@ def courses():
 def course(slug: str):
     """Show a course: its modules and, for an enrolled learner, their progress."""
     course = course_or_404(slug)
+    edition = edition_of(course)
     learner = current_learner(course)
     progress = {}
     if learner is not None:
-        progress = {m.slug: learning.progress(get_db(), learner, m) for m in course.current.model.modules}
-    return render_template("catalog/course.html", course=course, model=course.current.model,
-                           learner=learner, progress=progress)
+        progress = {m.slug: learning.progress(get_db(), learner, m) for m in edition.modules}
+    return render_template("catalog/course.html", course=course, model=edition, learner=learner, progress=progress,
+                           fallback=fallback_of(edition))
 
 
 @bp.get("/courses/<slug>/assets/<path:name>")
@@ -53,7 +56,7 @@ def asset(slug: str, name: str):
     """Serve an image of the course's current version from its package."""
     course = course_or_404(slug)
     if name not in {path for m in course.current.model.modules for path in m.assets.values()}:
-        abort(404, description="The course has no such file.")
+        abort(404, description=_("The course has no such file."))
     data = package_member(course, asset_file(name))
     return send_file(io.BytesIO(data), mimetype=mimetypes.guess_type(name)[0], max_age=86400,
                      etag=hashlib.sha256(data).hexdigest(), conditional=True)
@@ -68,5 +71,5 @@ def enrol(slug: str):
     session = get_db()
     catalog.enrol(session, current_user, course)
     session.commit()
-    flash(f"You are enrolled in {course.title}.")
+    flash(_("You are enrolled in %(course)s.", course=edition_of(course).title))
     return redirect(url_for("catalog.course", slug=slug))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, abort, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from authoring import model
-from authoring.html import links_for
+from authoring.html import fallback_of, links_for
 from authoring.markdown import Links
 from authoring.package import module_file
 from authoring.quiz import MAX_RESPONSE, feedback_for
@@ -18,6 +19,7 @@ from ..services import learning
 from .common import (
     course_or_404,
     current_learner,
+    edition_of,
     enrolled_learner_or_403,
     module_or_404,
     package_member,
@@ -37,11 +39,12 @@ MAX_SCENARIO_STEPS = 200
 def module(slug: str, module_slug: str):
     """Show a module's overview: objectives, pages and quiz, or a live session's agenda."""
     course = course_or_404(slug)
-    module = module_or_404(course, module_slug)
+    edition = edition_of(course)
+    module = module_or_404(edition, module_slug)
     learner = current_learner(course)
     progress = learning.progress(get_db(), learner, module) if learner else None
-    return render_template("player/module.html", course=course, model=course.current.model, module=module,
-                           progress=progress)
+    return render_template("player/module.html", course=course, model=edition, module=module,
+                           progress=progress, fallback=fallback_of(edition, module))
 
 
 @bp.get("/pages/<page_id>")
@@ -49,16 +52,18 @@ def module(slug: str, module_slug: str):
 def page(slug: str, module_slug: str, page_id: str):
     """Show a page and record that the learner experienced it."""
     course = course_or_404(slug)
-    module = module_or_404(course, module_slug)
+    edition = edition_of(course)
+    module = module_or_404(edition, module_slug)
     page = module.page(page_id)
     if page is None:
-        abort(404, description=f"The module has no page called {page_id!r}.")
+        abort(404, description=_("The module has no page called “%(id)s”.", id=page_id))
     learner = enrolled_learner_or_403(course)
     session = get_db()
-    learning.record_page_view(session, learner, course.current.model, module, page)
+    learning.record_page_view(session, learner, edition, module, page)
     session.commit()
     index = module.pages.index(page)
     return render_template("player/page.html", course=course, module=module, page=page, number=index + 1,
+                           fallback=fallback_of(edition, module),
                            links=module_links(slug, module),
                            previous=module.pages[index - 1] if index else None,
                            next=module.pages[index + 1] if index + 1 < len(module.pages) else None)
@@ -69,30 +74,30 @@ def page(slug: str, module_slug: str, page_id: str):
 def quiz(slug: str, module_slug: str):
     """Show the quiz; on submit, grade it on the server and record the statements."""
     course = course_or_404(slug)
-    module = module_or_404(course, module_slug)
+    edition = edition_of(course)
+    module = module_or_404(edition, module_slug)
     if module.quiz is None:
-        abort(404, description="This module has no quiz.")
+        abort(404, description=_("This module has no quiz."))
     learner = enrolled_learner_or_403(course)
     session = get_db()
     left = learning.attempts_left(module.quiz, learning.progress(session, learner, module))
-    page = {"course": course, "module": module, "attempts_left": left}
+    page = {"course": course, "module": module, "attempts_left": left, "fallback": fallback_of(edition, module)}
     if request.method == "GET":
         return render_template("player/quiz.html", responses={}, missing=[], **page)
     valid_form_or_400()
     if left == 0:
-        abort(403, description="You have used every attempt this quiz allows.")
+        abort(403, description=_("You have used every attempt this quiz allows."))
     responses = _responses(module.quiz)
     try:
         result = learning.grade_quiz(module.quiz, responses)
     except learning.MissingAnswers as exc:
         return render_template("player/quiz.html", responses=responses, missing=exc.question_ids, **page), 400
-    learning.record_quiz(session, learner, course.current.model, module, responses, result)
+    learning.record_quiz(session, learner, edition, module, responses, result)
     session.commit()
     progress = learning.progress(session, learner, module)
     feedback = {q.id: feedback_for(q, responses[q.id]) for q in module.quiz.questions}
-    return render_template("player/result.html", course=course, module=module, result=result,
-                           feedback=feedback, progress=progress,
-                           attempts_left=learning.attempts_left(module.quiz, progress))
+    return render_template("player/result.html", result=result, feedback=feedback, progress=progress,
+                           **{**page, "attempts_left": learning.attempts_left(module.quiz, progress)})
 
 
 @bp.route("/survey", methods=["GET", "POST"])
@@ -100,12 +105,14 @@ def quiz(slug: str, module_slug: str):
 def survey(slug: str, module_slug: str):
     """Show the module's survey; on submit, record the answers given (none is required but one)."""
     course = course_or_404(slug)
-    module = module_or_404(course, module_slug)
+    edition = edition_of(course)
+    module = module_or_404(edition, module_slug)
     if module.survey is None:
-        abort(404, description="This module has no survey.")
+        abort(404, description=_("This module has no survey."))
     learner = enrolled_learner_or_403(course)
+    page = {"course": course, "module": module, "fallback": fallback_of(edition, module)}
     if request.method == "GET":
-        return render_template("player/survey.html", course=course, module=module, responses={}, empty=False)
+        return render_template("player/survey.html", responses={}, empty=False, **page)
     valid_form_or_400()
     responses = {}
     for item in module.survey.items:
@@ -114,13 +121,11 @@ def survey(slug: str, module_slug: str):
             value = value if value.isdigit() and 1 <= int(value) <= len(item.scale) else ""
         responses[item.id] = value[:MAX_RESPONSE]
     if not any(responses.values()):
-        return render_template("player/survey.html", course=course, module=module, responses=responses,
-                               empty=True), 400
+        return render_template("player/survey.html", responses=responses, empty=True, **page), 400
     session = get_db()
-    learning.record_survey(session, learner, course.current.model, module, responses)
+    learning.record_survey(session, learner, edition, module, responses)
     session.commit()
-    return render_template("player/survey.html", course=course, module=module, responses=responses, empty=False,
-                           thanks=True)
+    return render_template("player/survey.html", responses=responses, empty=False, thanks=True, **page)
 
 
 @bp.route("/scenarios/<scenario_id>/", methods=["GET", "POST"])
@@ -128,10 +133,11 @@ def survey(slug: str, module_slug: str):
 def scenario(slug: str, module_slug: str, scenario_id: str):
     """Play a scenario: each choice is a form post carrying the path so far, checked against the scenario."""
     course = course_or_404(slug)
-    module = module_or_404(course, module_slug)
+    edition = edition_of(course)
+    module = module_or_404(edition, module_slug)
     scenario = module.scenario(scenario_id)
     if scenario is None:
-        abort(404, description=f"The module has no scenario called {scenario_id!r}.")
+        abort(404, description=_("The module has no scenario called “%(id)s”.", id=scenario_id))
     learner = enrolled_learner_or_403(course)
     path, choice = [scenario.steps[0].id], None
     if request.method == "POST":
@@ -139,19 +145,20 @@ def scenario(slug: str, module_slug: str, scenario_id: str):
         path = request.form.get("path", "").split(",")[:MAX_SCENARIO_STEPS]
         number = request.form.get("choice", "")
         if not scenario.walk(path) or not number.isdigit():
-            abort(400, description="This is not a path through the scenario; start it again.")
+            abort(400, description=_("This is not a path through the scenario; start it again."))
         here = scenario.step(path[-1])
         if not 1 <= int(number) <= len(here.choices):
-            abort(400, description="This step has no such choice; start the scenario again.")
+            abort(400, description=_("This step has no such choice; start the scenario again."))
         choice = here.choices[int(number) - 1]
         path.append(choice.goto)
     step = scenario.step(path[-1])
     if step.is_end and request.method == "POST":
         session = get_db()
-        learning.record_scenario(session, learner, course.current.model, module, scenario, path)
+        learning.record_scenario(session, learner, edition, module, scenario, path)
         session.commit()
     return render_template("player/scenario.html", course=course, module=module, scenario=scenario, step=step,
-                           choice=choice, path=",".join(path), links=module_links(slug, module))
+                           choice=choice, path=",".join(path), links=module_links(slug, module),
+                           fallback=fallback_of(edition, module))
 
 
 @bp.get("/<any('deck.pptx', 'guide.html', 'handout.html'):name>")
@@ -159,12 +166,13 @@ def scenario(slug: str, module_slug: str, scenario_id: str):
 def material(slug: str, module_slug: str, name: str):
     """Download a live module's deck or facilitator guide (trainers), or its participants' handout."""
     course = course_or_404(slug)
-    module = module_or_404(course, module_slug)
+    edition = edition_of(course)
+    module = module_or_404(edition, module_slug)
     if module.type != model.LIVE:
-        abort(404, description="Only live modules have a deck, a facilitator guide and a handout.")
+        abort(404, description=_("Only live modules have a deck, a facilitator guide and a handout."))
     if name != "handout.html" and not current_user.has_role("trainer", "admin"):
-        abort(403, description="The deck and the facilitator guide are for trainers.")
-    data = package_member(course, module_file(module, name))
+        abort(403, description=_("The deck and the facilitator guide are for trainers."))
+    data = package_member(course, module_file(module, name, edition.language))
     return send_file(io.BytesIO(data), mimetype=MATERIALS[name], as_attachment=name.endswith(".pptx"),
                      download_name=f"{module.slug}-{name}")
 

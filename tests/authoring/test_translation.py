@@ -17,7 +17,7 @@ from pptx import Presentation
 
 from authoring import translation
 from authoring.build import build_course
-from authoring.cli import translate_group
+from authoring.cli import check_command, translate_group
 from conftest import ROOT, SAMPLE_COURSE
 
 COURSE_YAML = """\
@@ -336,6 +336,11 @@ def test_unknown_language_codes_are_refused_clearly(course):
     built = build_course(course, course.parent.parent / "dist", use_cache=False)
     assert built.languages == ["en", "fr"]
     assert any("'klingon' is not a language code" in p.message for p in built.translation_errors)
+    # passerelle check says so before any build, with the line of 'languages:' in course.yaml.
+    checked = CliRunner().invoke(check_command, [str(course)])
+    assert checked.exit_code == 0, checked.output
+    line = COURSE_YAML.split("\n").index(next(x for x in COURSE_YAML.split("\n") if x.startswith("languages:"))) + 1
+    assert f"course.yaml:{line}" in checked.output and "'klingon' in languages is not a language code" in checked.output
 
 
 def test_the_sample_course_is_complete_in_french_and_partly_in_three_more_languages():

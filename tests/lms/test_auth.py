@@ -53,7 +53,7 @@ def test_reports_are_for_analysts_and_admins(client, auth, users, role, status):
     response = client.get("/reports/")
     assert response.status_code == status
     if status == 403:
-        assert "This page is for analyst or admin accounts." in response.get_data(as_text=True)
+        assert "This page is for accounts with the role analyst / admin." in response.get_data(as_text=True)
 
 
 def test_users_create_cli(runner, client, auth):

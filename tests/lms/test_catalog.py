@@ -115,7 +115,7 @@ def test_quiz_attempts_run_out(client, auth, enrolled):
         token = csrf_token(client, f"{MODULE}/quiz")
         body = client.post(f"{MODULE}/quiz", data={"csrf_token": token, **wrong}).get_data(as_text=True)
         assert "0 / 7 (0%)" in body
-        assert (f"({left} attempts left)" in body) if left else ("used every attempt" in body)
+        assert (f"({left} attempt{'s' if left > 1 else ''} left)" in body) if left else ("used every attempt" in body)
     page = client.get(f"{MODULE}/quiz").get_data(as_text=True)
     assert "Attempts left: 0" in page and "<form method=\"post\" class=\"quiz\">" not in page
     refused = client.post(f"{MODULE}/quiz", data={"csrf_token": csrf_token(client, "/courses/"), **wrong})

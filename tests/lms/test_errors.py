@@ -7,7 +7,9 @@ def test_unknown_page_is_a_404_page(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
-    assert "Not Found" in response.get_data(as_text=True)
+    assert "<h1>Not found</h1>" in response.get_data(as_text=True)
+    french = client.get("/no/such/page", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "<h1>Introuvable</h1>" in french and "Vérifiez le lien" in french
 
 
 def test_api_errors_are_json_with_a_code(client):
@@ -24,5 +26,5 @@ def test_unexpected_errors_show_no_traceback(app, client):
     response = client.get("/boom")
     assert response.status_code == 500
     body = response.get_data(as_text=True)
-    assert "Internal Server Error" in body
+    assert "Something went wrong" in body and "The error has been logged" in body
     assert "secret internals" not in body and "Traceback" not in body

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from babel.messages.pofile import read_po
+from sqlalchemy import select
+
+from conftest import csrf_token
 
 from authoring.locales import DOMAIN, INTERFACE_DIR, INTERFACE_LANGUAGES
 from lms.i18n import interface_template
+from xapi.models import StatementRecord
+from xapi.statements import VERBS
 
 
 @pytest.mark.parametrize("language", list(INTERFACE_LANGUAGES))
@@ -51,3 +58,58 @@ def test_a_visitor_gets_the_browser_language_and_the_switcher_lists_every_langua
     assert 'href="?lang=ar"' in page and 'aria-current="true">Русский' in page
     unknown = client.get("/auth/login?lang=xx", headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert '<html lang="es" dir="ltr">' in unknown
+
+
+
+MODULE = "/courses/crisis-management/modules/consular-crisis-response"
+MODULE_IRI = "https://courses.passerelle.example/crisis-management/modules/consular-crisis-response"
+# The right answers of the sample quiz; the text question is answered in French.
+RIGHT_IN_FRENCH = {"q-crisis-lead": ["1"], "q-registration-value": ["0", "1"], "q-registration-compulsory": ["1"],
+                   "q-check-messages": "2", "q-wardens": "Îlotiers", "q-confirm-death": ["1"], "q-plan-testing": ["1"]}
+
+
+def _statements(db, verb: str) -> list[dict]:
+    db.expire_all()
+    rows = db.scalars(select(StatementRecord).where(StatementRecord.verb_id == VERBS[verb])
+                      .order_by(StatementRecord.seq))
+    return [json.loads(row.data) for row in rows]
+
+
+def test_a_learner_studies_in_french_and_records_the_same_activities(client, auth, enrolled, db):
+    auth.login("learner")
+    course = client.get("/courses/crisis-management/?lang=fr").get_data(as_text=True)
+    assert "Gestion de crise" in course and "En autonomie" in course
+    page = client.get(f"{MODULE}/pages/roles-in-a-consular-crisis").get_data(as_text=True)
+    assert "<h1>Les rôles dans une crise consulaire</h1>" in page
+    assert 'lang="en"' not in page.split("<main>")[1].split("</main>")[0]  # French is complete: nothing falls back
+    client.get(f"{MODULE}/pages/registration-of-nationals-and-contingency-plans")
+    last = client.get(f"{MODULE}/pages/communicating-with-families").get_data(as_text=True)
+    assert "Donner à chaque famille un seul interlocuteur." in last and "page 3 sur 3" in last
+
+    assert "Envoyer les réponses" in client.get(f"{MODULE}/quiz").get_data(as_text=True)
+    result = client.post(f"{MODULE}/quiz", data={"csrf_token": csrf_token(client, f"{MODULE}/quiz"),
+                                                  **RIGHT_IN_FRENCH}).get_data(as_text=True)
+    assert "Réussi" in result and "Module terminé." in result
+    assert "(100\u00a0%)" in result  # a French percentage
+
+    # The statements are about the same activities as in English, and say they were in French.
+    viewed = _statements(db, "experienced")
+    assert f"{MODULE_IRI}/pages/roles-in-a-consular-crisis" in {s["object"]["id"] for s in viewed}
+    assert {s["context"]["language"] for s in viewed} == {"fr"}
+    assert viewed[0]["object"]["definition"]["name"] == {"fr": "Les rôles dans une crise consulaire"}
+    answered = {s["object"]["id"].rsplit("/", 1)[-1]: s for s in _statements(db, "answered")}
+    assert answered["wardens"]["result"] == {"response": "Îlotiers", "success": True}
+
+
+def test_untranslated_segments_fall_back_marked_and_the_platform_words_are_translated(client, auth, enrolled):
+    auth.login("learner")
+    client.get("/courses/?lang=es")
+    page = client.get(f"{MODULE}/pages/communicating-with-families").get_data(as_text=True)
+    main = page.split("<main>")[1].split("</main>")[0]
+    assert '<html lang="es" dir="ltr">' in page and "página 3 de 3" in main
+    # The Spanish catalog does not translate this paragraph yet: it is shown in English, marked so.
+    assert '<li lang="en"><strong>Give each family one contact person.</strong>' in main
+    quiz = client.get(f"{MODULE}/quiz").get_data(as_text=True)
+    # A true/false question's options are the platform's words: in Spanish, though no catalog has them.
+    assert "> Verdadero</label>" in quiz and "> Falso</label>" in quiz
+    assert "Enviar respuestas" in quiz

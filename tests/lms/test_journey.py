@@ -69,6 +69,9 @@ def test_learner_studies_and_analyst_sees_the_records(app, client, auth, enrolle
     cells = re.findall(r"<td>(.*?)</td>", row[1], re.S)
     assert cells[1:4] == ["1", "1", "1"]  # enrolled, started, completed
     assert cells[4].startswith("100.0%")  # the learner's best score
+    french = client.get("/reports/?lang=fr").get_data(as_text=True)
+    row = re.search(r'<tr data-module="consular-crisis-response">(.*?)</tr>', french, re.S)
+    assert re.findall(r"<td>(.*?)</td>", row[1], re.S)[4].startswith("100,0\u00a0%")  # the French way
 
     # The same events, as xAPI statements, over HTTP Basic.
     key, secret = lrs_headers(app)
