@@ -7,6 +7,7 @@ import json
 import zipfile
 
 import pytest
+from pptx import Presentation
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -101,6 +102,11 @@ def test_trainer_downloads_the_deck(client, auth, users, course):
     response = client.get("/courses/crisis-management/modules/earthquake-tabletop/deck.pptx")
     assert response.status_code == 200
     assert response.data[:2] == b"PK"
+    # A trainer working in French gets the French deck.
+    french = client.get("/courses/crisis-management/modules/earthquake-tabletop/deck.pptx?lang=fr")
+    slides = Presentation(io.BytesIO(french.data)).slides
+    text = " ".join(shape.text_frame.text for slide in slides for shape in slide.shapes if shape.has_text_frame)
+    assert "Exercice de simulation" in text and "Tabletop exercise" not in text
     auth.logout()
     auth.login("learner")
     assert client.get("/courses/crisis-management/modules/earthquake-tabletop/deck.pptx").status_code == 403
