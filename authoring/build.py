@@ -22,7 +22,7 @@ from . import html, model
 from .cache import BuildCache, code_version
 from .cache import key as cache_key
 from .deck import TEMPLATE, render_deck, slide_count
-from .images import IMAGE_TYPES, ImageSettings, optimise
+from .images import IMAGE_TYPES, ImageSettings, dimensions, optimise
 from .package import write_package, zip_bytes
 from .parallel import map_work
 from .problems import Problem
@@ -121,6 +121,11 @@ def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSetti
                 assets[path] = _optimised(data, path, images, cache)
                 if Path(path).suffix.lower() in IMAGE_TYPES:
                     before, after = before + len(data), after + len(assets[path])
+    # Pages give each image its size, so that nothing moves while it loads (they are lazy-loaded).
+    sizes = {path: list(dimensions(data)) for path, data in assets.items() if Path(path).suffix.lower() in IMAGE_TYPES}
+    for edition in editions.values():
+        for module in edition.modules:
+            module.images = {path: sizes[path] for path in sorted(set(module.assets.values())) if path in sizes}
 
     # Everything outside the module's own file that its rendered files depend on.
     shared = cache_key(code_version(), (course_dir / COURSE_FILE).read_bytes(), template or b"", repr(images))

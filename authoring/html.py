@@ -45,11 +45,12 @@ def links_for(module: model.Module, asset_url: Callable[[str], str],
     result maps the file as the author wrote it, and knows download sizes.
     """
     sizes = {src: module.downloads[path] for src, path in module.assets.items() if path in module.downloads}
+    dimensions = {src: module.images[path] for src, path in module.assets.items() if path in module.images}
 
     def asset(src: str) -> str:
         return asset_url(module.assets[src]) if src in module.assets else src
 
-    return markdown.Links(asset_url=asset, page_url=page_url, sizes=sizes)
+    return markdown.Links(asset_url=asset, page_url=page_url, sizes=sizes, dimensions=dimensions)
 
 
 def package_links(module: model.Module, root: str = "../../") -> markdown.Links:

@@ -42,6 +42,12 @@ def inspect(path: Path) -> tuple[int, int]:
     return width, height
 
 
+def dimensions(data: bytes) -> tuple[int, int]:
+    """Return the width and height of an image that :func:`optimise` wrote."""
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
+
+
 def optimise(data: bytes, suffix: str, settings: ImageSettings) -> bytes:
     """Return the image resized to the maximum width and recompressed; never bigger than it was."""
     fmt = _FORMATS[suffix.lower()]

@@ -9,7 +9,7 @@ after a link.  Course syntax is added as ``f(md)`` plugins.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import PurePosixPath
@@ -54,12 +54,14 @@ class Links:
     ``asset_url`` maps a course file as written (an image, a handout) to its
     address; ``page_url(module, page)`` gives the address of a page, ``module``
     being None for the current module and ``page`` None for a module's start;
-    ``sizes`` gives the bytes of downloadable files, shown next to their links.
+    ``sizes`` gives the bytes of downloadable files, shown next to their links;
+    ``dimensions`` the width and height of images, written on them.
     """
 
     asset_url: Callable[[str], str] = str
     page_url: Callable[[str | None, str | None], str] | None = None
     sizes: Mapping[str, int] = field(default_factory=dict)
+    dimensions: Mapping[str, Sequence[int]] = field(default_factory=dict)
 
 
 def internal_link(href: str) -> tuple[str | None, str | None] | None:
@@ -86,7 +88,12 @@ def asset_images(md: MarkdownIt) -> None:
     def image(self, tokens, idx, options, env):
         links: Links = env.get("links") or Links()
         token = tokens[idx]
-        token.attrSet("src", links.asset_url(token.attrGet("src") or ""))
+        src = str(token.attrGet("src") or "")
+        token.attrSet("src", links.asset_url(src))
+        if src in links.dimensions:
+            width, height = links.dimensions[src]
+            token.attrSet("width", str(width))
+            token.attrSet("height", str(height))
         token.attrSet("loading", "lazy")
         return default_image(tokens, idx, options, env)
 

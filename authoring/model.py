@@ -236,6 +236,7 @@ class Module:
     assets: dict[str, str] = field(default_factory=dict)  # image or file as written -> path in the course
     downloads: dict[str, int] = field(default_factory=dict)  # path in the course of a download -> bytes
     fallback: list[str] = field(default_factory=list)  # segments left in the source language by a translation
+    images: dict[str, list[int]] = field(default_factory=dict)  # path in the course of an image -> [width, height] built
 
     @property
     def quiz_iri(self) -> str:

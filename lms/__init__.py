@@ -15,7 +15,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     import xapi
 
-    from . import cli, db, errors, i18n, views
+    from . import cli, db, delivery, errors, i18n, views
     from .views import auth
 
     db.init_app(app)
@@ -26,4 +26,5 @@ def create_app(config: dict | None = None) -> Flask:
                   session_agent=auth.session_agent, session_authority=auth.session_authority)
     views.init_app(app)
     cli.init_app(app)
+    delivery.init_app(app)
     return app

@@ -38,6 +38,9 @@ SETTINGS = (
             "Largest course package or request body accepted, in megabytes.", int),
     Setting("TIMEZONE", "PASSERELLE_TIMEZONE", "UTC",
             "Time zone in which dates and times are shown, e.g. Europe/Paris or Africa/Tunis."),
+    Setting("LAUNCH_KEY_DAYS", "PASSERELLE_LAUNCH_KEY_DAYS", "30",
+            "Days the LRS key of a launched module keeps working; answers kept on a device while offline "
+            "are sent with it, so give learners on mission time to come back online.", int),
     Setting("XAPI_FORWARD_URL", "PASSERELLE_FORWARD_LRS", "",
             "An external LRS's xAPI address (e.g. https://lrs.example.org/xapi/); when set, every stored "
             "statement is queued for it and sent by 'passerelle lrs-forwarding run'."),

@@ -117,3 +117,23 @@ class Enrolment(Base):
     enrolled: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     user: Mapped[User] = relationship()
     course: Mapped[Course] = relationship()
+
+
+class Launch(Base):
+    """A self-paced module launched for a learner, the cmi5 way: one session, one fetch of its key.
+
+    ``id`` is the session id that every statement of the session carries; the
+    fetch URL holds a secret whose hash is kept; fetching it once gives the
+    module an LRS key that acts only as the learner (``credential_key``).
+    """
+
+    __tablename__ = "lms_launch"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("lms_enrolment.id"), index=True)
+    module: Mapped[str] = mapped_column(String(100))
+    fetch_hash: Mapped[str] = mapped_column(String(64))
+    credential_key: Mapped[str | None] = mapped_column(String(64))
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    fetched: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    enrolment: Mapped[Enrolment] = relationship()

@@ -5,8 +5,11 @@ Only a hash of each secret is kept; the secret is shown once, when made.
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import hashlib
 import hmac
+import json
 import secrets
 
 from sqlalchemy import select
@@ -19,25 +22,44 @@ from .times import now
 #: that key; ``state`` and ``profile`` reach the document resources; ``all/read`` reads everything.
 SCOPES = ("all", "all/read", "statements/write", "statements/read", "statements/read/mine", "state", "profile")
 
-def create_credential(session: Session, name: str, scopes: list[str]) -> tuple[Credential, str]:
-    """Create a credential; return it and its secret, which is not stored."""
+def create_credential(session: Session, name: str, scopes: list[str], *, agent: dict | None = None,
+                      expires: dt.datetime | None = None) -> tuple[Credential, str]:
+    """Create a credential; return it and its secret, which is not stored.
+
+    With ``agent``, the key acts only as that agent: it writes and reads only
+    statements and state about them, as a signed-in learner does; with
+    ``expires``, it stops working then.
+    """
     for scope in scopes:
         if scope not in SCOPES:
             raise ValueError(f"unknown scope {scope!r}; choose from {', '.join(SCOPES)}")
     secret = secrets.token_urlsafe(32)
     credential = Credential(name=name, key=secrets.token_hex(10), secret_hash=_hash(secret),
-                            scopes=" ".join(scopes), created=now())
+                            scopes=" ".join(scopes), created=now(), expires=expires,
+                            agent=json.dumps(agent, sort_keys=True) if agent is not None else None)
     session.add(credential)
     session.flush()
     return credential, secret
 
 
 def authenticate(session: Session, key: str, secret: str) -> Credential | None:
-    """Return the live credential with this key and secret, or None."""
+    """Return the live credential with this key and secret, or None (unknown, revoked or expired)."""
     credential = session.scalar(select(Credential).where(Credential.key == key, Credential.revoked.is_(None)))
     if credential is None or not hmac.compare_digest(credential.secret_hash, _hash(secret)):
         return None
+    if credential.expires is not None and _aware(credential.expires) <= now():
+        return None
     return credential
+
+
+def token(key: str, secret: str) -> str:
+    """Return the value of an HTTP Basic ``Authorization`` header for a key (what cmi5 calls an auth-token)."""
+    return "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode("ascii")
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # SQLite gives back naive datetimes; every time the LRS stores is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def list_credentials(session: Session) -> list[Credential]:

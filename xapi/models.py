@@ -141,6 +141,9 @@ class Credential(Base):
     scopes: Mapped[str] = mapped_column(String(200))
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # A key made for one learner (a launched module's session): it acts only as this agent, until it expires.
+    agent: Mapped[str | None] = mapped_column(Text)
+    expires: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property
     def scope_list(self) -> list[str]:

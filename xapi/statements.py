@@ -35,6 +35,7 @@ ADL = "http://adlnet.gov/expapi/verbs/"
 #: The verbs the platform uses, by name.
 VERBS = {name: ADL + name for name in (
     "experienced", "answered", "responded", "attempted", "passed", "failed", "completed", "registered",
+    "launched", "initialized", "terminated",
 )}
 
 #: Activity types, from the ADL vocabulary.

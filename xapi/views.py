@@ -86,6 +86,8 @@ def _principal() -> Principal:
             abort(401, description="valid LRS credentials (HTTP Basic) are required")
         authority = {"objectType": "Agent", "name": credential.name,
                      "account": {"homePage": _settings()["home_page"](), "name": credential.key}}
+        if credential.agent:  # a learner's own key: what a signed-in learner may do, as them
+            return Principal(set(credential.scope_list), authority, own_agent=json.loads(credential.agent))
         return Principal(set(credential.scope_list), authority)
     session_agent = _settings()["session_agent"]
     agent = session_agent() if session_agent else None

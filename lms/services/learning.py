@@ -90,7 +90,7 @@ def record_page_view(session: Session, learner: Learner, course: model.Course, m
     """Record that the learner experienced a page."""
     page_activity = xs.activity(module.page_iri(page), "page", page.title, course.text_language)
     statement = _statement(learner, "experienced", page_activity,
-                           parents=[_module_activity(course, module)], grouping=[_course_activity(course)])
+                           parents=[module_activity(course, module)], grouping=[course_activity(course)])
     store_statements(session, [statement], authority(learner.home_page))
     _record_completion_if_earned(session, learner, course, module)
 
@@ -110,7 +110,7 @@ def record_quiz(session: Session, learner: Learner, course: model.Course, module
                 responses: dict[str, list[str]], result: QuizResult) -> None:
     """Record each answer, the passed/failed outcome and, when earned, the module's completion."""
     quiz, lang = module.quiz, course.text_language
-    course_activity, module_activity = _course_activity(course), _module_activity(course, module)
+    course_node, module_node = course_activity(course), module_activity(course, module)
     quiz_activity = xs.activity(module.quiz_iri, "assessment", quiz.title, lang)
     score = xs.score_result(result.points, result.max_points, success=result.passed, completion=True)
     batch = []
@@ -118,10 +118,10 @@ def record_quiz(session: Session, learner: Learner, course: model.Course, module
         response = "[,]".join(responses[question.id])
         question_activity = xs.activity(module.question_iri(question), "question", question.prompt, lang)
         batch.append(_statement(learner, "answered", question_activity, parents=[quiz_activity],
-                                grouping=[course_activity, module_activity],
+                                grouping=[course_node, module_node],
                                 result=xs.answer_result(response, result.correct[question.id])))
     batch.append(_statement(learner, "passed" if result.passed else "failed", quiz_activity,
-                            parents=[module_activity], grouping=[course_activity], result=score))
+                            parents=[module_node], grouping=[course_node], result=score))
     store_statements(session, batch, authority(learner.home_page))
     _record_completion_if_earned(session, learner, course, module)
 
@@ -135,7 +135,7 @@ def record_survey(session: Session, learner: Learner, course: model.Course, modu
     """
     survey, lang = module.survey, course.text_language
     survey_activity = xs.activity(module.survey_iri, "survey", survey.title, lang)
-    parents, grouping = [survey_activity], [_course_activity(course), _module_activity(course, module)]
+    parents, grouping = [survey_activity], [course_activity(course), module_activity(course, module)]
     batch = []
     for item in survey.items:
         response = responses.get(item.id, "")
@@ -148,8 +148,8 @@ def record_survey(session: Session, learner: Learner, course: model.Course, modu
             item_activity = xs.interaction(module.survey_item_iri(item), item.prompt, lang, "long-fill-in")
         batch.append(_statement(learner, "responded", item_activity, parents=parents, grouping=grouping,
                                 result=xs.answer_result(response)))
-    batch.append(_statement(learner, "completed", survey_activity, parents=[_module_activity(course, module)],
-                            grouping=[_course_activity(course)], result=xs.completion_result(success=None)))
+    batch.append(_statement(learner, "completed", survey_activity, parents=[module_activity(course, module)],
+                            grouping=[course_activity(course)], result=xs.completion_result(success=None)))
     store_statements(session, batch, authority(learner.home_page))
 
 
@@ -160,8 +160,8 @@ def record_scenario(session: Session, learner: Learner, course: model.Course, mo
     success = {model.SUCCESS: True, model.FAILURE: False}.get(end.outcome)
     scenario_activity = xs.activity(module.scenario_iri(scenario), "scenario", scenario.title,
                                     course.text_language)
-    statement = _statement(learner, "completed", scenario_activity, parents=[_module_activity(course, module)],
-                           grouping=[_course_activity(course)],
+    statement = _statement(learner, "completed", scenario_activity, parents=[module_activity(course, module)],
+                           grouping=[course_activity(course)],
                            result=xs.completion_result(success=success, response="[,]".join(path)))
     store_statements(session, [statement], authority(learner.home_page))
     _record_completion_if_earned(session, learner, course, module)
@@ -179,8 +179,8 @@ def _record_completion_if_earned(session: Session, learner: Learner, course: mod
         return
     result = xs.score_result(state.best_score, 1.0, success=True, completion=True) \
         if state.best_score is not None else xs.completion_result()
-    statement = _statement(learner, "completed", _module_activity(course, module),
-                           parents=[_course_activity(course)], grouping=[], result=result)
+    statement = _statement(learner, "completed", module_activity(course, module),
+                           parents=[course_activity(course)], grouping=[], result=result)
     store_statements(session, [statement], authority(learner.home_page))
     _record_course_completion_if_earned(session, learner, course)
 
@@ -202,7 +202,7 @@ def _record_course_completion_if_earned(session: Session, learner: Learner, cour
         StatementRecord.actor_key == learner.key, StatementRecord.voided.is_(False),
         StatementRecord.object_id == course.iri, StatementRecord.verb_id == xs.VERBS["completed"]).limit(1))
     if done is None and course_complete(session, learner, course):
-        statement = _statement(learner, "completed", _course_activity(course), parents=[], grouping=[],
+        statement = _statement(learner, "completed", course_activity(course), parents=[], grouping=[],
                                result=xs.completion_result())
         store_statements(session, [statement], authority(learner.home_page))
 
@@ -242,11 +242,11 @@ def quiz_score(statement: dict) -> float | None:
     return float(scaled) if isinstance(scaled, (int, float)) else None
 
 
-def _course_activity(course: model.Course):
+def course_activity(course: model.Course):
     return xs.activity(course.iri, "course", course.title, course.text_language)
 
 
-def _module_activity(course: model.Course, module: model.Module):
+def module_activity(course: model.Course, module: model.Module):
     return xs.activity(module.iri, "module", module.title, course.text_language)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
 from authoring import markdown
 
 
@@ -10,5 +12,6 @@ def init_app(app) -> None:
 
     for module in (catalog, player, reports, admin):
         app.register_blueprint(module.bp)
-    app.jinja_env.filters["markdown"] = markdown.render
+    app.jinja_env.filters["markdown"] = lambda text, links=None, fallback=None: markdown.render(text, links, fallback,
+                                                                                             gettext)
     app.jinja_env.filters["markdown_inline"] = markdown.render_inline

@@ -95,6 +95,8 @@ def init_app(app) -> None:
     # The LRS needs no CSRF token: every request must carry the X-Experience-API-Version header,
     # which a cross-site form cannot send, and clients other than the browser use HTTP Basic.
     csrf.exempt(xapi_bp)
+    # A launched module's fetch URL carries its own one-time secret, and is called without the learner's cookie.
+    csrf.exempt("lms.views.player.fetch")
     app.register_blueprint(bp)
 
     @app.context_processor

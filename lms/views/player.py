@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
+from urllib.parse import urlencode
 
-from flask import Blueprint, abort, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,9 +15,10 @@ from authoring.html import fallback_of, links_for
 from authoring.markdown import Links
 from authoring.package import module_file
 from authoring.quiz import MAX_RESPONSE, feedback_for
+from xapi import statements as xs
 
 from ..db import get_db
-from ..services import learning
+from ..services import catalog, launch, learning
 from .common import (
     course_or_404,
     current_learner,
@@ -45,6 +48,53 @@ def module(slug: str, module_slug: str):
     progress = learning.progress(get_db(), learner, module) if learner else None
     return render_template("player/module.html", course=course, model=edition, module=module,
                            progress=progress, fallback=fallback_of(edition, module))
+
+
+@bp.get("/launch")
+@login_required
+def start(slug: str, module_slug: str):
+    """Launch a self-paced module the cmi5 way: a session, its launch data, ``launched``, then the module."""
+    course = course_or_404(slug)
+    edition = edition_of(course)
+    module = module_or_404(edition, module_slug)
+    learner = enrolled_learner_or_403(course)
+    here = url_for("player.module", slug=slug, module_slug=module_slug)
+    if module.type != model.SELF_PACED:
+        return redirect(here)
+    session = get_db()
+    enrolment = catalog.enrolment_for(session, current_user, course)
+    opened, secret = launch.start(session, learner, enrolment, edition, module,
+                                  launch_url=url_for("player.module", slug=slug, module_slug=module_slug,
+                                                     _external=True),
+                                  return_url=url_for("catalog.course", slug=slug, _external=True))
+    session.commit()
+    params = {
+        "endpoint": url_for("xapi.about", _external=True).removesuffix("about"),
+        "fetch": url_for("player.fetch", slug=slug, module_slug=module_slug, launch_id=opened.id, secret=secret,
+                         _external=True),
+        "actor": json.dumps(learner.agent.as_version(xs.VERSION), separators=(",", ":")),
+        "registration": learner.registration,
+        "activityId": module.iri,
+    }
+    return redirect(f"{here}?{urlencode(params)}", 303)
+
+
+@bp.post("/launch/<launch_id>/fetch")
+def fetch(slug: str, module_slug: str, launch_id: str):
+    """Give the launched module its auth-token, once (cmi5's fetch URL; no cookie or CSRF token needed)."""
+    session = get_db()
+    try:
+        token = launch.fetch(session, launch_id, request.args.get("secret", ""), current_app.config["PUBLIC_URL"],
+                             current_app.config["LAUNCH_KEY_DAYS"])
+    except launch.FetchRefused as exc:
+        session.rollback()
+        response = jsonify({"error-code": exc.code, "error-text": exc.text})
+        response.status_code = 400
+    else:
+        session.commit()
+        response = jsonify({"auth-token": token})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/pages/<page_id>")

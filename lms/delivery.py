@@ -1,0 +1,60 @@
+"""How pages reach a slow connection: compressed, and static files fingerprinted and kept for good.
+
+A static file's address carries a digest of its content (``style.css?v=1a2b3c4d5e6f``):
+a browser may keep it forever (``immutable``), and a changed file gets a new address.
+Compression is Flask-Compress (zstd, brotli or gzip, as the browser accepts), for every
+response but the LRS's, whose ETags are the SHA-1 of the documents as stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Flask, request
+from flask_compress import Compress
+
+#: A year: the longest a cache is asked to keep a file (RFC 9111 caches treat more as a year).
+IMMUTABLE_AGE = 365 * 24 * 3600
+
+compress = Compress()
+
+
+@lru_cache(maxsize=None)
+def fingerprint(folder: str, filename: str) -> str:
+    """Return a short digest of a static file's content ("" if there is no such file)."""
+    path = Path(folder, filename)
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    except OSError:
+        return ""
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("COMPRESS_REGISTER", False)
+    app.config.setdefault("COMPRESS_MIN_SIZE", 256)
+    app.config.setdefault("COMPRESS_MIMETYPES", ["text/html", "text/css", "text/javascript", "application/javascript",
+                                                 "application/json", "application/manifest+json", "image/svg+xml"])
+    compress.init_app(app)
+
+    @app.url_defaults
+    def add_fingerprint(endpoint: str, values: dict) -> None:
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            values["v"] = fingerprint(app.static_folder, values["filename"])
+
+    @app.after_request
+    def deliver(response):
+        if request.endpoint == "static":
+            current = fingerprint(app.static_folder, request.view_args.get("filename", ""))
+            if current and request.args.get("v") == current:
+                response.headers["Cache-Control"] = f"public, max-age={IMMUTABLE_AGE}, immutable"
+            else:
+                response.headers["Cache-Control"] = "no-cache"  # an old or missing digest: check each time
+            # Static files are small: read them whole, so that they are compressed like pages (gzip included).
+            if response.status_code == 200:
+                response.direct_passthrough = False
+                response.set_data(response.get_data())
+        if request.path.startswith("/xapi/"):
+            return response
+        return compress.after_request(response)

@@ -1,0 +1,95 @@
+"""A self-paced module launched the cmi5 way: launch data, launched, a one-time fetch, a key for one learner."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+from conftest import PUBLIC_URL
+
+COURSE = "/courses/crisis-management"
+MODULE = f"{COURSE}/modules/consular-crisis-response"
+MODULE_IRI = "https://courses.passerelle.example/crisis-management/modules/consular-crisis-response"
+SESSION_ID = "https://w3id.org/xapi/cmi5/context/extensions/sessionid"
+XAPI = {"X-Experience-API-Version": "1.0.3"}
+
+
+def launch(client) -> dict[str, str]:
+    response = client.get(f"{MODULE}/launch")
+    assert response.status_code == 303
+    target = urlsplit(response.headers["Location"])
+    assert target.path == f"{MODULE}/"
+    return {name: values[0] for name, values in parse_qs(target.query).items()}
+
+
+def fetch(client, url: str):
+    parts = urlsplit(url)
+    return client.post(f"{parts.path}?{parts.query}")
+
+
+def test_a_launch_gives_the_module_what_cmi5_asks_and_a_key_once(app, client, auth, enrolled, users):
+    auth.login("learner")
+    assert f'href="{MODULE}/launch"' in client.get(f"{COURSE}/").get_data(as_text=True)
+    params = launch(client)
+    assert set(params) == {"endpoint", "fetch", "actor", "registration", "activityId"}
+    assert params["endpoint"].endswith("/xapi/") and params["activityId"] == MODULE_IRI
+    assert params["registration"] == enrolled.registration
+    actor = json.loads(params["actor"])
+    assert actor["account"] == {"homePage": PUBLIC_URL, "name": users["learner"].actor_id}
+
+    auth.logout()  # the module needs no cookie: the fetch URL and its token are enough
+    first = fetch(client, params["fetch"])
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "no-store"
+    token = first.get_json()["auth-token"]
+    again = fetch(client, params["fetch"])
+    assert again.status_code == 400 and again.get_json()["error-code"] == "1"
+    forged = fetch(client, params["fetch"].replace("secret=", "secret=x"))
+    assert forged.get_json()["error-code"] == "3"
+
+    state = {"activityId": MODULE_IRI, "agent": params["actor"], "registration": params["registration"],
+             "stateId": "LMS.LaunchData"}
+    data = client.get("/xapi/activities/state", query_string=state, headers={**XAPI, "Authorization": token})
+    assert data.status_code == 200
+    launch_data = data.get_json()
+    assert launch_data["launchMode"] == "Normal" and launch_data["moveOn"] == "CompletedAndPassed"
+    assert launch_data["masteryScore"] == 0.7 and launch_data["returnURL"].endswith(f"{COURSE}/")
+    session_id = launch_data["contextTemplate"]["extensions"][SESSION_ID]
+
+    launched = client.get("/xapi/statements", query_string={"verb": "http://adlnet.gov/expapi/verbs/launched"},
+                          headers={**XAPI, "Authorization": token}).get_json()["statements"]
+    assert len(launched) == 1 and launched[0]["object"]["id"] == MODULE_IRI
+    assert launched[0]["context"]["extensions"][SESSION_ID] == session_id
+    assert launched[0]["context"]["registration"] == params["registration"]
+
+    # The key writes the learner's own statements, and no one else's.
+    mine = {"actor": actor, "verb": {"id": "http://adlnet.gov/expapi/verbs/initialized"},
+            "object": {"id": MODULE_IRI}, "context": {"registration": params["registration"],
+                                                      "extensions": {SESSION_ID: session_id}}}
+    assert client.post("/xapi/statements", json=mine, headers={**XAPI, "Authorization": token}).status_code == 200
+    other = {**mine, "actor": {"account": {"homePage": PUBLIC_URL, "name": users["trainer"].actor_id}}}
+    assert client.post("/xapi/statements", json=other, headers={**XAPI, "Authorization": token}).status_code == 403
+    # Each launch is a new session.
+    auth.login("learner")
+    assert launch(client)["fetch"] != params["fetch"]
+
+
+def test_the_key_of_a_launch_expires(app, client, auth, enrolled):
+    app.config["LAUNCH_KEY_DAYS"] = 0
+    auth.login("learner")
+    token = fetch(client, launch(client)["fetch"]).get_json()["auth-token"]
+    answer = client.get("/xapi/statements", headers={**XAPI, "Authorization": token})
+    assert answer.status_code == 401
+
+
+def test_only_an_enrolled_learner_launches_and_live_modules_open_as_pages(client, auth, users, course):
+    auth.login("learner")
+    assert client.get(f"{MODULE}/launch").status_code == 403
+    client.post(f"{COURSE}/enrol", data={"csrf_token": _token(client)})
+    live = client.get(f"{COURSE}/modules/earthquake-tabletop/launch")
+    assert live.status_code == 302 and live.headers["Location"].endswith("/modules/earthquake-tabletop/")
+
+
+def _token(client) -> str:
+    from conftest import csrf_token
+
+    return csrf_token(client, f"{COURSE}/")
