@@ -22,8 +22,12 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
+    from .services.learning import record_earned_completions
+
     xapi.init_app(app, db.get_db, home_page=lambda: app.config["PUBLIC_URL"],
-                  session_agent=auth.session_agent, session_authority=auth.session_authority)
+                  session_agent=auth.session_agent, session_authority=auth.session_authority,
+                  on_stored=lambda session, statements: record_earned_completions(session, statements,
+                                                                                   app.config["PUBLIC_URL"]))
     views.init_app(app)
     cli.init_app(app)
     delivery.init_app(app)

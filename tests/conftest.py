@@ -125,6 +125,15 @@ def csrf_token(client, url: str) -> str:
     return match[1]
 
 
+def read_page(client, url: str):
+    """Open a page as a browser without scripts does: the page, then its ``<noscript>`` image, which records it."""
+    page = client.get(url)
+    beacon = re.search(r'<noscript><img src="([^"]+)"', page.get_data(as_text=True))
+    assert beacon, f"no page-view image on {url}"
+    assert client.get(beacon[1]).status_code == 204
+    return page
+
+
 class AuthActions:
     def __init__(self, client) -> None:
         self.client = client

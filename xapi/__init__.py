@@ -21,14 +21,18 @@ CORS_EXPOSED = ["ETag", "Last-Modified", "X-Experience-API-Version", "X-Experien
 def init_app(app, get_session: Callable[[], Session], url_prefix: str = "/xapi", *,
              home_page: Callable[[], str] | None = None,
              session_agent: Callable[[], dict | None] | None = None,
-             session_authority: Callable[[], dict] | None = None) -> None:
+             session_authority: Callable[[], dict] | None = None,
+             on_stored: Callable[[Session, list[dict]], None] | None = None) -> None:
     """Mount the LRS on a Flask app.
 
     ``get_session`` returns the request's database session; ``home_page`` the
     homePage of the accounts the LRS gives its credentials.  ``session_agent``,
     if given, returns the agent of the learner signed in to the host (or None);
     such a learner may send and read statements and state about themselves,
-    recorded with ``session_authority()`` as their authority.
+    recorded with ``session_authority()`` as their authority.  ``on_stored``,
+    if given, is called with the session and the statements of each accepted
+    request before it is committed, so that the host keeps what it derives from
+    them (a learner's progress) in the same transaction.
     """
     from flask import request
     from flask_cors import CORS
@@ -45,6 +49,7 @@ def init_app(app, get_session: Callable[[], Session], url_prefix: str = "/xapi",
         "home_page": home_page or (lambda: request.host_url),
         "session_agent": session_agent,
         "session_authority": session_authority,
+        "on_stored": on_stored,
         "forward": lambda: forwarding_enabled(app.config),
         "max_body": max_body,
     }

@@ -262,6 +262,8 @@ def _store(principal: Principal, statements: list, parts: list) -> list[str]:
         attachments.check(statements, parts)
         ids = store.store_statements(session, statements, principal.authority, parts,
                                      forward=_settings()["forward"]())
+        if _settings()["on_stored"]:
+            _settings()["on_stored"](session, statements)
     except StatementError as exc:
         session.rollback()
         _bad(exc)

@@ -85,13 +85,17 @@ def authority(home_page: str) -> dict:
             "account": {"homePage": home_page, "name": LMS_ACCOUNT}}
 
 
+def page_view(learner: Learner, course: model.Course, module: model.Module, page: model.Page) -> dict:
+    """Return the statement that the learner experienced a page (the player sends it with an id of its own)."""
+    page_activity = xs.activity(module.page_iri(page), "page", page.title, course.text_language)
+    return _statement(learner, "experienced", page_activity, parents=[module_activity(course, module)],
+                      grouping=[course_activity(course)])
+
+
 def record_page_view(session: Session, learner: Learner, course: model.Course, module: model.Module,
                      page: model.Page) -> None:
     """Record that the learner experienced a page."""
-    page_activity = xs.activity(module.page_iri(page), "page", page.title, course.text_language)
-    statement = _statement(learner, "experienced", page_activity,
-                           parents=[module_activity(course, module)], grouping=[course_activity(course)])
-    store_statements(session, [statement], authority(learner.home_page))
+    store_statements(session, [page_view(learner, course, module, page)], authority(learner.home_page))
     _record_completion_if_earned(session, learner, course, module)
 
 
@@ -165,6 +169,36 @@ def record_scenario(session: Session, learner: Learner, course: model.Course, mo
                            result=xs.completion_result(success=success, response="[,]".join(path)))
     store_statements(session, [statement], authority(learner.home_page))
     _record_completion_if_earned(session, learner, course, module)
+
+
+def record_earned_completions(session: Session, statements: list[dict], home_page: str) -> None:
+    """Record the module and course completions that statements a module sent itself have earned.
+
+    A module played in the browser sends its statements straight to the LRS,
+    sometimes days later from a device that was offline; the rules that decide
+    completion are the same as for what the LMS records itself, and live here.
+    """
+    from ..models import Enrolment
+    from .catalog import edition
+
+    seen = set()
+    for statement in statements:
+        account = (statement.get("actor") or {}).get("account") or {}
+        context = statement.get("context") or {}
+        registration, object_id = context.get("registration"), (statement.get("object") or {}).get("id", "")
+        if account.get("homePage") != home_page or not registration or (registration, object_id) in seen:
+            continue
+        seen.add((registration, object_id))
+        enrolment = session.scalar(select(Enrolment).where(Enrolment.registration == registration))
+        if enrolment is None or enrolment.user.actor_id != account.get("name") or not enrolment.course.versions:
+            continue
+        course = edition(enrolment.course.current, str(context.get("language") or ""))
+        module = next((m for m in course.modules if object_id.startswith(m.iri + "/")), None)
+        if module is None:
+            continue
+        learner = Learner(actor_id=account["name"], registration=registration, language=course.text_language,
+                          home_page=home_page)
+        _record_completion_if_earned(session, learner, course, module)
 
 
 def _record_completion_if_earned(session: Session, learner: Learner, course: model.Course,

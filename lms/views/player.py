@@ -47,7 +47,8 @@ def module(slug: str, module_slug: str):
     learner = current_learner(course)
     progress = learning.progress(get_db(), learner, module) if learner else None
     return render_template("player/module.html", course=course, model=edition, module=module,
-                           progress=progress, fallback=fallback_of(edition, module))
+                           progress=progress, fallback=fallback_of(edition, module),
+                           xapi=player_data(learner, []) if learner and module.type == model.SELF_PACED else None)
 
 
 @bp.get("/launch")
@@ -108,15 +109,41 @@ def page(slug: str, module_slug: str, page_id: str):
     if page is None:
         abort(404, description=_("The module has no page called “%(id)s”.", id=page_id))
     learner = enrolled_learner_or_403(course)
-    session = get_db()
-    learning.record_page_view(session, learner, edition, module, page)
-    session.commit()
     index = module.pages.index(page)
     return render_template("player/page.html", course=course, module=module, page=page, number=index + 1,
+                           xapi=player_data(learner, [learning.page_view(learner, edition, module, page)]),
                            fallback=fallback_of(edition, module),
                            links=module_links(slug, module),
                            previous=module.pages[index - 1] if index else None,
                            next=module.pages[index + 1] if index + 1 < len(module.pages) else None)
+
+
+@bp.get("/pages/<page_id>/seen")
+@login_required
+def seen(slug: str, module_slug: str, page_id: str):
+    """Record a page view where no script runs: the page's ``<noscript>`` image asks for this."""
+    course = course_or_404(slug)
+    edition = edition_of(course)
+    module = module_or_404(edition, module_slug)
+    page = module.page(page_id)
+    if page is None:
+        abort(404, description=_("The module has no page called “%(id)s”.", id=page_id))
+    learner = enrolled_learner_or_403(course)
+    session = get_db()
+    learning.record_page_view(session, learner, edition, module, page)
+    session.commit()
+    return "", 204, {"Cache-Control": "no-store"}
+
+
+def player_data(learner: learning.Learner, statements: list[dict]) -> dict:
+    """What the player script needs on a page: where the LRS is, and the statements the page makes.
+
+    Each statement gets a new id and time on the device when it is made; the
+    LRS is reached with the launched module's key or, without a launch, as the
+    signed-in learner.
+    """
+    return {"endpoint": url_for("xapi.about").removesuffix("about"), "registration": learner.registration,
+            "statements": statements}
 
 
 @bp.route("/quiz", methods=["GET", "POST"])
