@@ -24,6 +24,8 @@ from xapi.models import Base as XapiBase
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_COURSE = ROOT / "courses" / "crisis-management"
+pytest_plugins = ["browser_support"]
+
 PASSWORDS = {role: f"{role}-secret-pw" for role in ("admin", "trainer", "learner", "analyst")}
 PUBLIC_URL = "https://lms.example.test/"
 

@@ -31,7 +31,7 @@
   function tx(name, mode, fn) {
     return db().then(function (d) {
       return new Promise(function (ok, ko) {
-        var t = d.transaction(name, mode), req = fn(t.objectStore(name));
+        var t = d.transaction(name, mode), req = fn(Array.isArray(name) ? t : t.objectStore(name));
         t.oncomplete = function () { ok(req && req.result); };
         t.onerror = t.onabort = function () { ko(t.error); };
       });
@@ -51,21 +51,23 @@
     return tx("sessions", "readonly", function (s) { return s.get(data.registration); });
   }
 
-  // Put statements in the outbox, stamped here, with the session's context and key.
+  // An outbox entry: the statement with an id and a time made here, the session's context and key.
+  function stamp(st, ses) {
+    st = JSON.parse(JSON.stringify(st));
+    st.id = uuid();
+    st.timestamp = new Date().toISOString();
+    var c = st.context = st.context || {};
+    if (ses && ses.sessionId) {
+      c.extensions = c.extensions || {};
+      c.extensions[SESSION] = ses.sessionId;
+    }
+    return {statement: st, auth: ses ? ses.token : "", endpoint: ses ? ses.endpoint : data.endpoint};
+  }
+
   function record(statements) {
     return session().then(function (ses) {
       return tx("outbox", "readwrite", function (s) {
-        statements.forEach(function (st) {
-          st = JSON.parse(JSON.stringify(st));
-          st.id = uuid();
-          st.timestamp = new Date().toISOString();
-          var c = st.context = st.context || {};
-          if (ses) {
-            c.extensions = c.extensions || {};
-            c.extensions[SESSION] = ses.sessionId;
-          }
-          s.add({statement: st, auth: ses ? ses.token : "", endpoint: ses ? ses.endpoint : data.endpoint});
-        });
+        statements.forEach(function (st) { s.add(stamp(st, ses)); });
       });
     }).then(flush);
   }
@@ -134,37 +136,52 @@
     });
   }
 
-  // A cmi5 launch: fetch the key once, read the launch data, keep the session, say "initialized".
+  // A cmi5 launch: fetch the key once and keep it at once; then read the launch data and say
+  // "initialized" (a later page finishes this if the learner moved on before it was done).
   function launch() {
     var q = new URLSearchParams(location.search);
-    if (!q.get("fetch") || !q.get("endpoint")) return Promise.resolve();
+    if (!q.get("fetch") || !q.get("endpoint")) return session().then(ready);
     history.replaceState(null, "", location.pathname);  // a reload must not fetch again
-    var actor = JSON.parse(q.get("actor")), endpoint = q.get("endpoint"), token;
     return fetch(q.get("fetch"), {method: "POST", cache: "no-store"}).then(function (r) {
       return r.json();
     }).then(function (j) {
       if (!j["auth-token"]) throw new Error(j["error-text"]);
-      token = j["auth-token"];
-      var h = {Authorization: token};
-      for (var k in VERSION) h[k] = VERSION[k];
-      var state = new URLSearchParams({activityId: q.get("activityId"), agent: q.get("actor"),
-                                       registration: q.get("registration"), stateId: "LMS.LaunchData"});
-      return fetch(endpoint + "activities/state?" + state, {headers: h, cache: "no-store"});
-    }).then(function (r) { return r.json(); }).then(function (ld) {
-      var template = ld.contextTemplate || {};
-      var ses = {registration: q.get("registration"), token: token, endpoint: endpoint, actor: actor,
-                 activityId: q.get("activityId"), sessionId: (template.extensions || {})[SESSION],
-                 launchData: ld};
-      return tx("sessions", "readwrite", function (s) { return s.put(ses); }).then(function () {
-        var acts = JSON.parse(JSON.stringify(template.contextActivities || {}));
-        acts.category = [{id: CMI5, objectType: "Activity"}];
-        return record([{actor: actor, verb: {id: "http://adlnet.gov/expapi/verbs/initialized",
-                                             display: {"en-US": "initialized"}},
-                        object: {id: ses.activityId, objectType: "Activity"},
-                        context: {registration: ses.registration, contextActivities: acts,
-                                  language: doc.documentElement.lang}}]);
-      });
+      var ses = {registration: q.get("registration"), token: j["auth-token"], endpoint: q.get("endpoint"),
+                 actor: JSON.parse(q.get("actor")), activityId: q.get("activityId")};
+      return keep(ses).then(function () { return ready(ses); });
     });
+  }
+
+  function keep(ses) {
+    return tx("sessions", "readwrite", function (s) { return s.put(ses); });
+  }
+
+  function ready(ses) {
+    if (!ses || ses.sessionId) return;
+    var h = {Authorization: ses.token};
+    for (var k in VERSION) h[k] = VERSION[k];
+    var state = new URLSearchParams({activityId: ses.activityId, agent: JSON.stringify(ses.actor),
+                                     registration: ses.registration, stateId: "LMS.LaunchData"});
+    return fetch(ses.endpoint + "activities/state?" + state, {headers: h, cache: "no-store"}).then(function (r) {
+      if (!r.ok) throw new Error("LRS " + r.status);
+      return r.json();
+    }).then(function (ld) {
+      var template = ld.contextTemplate || {};
+      var acts = JSON.parse(JSON.stringify(template.contextActivities || {}));
+      acts.category = [{id: CMI5, objectType: "Activity"}];
+      ses.sessionId = (template.extensions || {})[SESSION];
+      ses.launchData = ld;
+      var st = stamp({actor: ses.actor, verb: {id: "http://adlnet.gov/expapi/verbs/initialized",
+                                               display: {"en-US": "initialized"}},
+                      object: {id: ses.activityId, objectType: "Activity"},
+                      context: {registration: ses.registration, contextActivities: acts,
+                                language: doc.documentElement.lang}}, ses);
+      // The session and its "initialized" are kept together, so that it is sent once, whatever happens.
+      return tx(["sessions", "outbox"], "readwrite", function (t) {
+        t.objectStore("sessions").put(ses);
+        t.objectStore("outbox").add(st);
+      });
+    }).then(flush);
   }
 
   if (navigator.storage && navigator.storage.persist) navigator.storage.persist();
@@ -172,6 +189,8 @@
   setInterval(function () { if (!busy && !timer) flush(); }, TICK);
   launch().catch(function () {}).then(function () {
     return data.statements.length ? record(data.statements) : flush();
+  }).then(function () {
+    doc.documentElement.setAttribute("data-recorded", "");  // this page's statements are safe on the device
   });
   window.passerelle = {record: record, flush: flush};
 })();

@@ -1,0 +1,65 @@
+"""Browser tests: Debian's Chromium driven by Playwright, against the app served over HTTP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+
+CHROMIUM = os.environ.get("PASSERELLE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed; .ci/run installs it (apt-get install chromium)")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium):
+    context = chromium.new_context()
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+
+
+OUTBOX_COUNT = """() => new Promise((ok, ko) => {
+  const r = indexedDB.open("passerelle", 1);
+  r.onsuccess = () => { const c = r.result.transaction("outbox").objectStore("outbox").count();
+                        c.onsuccess = () => ok(c.result); c.onerror = () => ko(c.error); };
+  r.onerror = () => ko(r.error);
+})"""
+
+
+def outbox_count(page) -> int:
+    """How many statements the player keeps on the device, not yet accepted by the LRS."""
+    return page.evaluate(OUTBOX_COUNT)
+
+
+def wait_for_empty_outbox(page, timeout: float = 60.0) -> None:
+    """Wait until the player has sent everything it kept (what a learner sees as the indicator going away)."""
+    deadline = time.monotonic() + timeout
+    while outbox_count(page):
+        assert time.monotonic() < deadline, f"{outbox_count(page)} statements still waiting after {timeout} s"
+        page.wait_for_timeout(250)
+
+
+def log_in(page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/auth/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form.stack button")
+    page.wait_for_url(f"{base}/courses/")
