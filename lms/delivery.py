@@ -53,8 +53,12 @@ def init_app(app: Flask) -> None:
                 response.headers["Cache-Control"] = "no-cache"  # an old or missing digest: check each time
             # Static files are small: read them whole, so that they are compressed like pages (gzip included).
             if response.status_code == 200:
+                stream = response.response
                 response.direct_passthrough = False
-                response.set_data(response.get_data())
+                data = response.get_data()
+                if hasattr(stream, "close"):
+                    stream.close()
+                response.set_data(data)
         if request.path.startswith("/xapi/"):
             return response
         return compress.after_request(response)
