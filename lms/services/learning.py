@@ -14,6 +14,9 @@ from xapi import statements as xs
 from xapi.models import StatementRecord
 from xapi.store import about_activity, agent_key, store_statements
 
+from ..models import Enrolment
+from .catalog import edition
+
 LMS_ACCOUNT = "lms"
 
 
@@ -178,9 +181,6 @@ def record_earned_completions(session: Session, statements: list[dict], home_pag
     sometimes days later from a device that was offline; the rules that decide
     completion are the same as for what the LMS records itself, and live here.
     """
-    from ..models import Enrolment
-    from .catalog import edition
-
     seen = set()
     for statement in statements:
         account = (statement.get("actor") or {}).get("account") or {}

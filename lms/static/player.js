@@ -105,7 +105,6 @@
         if (r.ok || r.status === 409) return drop(batch);
         if (r.status === 401 && first.auth) return reauth(batch);  // the key expired: as the signed-in learner
         var e = new Error("LRS " + r.status);
-        e.retry = r.status >= 500 || r.status === 429 || r.status === 408;
         e.after = +r.headers.get("Retry-After") * 1000 || 0;
         throw e;
       });

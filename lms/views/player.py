@@ -70,7 +70,7 @@ def start(slug: str, module_slug: str):
                                   return_url=url_for("catalog.course", slug=slug, _external=True))
     session.commit()
     params = {
-        "endpoint": url_for("xapi.about", _external=True).removesuffix("about"),
+        "endpoint": lrs_endpoint(external=True),
         "fetch": url_for("player.fetch", slug=slug, module_slug=module_slug, launch_id=opened.id, secret=secret,
                          _external=True),
         "actor": json.dumps(learner.agent.as_version(xs.VERSION), separators=(",", ":")),
@@ -101,14 +101,8 @@ def fetch(slug: str, module_slug: str, launch_id: str):
 @bp.get("/pages/<page_id>")
 @login_required
 def page(slug: str, module_slug: str, page_id: str):
-    """Show a page and record that the learner experienced it."""
-    course = course_or_404(slug)
-    edition = edition_of(course)
-    module = module_or_404(edition, module_slug)
-    page = module.page(page_id)
-    if page is None:
-        abort(404, description=_("The module has no page called “%(id)s”.", id=page_id))
-    learner = enrolled_learner_or_403(course)
+    """Show a page; the player script, or the ``<noscript>`` image without one, records that it was read."""
+    course, edition, module, page, learner = _page_or_404(slug, module_slug, page_id)
     index = module.pages.index(page)
     return render_template("player/page.html", course=course, module=module, page=page, number=index + 1,
                            xapi=player_data(learner, [learning.page_view(learner, edition, module, page)]),
@@ -122,17 +116,27 @@ def page(slug: str, module_slug: str, page_id: str):
 @login_required
 def seen(slug: str, module_slug: str, page_id: str):
     """Record a page view where no script runs: the page's ``<noscript>`` image asks for this."""
+    _course, edition, module, page, learner = _page_or_404(slug, module_slug, page_id)
+    session = get_db()
+    learning.record_page_view(session, learner, edition, module, page)
+    session.commit()
+    return "", 204, {"Cache-Control": "no-store"}
+
+
+def _page_or_404(slug: str, module_slug: str, page_id: str):
+    """The course, its edition in the reader's language, the module, the page and the enrolled learner."""
     course = course_or_404(slug)
     edition = edition_of(course)
     module = module_or_404(edition, module_slug)
     page = module.page(page_id)
     if page is None:
         abort(404, description=_("The module has no page called “%(id)s”.", id=page_id))
-    learner = enrolled_learner_or_403(course)
-    session = get_db()
-    learning.record_page_view(session, learner, edition, module, page)
-    session.commit()
-    return "", 204, {"Cache-Control": "no-store"}
+    return course, edition, module, page, enrolled_learner_or_403(course)
+
+
+def lrs_endpoint(external: bool = False) -> str:
+    """The LRS's base address, as cmi5's ``endpoint`` (ends with a slash)."""
+    return url_for("xapi.about", _external=external).removesuffix("about")
 
 
 def player_data(learner: learning.Learner, statements: list[dict]) -> dict:
@@ -142,7 +146,7 @@ def player_data(learner: learning.Learner, statements: list[dict]) -> dict:
     LRS is reached with the launched module's key or, without a launch, as the
     signed-in learner.
     """
-    return {"endpoint": url_for("xapi.about").removesuffix("about"), "registration": learner.registration,
+    return {"endpoint": lrs_endpoint(), "registration": learner.registration,
             "statements": statements}
 
 

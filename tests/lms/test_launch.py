@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import uuid
 from urllib.parse import parse_qs, urlsplit
 
-from conftest import PUBLIC_URL
+from conftest import PUBLIC_URL, csrf_token
 
 COURSE = "/courses/crisis-management"
 MODULE = f"{COURSE}/modules/consular-crisis-response"
@@ -84,12 +85,34 @@ def test_the_key_of_a_launch_expires(app, client, auth, enrolled):
 def test_only_an_enrolled_learner_launches_and_live_modules_open_as_pages(client, auth, users, course):
     auth.login("learner")
     assert client.get(f"{MODULE}/launch").status_code == 403
-    client.post(f"{COURSE}/enrol", data={"csrf_token": _token(client)})
+    client.post(f"{COURSE}/enrol", data={"csrf_token": csrf_token(client, f"{COURSE}/")})
     live = client.get(f"{COURSE}/modules/earthquake-tabletop/launch")
     assert live.status_code == 302 and live.headers["Location"].endswith("/modules/earthquake-tabletop/")
 
 
-def _token(client) -> str:
-    from conftest import csrf_token
+def test_statements_the_player_sends_earn_the_module_completion(client, auth, enrolled, db):
+    """The page views the script sends over the launch key complete the module, as the server's own records do."""
+    from sqlalchemy import select
 
-    return csrf_token(client, f"{COURSE}/")
+    from xapi.models import StatementRecord
+    from xapi.statements import VERBS
+
+    from test_journey import PAGES, RIGHT, take_quiz
+
+    auth.login("learner")
+    take_quiz(client, RIGHT)  # passed, but no page read yet: not completed
+    token = fetch(client, launch(client)["fetch"]).get_json()["auth-token"]
+
+    def completions() -> int:
+        db.expire_all()
+        return len(db.scalars(select(StatementRecord).where(StatementRecord.object_id == MODULE_IRI,
+                                                            StatementRecord.verb_id == VERBS["completed"])).all())
+
+    assert completions() == 0
+    for page in PAGES:
+        html = client.get(f"{MODULE}/pages/{page}").get_data(as_text=True)
+        data = json.loads(html.split('<script type="application/json" id="xapi">')[1].split("</script>")[0])
+        made = [dict(s, id=str(uuid.uuid4())) for s in data["statements"]]  # as the script stamps them
+        assert client.post("/xapi/statements", json=made, headers={**XAPI, "Authorization": token}).status_code == 200
+    assert completions() == 1
+    assert "You have completed this module." in client.get(f"{MODULE}/").get_data(as_text=True)
