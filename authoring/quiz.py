@@ -191,6 +191,22 @@ def is_correct(question: model.Question, response: list[str]) -> bool:
     return normalise_text(given) in {normalise_text(a) for a in question.answers}
 
 
+def answer_key(question: model.Question) -> dict:
+    """What a device needs to grade a question as :func:`is_correct` does, without the network.
+
+    Choices give the indexes of the right options; text answers come
+    normalised by :func:`normalise_text`; numbers with their tolerance.
+    """
+    key = {"id": question.id, "kind": question.kind, "points": question.points}
+    if question.kind in model.CHOICE_KINDS:
+        key["correct"] = [i for i, option in enumerate(question.options) if option.correct]
+    elif question.kind == model.NUMERIC:
+        key["number"], key["tolerance"] = question.number, question.tolerance
+    else:
+        key["answers"] = sorted({normalise_text(a) for a in question.answers})
+    return key
+
+
 def feedback_for(question: model.Question, response: list[str]) -> list[str]:
     """Return the feedback (Markdown) a learner sees for their response."""
     out = []

@@ -4,6 +4,10 @@ A static file's address carries a digest of its content (``style.css?v=1a2b3c4d5
 a browser may keep it forever (``immutable``), and a changed file gets a new address.
 Compression is Flask-Compress (zstd, brotli or gzip, as the browser accepts), for every
 response but the LRS's, whose ETags are the SHA-1 of the documents as stored.
+
+The service worker that keeps saved modules readable offline is served at
+``/sw.js``, an address that never changes (a worker's address is its identity),
+checked by the browser on every visit.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, request, send_from_directory
 from flask_compress import Compress
 
 #: A year: the longest a cache is asked to keep a file (RFC 9111 caches treat more as a year).
@@ -38,6 +42,11 @@ def init_app(app: Flask) -> None:
                                                  "application/json", "application/manifest+json", "image/svg+xml"])
     compress.init_app(app)
 
+    @app.get("/sw.js", endpoint="service_worker")
+    def service_worker():
+        # Served like a static file without a digest: "no-cache", so that a new worker is found at once.
+        return send_from_directory(app.static_folder, "sw.js", mimetype="text/javascript")
+
     @app.url_defaults
     def add_fingerprint(endpoint: str, values: dict) -> None:
         if endpoint == "static" and "filename" in values and "v" not in values:
@@ -45,8 +54,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def deliver(response):
-        if request.endpoint == "static":
-            current = fingerprint(app.static_folder, request.view_args.get("filename", ""))
+        if request.endpoint in ("static", "service_worker"):
+            current = fingerprint(app.static_folder, (request.view_args or {}).get("filename", ""))
             if current and request.args.get("v") == current:
                 response.headers["Cache-Control"] = f"public, max-age={IMMUTABLE_AGE}, immutable"
             else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime
 import io
+import math
 from pathlib import Path
 
 import click
@@ -18,6 +19,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
+from babel.units import format_unit
 from flask import Flask, request
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, refresh
 from flask_login import current_user
@@ -66,11 +68,16 @@ def format_percent(value: float, digits: int = 0) -> str:
     return pattern.apply(value, locale)
 
 
+def format_size(size: int) -> str:
+    """Format a number of bytes as kilobytes, rounded up, the locale's way (``45 ko`` in French)."""
+    return format_unit(max(1, math.ceil(size / 1000)), "digital-kilobyte", length="short", locale=get_locale())
+
+
 def _template_globals() -> dict:
     language = select_language()
     return {"language": language, "direction": direction(language), "languages": INTERFACE_LANGUAGES,
             "format_date": format_date, "format_datetime": format_datetime, "format_number": format_decimal,
-            "format_percent": format_percent, "fallback": Fallback()}
+            "format_percent": format_percent, "format_size": format_size, "fallback": Fallback()}
 
 
 def init_app(app: Flask) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import MetaData
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from authoring.build import build_course
 from lms import create_app
@@ -155,15 +155,32 @@ def auth(client):
     return AuthActions(client)
 
 
+class CuttableHandler(WSGIRequestHandler):
+    """Answers nothing, and closes the connection, while the server's ``cut`` is set: the network is down."""
+
+    def run_wsgi(self):
+        if self.server.cut:
+            self.close_connection = True
+            return
+        super().run_wsgi()
+
+
 @pytest.fixture
-def live_server(app):
-    """The app served over real HTTP on a free local port, for real clients."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def http_server(app):
+    """The app served over real HTTP on a free local port; set ``cut`` to take the network away."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=CuttableHandler)
+    server.cut = False
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield server
     server.shutdown()
     thread.join()
+
+
+@pytest.fixture
+def live_server(http_server):
+    """The address of the app served over real HTTP, for real clients."""
+    return f"http://127.0.0.1:{http_server.server_port}"
 
 
 @pytest.fixture

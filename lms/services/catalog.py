@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
@@ -95,6 +96,21 @@ def _translation(sha256: str, package_path: str, language: str) -> CourseModel |
             return read_translation(stream, language)
     except (OSError, PackageError):
         return None  # not built (the translation failed) or the file is gone: the source language
+
+
+def download_size(version: CourseVersion, names: list[str]) -> int:
+    """About how many bytes the named files of a version's package take to download: their size compressed in it."""
+    sizes = _compressed_sizes(version.sha256, version.package_path)
+    return sum(sizes.get(name, 0) for name in names)
+
+
+@lru_cache(maxsize=32)
+def _compressed_sizes(sha256: str, package_path: str) -> dict[str, int]:
+    try:
+        with zipfile.ZipFile(package_path) as zf:
+            return {info.filename: info.compress_size for info in zf.infolist()}
+    except (OSError, zipfile.BadZipFile):
+        return {}
 
 
 def enrolment_for(session: Session, user: User, course: Course) -> Enrolment | None:

@@ -116,21 +116,26 @@ def grade_quiz(quiz: model.Quiz, responses: dict[str, list[str]]) -> QuizResult:
 def record_quiz(session: Session, learner: Learner, course: model.Course, module: model.Module,
                 responses: dict[str, list[str]], result: QuizResult) -> None:
     """Record each answer, the passed/failed outcome and, when earned, the module's completion."""
-    quiz, lang = module.quiz, course.text_language
-    course_node, module_node = course_activity(course), module_activity(course, module)
-    quiz_activity = xs.activity(module.quiz_iri, "assessment", quiz.title, lang)
-    score = xs.score_result(result.points, result.max_points, success=result.passed, completion=True)
-    batch = []
-    for question in quiz.questions:
-        response = "[,]".join(responses[question.id])
-        question_activity = xs.activity(module.question_iri(question), "question", question.prompt, lang)
-        batch.append(_statement(learner, "answered", question_activity, parents=[quiz_activity],
-                                grouping=[course_node, module_node],
-                                result=xs.answer_result(response, result.correct[question.id])))
-    batch.append(_statement(learner, "passed" if result.passed else "failed", quiz_activity,
-                            parents=[module_node], grouping=[course_node], result=score))
+    batch = [quiz_answer(learner, course, module, question, xs.answer_result(
+        "[,]".join(responses[question.id]), result.correct[question.id])) for question in module.quiz.questions]
+    batch.append(quiz_outcome(learner, course, module, result.passed, xs.score_result(
+        result.points, result.max_points, success=result.passed, completion=True)))
     store_statements(session, batch, authority(learner.home_page))
     _record_completion_if_earned(session, learner, course, module)
+
+
+def quiz_answer(learner: Learner, course: model.Course, module: model.Module, question: model.Question,
+                result=None) -> dict:
+    """The statement that the learner answered a question (without a result: the player grades on the device)."""
+    question_activity = xs.activity(module.question_iri(question), "question", question.prompt, course.text_language)
+    return _statement(learner, "answered", question_activity, parents=[quiz_activity(course, module)],
+                      grouping=[course_activity(course), module_activity(course, module)], result=result)
+
+
+def quiz_outcome(learner: Learner, course: model.Course, module: model.Module, passed: bool, result=None) -> dict:
+    """The statement that the learner passed or failed the module's quiz."""
+    return _statement(learner, "passed" if passed else "failed", quiz_activity(course, module),
+                      parents=[module_activity(course, module)], grouping=[course_activity(course)], result=result)
 
 
 def record_survey(session: Session, learner: Learner, course: model.Course, module: model.Module,
@@ -140,24 +145,29 @@ def record_survey(session: Session, learner: Learner, course: model.Course, modu
     ``responses`` maps item ids to a scale point (1-based, as text) or free text;
     blank items are left out: a survey is never graded and never required.
     """
-    survey, lang = module.survey, course.text_language
-    survey_activity = xs.activity(module.survey_iri, "survey", survey.title, lang)
-    parents, grouping = [survey_activity], [course_activity(course), module_activity(course, module)]
-    batch = []
-    for item in survey.items:
-        response = responses.get(item.id, "")
-        if not response:
-            continue
-        if item.kind == model.LIKERT:
-            scale = [(str(n), label) for n, label in enumerate(item.scale, start=1)]
-            item_activity = xs.interaction(module.survey_item_iri(item), item.prompt, lang, "likert", scale)
-        else:
-            item_activity = xs.interaction(module.survey_item_iri(item), item.prompt, lang, "long-fill-in")
-        batch.append(_statement(learner, "responded", item_activity, parents=parents, grouping=grouping,
-                                result=xs.answer_result(response)))
-    batch.append(_statement(learner, "completed", survey_activity, parents=[module_activity(course, module)],
-                            grouping=[course_activity(course)], result=xs.completion_result(success=None)))
+    batch = [survey_response(learner, course, module, item, xs.answer_result(responses[item.id]))
+             for item in module.survey.items if responses.get(item.id)]
+    batch.append(survey_completed(learner, course, module))
     store_statements(session, batch, authority(learner.home_page))
+
+
+def survey_response(learner: Learner, course: model.Course, module: model.Module, item: model.SurveyItem,
+                    result=None) -> dict:
+    """The statement that the learner responded to a survey item (a Likert interaction, or free text)."""
+    lang = course.text_language
+    if item.kind == model.LIKERT:
+        scale = [(str(n), label) for n, label in enumerate(item.scale, start=1)]
+        item_activity = xs.interaction(module.survey_item_iri(item), item.prompt, lang, "likert", scale)
+    else:
+        item_activity = xs.interaction(module.survey_item_iri(item), item.prompt, lang, "long-fill-in")
+    return _statement(learner, "responded", item_activity, parents=[survey_activity(course, module)],
+                      grouping=[course_activity(course), module_activity(course, module)], result=result)
+
+
+def survey_completed(learner: Learner, course: model.Course, module: model.Module) -> dict:
+    """The statement that the learner finished the module's survey."""
+    return _statement(learner, "completed", survey_activity(course, module), parents=[module_activity(course, module)],
+                      grouping=[course_activity(course)], result=xs.completion_result(success=None))
 
 
 def record_scenario(session: Session, learner: Learner, course: model.Course, module: model.Module,
@@ -282,6 +292,14 @@ def course_activity(course: model.Course):
 
 def module_activity(course: model.Course, module: model.Module):
     return xs.activity(module.iri, "module", module.title, course.text_language)
+
+
+def survey_activity(course: model.Course, module: model.Module):
+    return xs.activity(module.survey_iri, "survey", module.survey.title, course.text_language)
+
+
+def quiz_activity(course: model.Course, module: model.Module):
+    return xs.activity(module.quiz_iri, "assessment", module.quiz.title, course.text_language)
 
 
 def _statement(learner: Learner, verb: str, obj, parents: list, grouping: list, result=None) -> dict:

@@ -183,6 +183,127 @@
     }).then(flush);
   }
 
+  // Save for offline: the module's pages and files go into the cache the service worker reads.
+  function saving() {
+    var box = doc.getElementById("save"), off = data.offline;
+    if (!box || !off || !navigator.serviceWorker || !window.caches) return;
+    var button = box.querySelector("button"), status = box.querySelector("[role=status]");
+    function saved() {
+      status.textContent = button.getAttribute("data-saved");
+      button.textContent = button.getAttribute("data-again");
+    }
+    box.hidden = false;
+    caches.match(off.urls[1], {ignoreVary: true}).then(function (page) { if (page) saved(); });
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      status.textContent = button.getAttribute("data-saving");
+      navigator.serviceWorker.register(off.worker, {scope: off.scope}).then(function () {
+        return caches.open("passerelle");
+      }).then(function (cache) {
+        return cache.addAll(off.urls);
+      }).then(saved, function () {
+        status.textContent = button.getAttribute("data-failed");
+      }).then(function () { button.disabled = false; });
+    });
+  }
+
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (m, k) { return values[k]; });
+  }
+
+  function given(form, name) {
+    return [].filter.call(form.elements, function (i) {
+      return i.name === name && (!/radio|checkbox/.test(i.type) || i.checked) && i.value.trim();
+    }).map(function (i) { return i.value.trim().slice(0, 1000); });
+  }
+
+  function norm(text) { return text.toLowerCase().split(/\s+/).filter(Boolean).join(" "); }
+
+  // The same rules as the server's (authoring.quiz.is_correct), from the answer key the page carries.
+  function right(key, values) {
+    if (key.correct) return values.map(Number).sort(function (a, b) { return a - b; }).join() === key.correct.join();
+    if (key.number != null) {
+      var n = Number(values[0].replace(/\s/g, "").replace(/,/g, "."));
+      return !isNaN(n) && Math.abs(n - key.number) <= key.tolerance + 1e-9;
+    }
+    return key.answers.indexOf(norm(values[0])) >= 0;
+  }
+
+  function made(template, result) {
+    var st = JSON.parse(JSON.stringify(template));
+    st.result = result;
+    return st;
+  }
+
+  // Graded here when the network is off: the statements the server would have made, then the result.
+  function grade(form) {
+    var quiz = data.quiz, points = 0, max = 0, batch = [], correct = {}, missing = [];
+    quiz.questions.forEach(function (key) {
+      var values = given(form, "q-" + key.id), ok = values.length && right(key, values);
+      max += key.points;
+      if (!values.length) return missing.push(key.id);
+      if (ok) points += key.points;
+      correct[key.id] = ok;
+      batch.push(made(key.statement, {response: values.join("[,]"), success: !!ok}));
+    });
+    if (missing.length) return alarm(form, missing.length);
+    var passed = points >= quiz.passMark * max - 1e-9, scaled = max ? points / max : 0;
+    batch.push(made(passed ? quiz.passed : quiz.failed, {
+      score: {raw: points, min: 0, max: max, scaled: Math.round(scaled * 1e4) / 1e4}, success: passed, completion: true
+    }));
+    var t = doc.getElementById("graded").content.cloneNode(true), lang = doc.documentElement.lang;
+    var h = t.querySelector("h2"), score = t.querySelector(".score");
+    h.textContent = h.getAttribute(passed ? "data-passed" : "data-failed");
+    score.textContent = fill(score.getAttribute("data-text"), {
+      points: points.toLocaleString(lang), max: max.toLocaleString(lang),
+      percent: scaled.toLocaleString(lang, {style: "percent", maximumFractionDigits: 0})
+    });
+    quiz.questions.forEach(function (key) {
+      var li = t.getElementById("result-" + key.id), mark = li.querySelector("strong");
+      mark.textContent = mark.getAttribute(correct[key.id] ? "data-correct" : "data-incorrect");
+      [].forEach.call(li.querySelectorAll("[data-option]"), function (f) {
+        if (given(form, "q-" + key.id).indexOf(f.getAttribute("data-option")) < 0) f.remove();
+      });
+    });
+    return finish(form, batch, t);
+  }
+
+  function answer(form) {
+    var batch = [];
+    data.survey.items.forEach(function (item) {
+      var values = given(form, "s-" + item.id);
+      if (values.length) batch.push(made(item.statement, {response: values[0]}));
+    });
+    if (!batch.length) return alarm(form, 0);
+    batch.push(data.survey.completed);
+    return finish(form, batch, doc.getElementById("graded").content.cloneNode(true));
+  }
+
+  function alarm(form, n) {
+    var p = form.querySelector(".error");
+    p.textContent = fill(p.getAttribute("data-text"), {n: n});
+    p.hidden = false;
+  }
+
+  function finish(form, batch, shown) {
+    var heading = shown.querySelector("h2");
+    form.replaceWith(shown);
+    heading.focus();
+    return record(batch);
+  }
+
+  function offline() {
+    var form = doc.querySelector("form.quiz");
+    if (!form || !(data.quiz || data.survey)) return;
+    form.addEventListener("submit", function (e) {
+      if (navigator.onLine) return;  // online, the server grades and records
+      e.preventDefault();
+      (data.quiz ? grade : answer)(form);
+    });
+  }
+
+  saving();
+  offline();
   if (navigator.storage && navigator.storage.persist) navigator.storage.persist();
   addEventListener("online", function () { wait = 0; flush(); });
   setInterval(function () { if (!busy && !timer) flush(); }, TICK);

@@ -13,11 +13,12 @@ from flask_login import current_user, login_required
 from authoring import model
 from authoring.html import fallback_of, links_for
 from authoring.markdown import Links
-from authoring.package import module_file
-from authoring.quiz import MAX_RESPONSE, feedback_for
+from authoring.package import asset_file, module_file
+from authoring.quiz import MAX_RESPONSE, answer_key, feedback_for
 from xapi import statements as xs
 
 from ..db import get_db
+from ..models import Course
 from ..services import catalog, launch, learning
 from .common import (
     course_or_404,
@@ -46,9 +47,11 @@ def module(slug: str, module_slug: str):
     module = module_or_404(edition, module_slug)
     learner = current_learner(course)
     progress = learning.progress(get_db(), learner, module) if learner else None
+    playable = learner is not None and module.type == model.SELF_PACED
     return render_template("player/module.html", course=course, model=edition, module=module,
                            progress=progress, fallback=fallback_of(edition, module),
-                           xapi=player_data(learner, []) if learner and module.type == model.SELF_PACED else None)
+                           xapi=player_data(learner, [], offline=offline_files(course, edition, module))
+                           if playable else None)
 
 
 @bp.get("/launch")
@@ -139,15 +142,51 @@ def lrs_endpoint(external: bool = False) -> str:
     return url_for("xapi.about", _external=external).removesuffix("about")
 
 
-def player_data(learner: learning.Learner, statements: list[dict]) -> dict:
+def player_data(learner: learning.Learner, statements: list[dict], **more) -> dict:
     """What the player script needs on a page: where the LRS is, and the statements the page makes.
 
     Each statement gets a new id and time on the device when it is made; the
     LRS is reached with the launched module's key or, without a launch, as the
-    signed-in learner.
+    signed-in learner.  ``more`` is what a page does on the device: a quiz
+    graded there, a survey, the files to save for offline use.
     """
     return {"endpoint": lrs_endpoint(), "registration": learner.registration,
-            "statements": statements}
+            "statements": statements} | more
+
+
+def offline_files(course: Course, edition: model.Course, module: model.Module) -> dict:
+    """The addresses a module needs to work with the network off, and about how many bytes they take."""
+    slug, names = course.slug, [module_file(module, "index.html", edition.language)]
+    urls = [url_for("catalog.course", slug=slug), url_for("player.module", slug=slug, module_slug=module.slug),
+            url_for("static", filename="style.css"), url_for("static", filename="player.js")]
+    for page in module.pages:
+        urls.append(url_for("player.page", slug=slug, module_slug=module.slug, page_id=page.id))
+        names.append(module_file(module, f"{page.id}.html", edition.language))
+    if module.quiz is not None:
+        urls.append(url_for("player.quiz", slug=slug, module_slug=module.slug))
+    if module.survey is not None:
+        urls.append(url_for("player.survey", slug=slug, module_slug=module.slug))
+    for path in sorted(module.images):
+        urls.append(url_for("catalog.asset", slug=slug, name=path))
+        names.append(asset_file(path))
+    return {"urls": urls, "bytes": catalog.download_size(course.current, names),
+            "worker": url_for("service_worker"), "scope": url_for("catalog.courses")}
+
+
+def offline_quiz(learner: learning.Learner, edition: model.Course, module: model.Module) -> dict:
+    """A quiz graded on the device when the network is off: its answer key and the statements to make."""
+    return {"passMark": module.quiz.pass_mark,
+            "questions": [answer_key(q) | {"statement": learning.quiz_answer(learner, edition, module, q)}
+                          for q in module.quiz.questions],
+            "passed": learning.quiz_outcome(learner, edition, module, True),
+            "failed": learning.quiz_outcome(learner, edition, module, False)}
+
+
+def offline_survey(learner: learning.Learner, edition: model.Course, module: model.Module) -> dict:
+    """A survey answered on the device when the network is off: the statements to make."""
+    return {"items": [{"id": item.id, "statement": learning.survey_response(learner, edition, module, item)}
+                      for item in module.survey.items],
+            "completed": learning.survey_completed(learner, edition, module)}
 
 
 @bp.route("/quiz", methods=["GET", "POST"])
@@ -162,7 +201,8 @@ def quiz(slug: str, module_slug: str):
     learner = enrolled_learner_or_403(course)
     session = get_db()
     left = learning.attempts_left(module.quiz, learning.progress(session, learner, module))
-    page = {"course": course, "module": module, "attempts_left": left, "fallback": fallback_of(edition, module)}
+    page = {"course": course, "module": module, "attempts_left": left, "fallback": fallback_of(edition, module),
+            "xapi": player_data(learner, [], quiz=offline_quiz(learner, edition, module))}
     if request.method == "GET":
         return render_template("player/quiz.html", responses={}, missing=[], **page)
     valid_form_or_400()
@@ -191,7 +231,8 @@ def survey(slug: str, module_slug: str):
     if module.survey is None:
         abort(404, description=_("This module has no survey."))
     learner = enrolled_learner_or_403(course)
-    page = {"course": course, "module": module, "fallback": fallback_of(edition, module)}
+    page = {"course": course, "module": module, "fallback": fallback_of(edition, module),
+            "xapi": player_data(learner, [], survey=offline_survey(learner, edition, module))}
     if request.method == "GET":
         return render_template("player/survey.html", responses={}, empty=False, **page)
     valid_form_or_400()

@@ -1,0 +1,85 @@
+"""What a module hands the device to work offline: the files to save and their size, a quiz and survey to answer."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import uuid
+
+from sqlalchemy import select
+
+from test_journey import PAGES
+from test_activities import MIGRANTS
+from test_launch import MODULE, MODULE_IRI, XAPI, fetch, launch
+from xapi.models import StatementRecord
+from xapi.statements import VERBS
+
+
+def player_data(html: str) -> dict:
+    return json.loads(html.split('<script type="application/json" id="xapi">')[1].split("</script>")[0])
+
+
+def test_the_service_worker_has_a_stable_address_checked_on_each_visit(client):
+    worker = client.get("/sw.js")
+    assert worker.status_code == 200 and worker.mimetype == "text/javascript"
+    assert worker.headers["Cache-Control"] == "no-cache"
+    assert '"/xapi/"' in worker.get_data(as_text=True)  # the LRS is never answered from the cache
+
+
+def test_save_for_offline_lists_every_file_of_the_module_and_shows_about_what_they_weigh(client, auth, enrolled):
+    auth.login("learner")
+    html = client.get(f"{MODULE}/").get_data(as_text=True)
+    offline = player_data(html)["offline"]
+    shown = int(re.search(r"Save for offline \((\d+) kB\)", html)[1])
+    assert shown == math.ceil(offline["bytes"] / 1000)
+    urls = offline["urls"]
+    assert {f"{MODULE}/pages/{p}" for p in PAGES} | {f"{MODULE}/", f"{MODULE}/quiz"} <= set(urls)
+    assert any("/assets/images/" in u for u in urls) and any(u.startswith("/static/player.js?v=") for u in urls)
+    downloaded = 0
+    for url in urls:
+        answer = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert answer.status_code == 200, url
+        downloaded += len(answer.data)
+    assert downloaded / 2 <= offline["bytes"] <= downloaded * 2  # "about": the same order as what is fetched
+
+
+def test_a_quiz_answered_on_the_device_is_recorded_as_the_server_records_it(client, auth, enrolled, db):
+    """The statements a quiz page hands the device, with the results the device adds, pass the quiz."""
+    auth.login("learner")
+    token = fetch(client, launch(client)["fetch"]).get_json()["auth-token"]
+    for page in PAGES:
+        made = [dict(s, id=str(uuid.uuid4())) for s in player_data(client.get(f"{MODULE}/pages/{page}").get_data(
+            as_text=True))["statements"]]
+        client.post("/xapi/statements", json=made, headers={**XAPI, "Authorization": token})
+    quiz = player_data(client.get(f"{MODULE}/quiz").get_data(as_text=True))["quiz"]
+    keys = {q["id"]: q for q in quiz["questions"]}
+    assert keys["crisis-lead"]["correct"] == [1] and keys["registration-value"]["correct"] == [0, 1]
+    assert keys["check-messages"]["number"] == 2 and keys["wardens"]["answers"] == ["warden", "wardens"]
+    made = [dict(q["statement"], id=str(uuid.uuid4()), result={"response": "x", "success": True})
+            for q in quiz["questions"]]
+    made.append(dict(quiz["passed"], id=str(uuid.uuid4()),
+                     result={"score": {"raw": 7, "min": 0, "max": 7, "scaled": 1}, "success": True,
+                             "completion": True}))
+    assert client.post("/xapi/statements", json=made, headers={**XAPI, "Authorization": token}).status_code == 200
+    assert made[-1]["object"]["id"] == f"{MODULE_IRI}/quiz" and made[-1]["verb"]["id"] == VERBS["passed"]
+    db.expire_all()
+    completed = db.scalars(select(StatementRecord).where(StatementRecord.object_id == MODULE_IRI,
+                                                         StatementRecord.verb_id == VERBS["completed"])).all()
+    assert len(completed) == 1
+    result = client.get(f"{MODULE}/").get_data(as_text=True)
+    assert "You have completed this module." in result
+
+
+def test_a_survey_answered_on_the_device_is_recorded_as_responded_then_completed(client, auth, enrolled, db):
+    auth.login("learner")
+    survey = player_data(client.get(f"{MIGRANTS}/survey").get_data(as_text=True))["survey"]
+    first = survey["items"][0]["statement"]
+    made = [dict(first, id=str(uuid.uuid4()), result={"response": "4"}), dict(survey["completed"], id=str(uuid.uuid4()))]
+    assert client.post("/xapi/statements", json=made, headers=XAPI).status_code == 200  # as the signed-in learner
+    db.expire_all()
+    stored = [json.loads(r.data) for r in db.scalars(select(StatementRecord).order_by(StatementRecord.seq))]
+    assert [s["verb"]["id"] for s in stored[-2:]] == [VERBS["responded"], VERBS["completed"]]
+    assert stored[-2]["object"]["definition"]["interactionType"] == "likert"
+    assert stored[-1]["object"]["id"].endswith("/modules/migrants-in-crisis/survey")
+    assert "answered" in client.get(f"{MIGRANTS}/").get_data(as_text=True)
