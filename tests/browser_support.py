@@ -36,6 +36,30 @@ def browser_page(chromium):
     context.close()
 
 
+@pytest.fixture
+def scriptless_page(chromium):
+    """A browser with JavaScript switched off, as some learners' phones and offices have it."""
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+
+
+#: Chrome's "Regular 2G": 300 ms round trip, 32,000 bytes/s down, 8,000 up.
+REGULAR_2G = {"offline": False, "latency": 300, "downloadThroughput": 32_000, "uploadThroughput": 8_000}
+
+
+def emulate_network(page, conditions: dict = REGULAR_2G):
+    """Slow the page's network down (Chromium's own emulation, over the DevTools protocol), with a cold cache."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.clearBrowserCache")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
+    cdp.send("Network.emulateNetworkConditions", conditions)
+    return cdp
+
+
 OUTBOX_COUNT = """() => new Promise((ok, ko) => {
   const r = indexedDB.open("passerelle", 1);
   r.onsuccess = () => { const c = r.result.transaction("outbox").objectStore("outbox").count();
