@@ -61,7 +61,7 @@ def emulate_network(page, conditions: dict = REGULAR_2G):
 
 
 OUTBOX_COUNT = """() => new Promise((ok, ko) => {
-  const r = indexedDB.open("passerelle", 1);
+  const r = indexedDB.open("passerelle");
   r.onsuccess = () => { const c = r.result.transaction("outbox").objectStore("outbox").count();
                         c.onsuccess = () => ok(c.result); c.onerror = () => ko(c.error); };
   r.onerror = () => ko(r.error);

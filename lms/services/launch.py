@@ -34,6 +34,8 @@ MOVE_ON = "https://w3id.org/xapi/cmi5/context/extensions/moveon"
 MASTERY_SCORE = "https://w3id.org/xapi/cmi5/context/extensions/masteryscore"
 CMI5_CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
 LAUNCH_DATA = "LMS.LaunchData"
+#: The State API document that keeps where a learner is in a module: ``{"page": "<page id>"}``.
+BOOKMARK = "passerelle.bookmark"
 #: What an auth-token's key may do: what a signed-in learner may do, as them.
 LEARNER_SCOPES = ["statements/write", "statements/read/mine", "state"]
 
@@ -105,3 +107,29 @@ def fetch(session: Session, launch_id: str, secret: str, home_page: str, days: i
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def bookmark_state(learner: Learner, module: model.Module, page: model.Page) -> dict:
+    """The State API request that keeps a page as the learner's place in the module: its parameters and document."""
+    return {"params": {"activityId": module.iri, "agent": json.dumps(learner.agent.as_version(xs.VERSION)),
+                       "registration": learner.registration, "stateId": BOOKMARK},
+            "document": {"page": page.id}}
+
+
+def save_bookmark(session: Session, learner: Learner, module: model.Module, page: model.Page) -> None:
+    """Keep a page as the learner's place in the module (what the player does itself when it runs)."""
+    documents.put(session, _bookmark_key(learner, module), json.dumps({"page": page.id}).encode(), "application/json")
+
+
+def bookmark(session: Session, learner: Learner, module: model.Module) -> model.Page | None:
+    """The page where the learner stopped in the module, if one is kept and the module still has it."""
+    document = documents.get(session, _bookmark_key(learner, module))
+    try:
+        page_id = json.loads(document.content)["page"] if document else None
+    except (ValueError, TypeError, KeyError):
+        return None  # the document is the learner's own: whatever it holds, it is no place
+    return module.page(page_id) if isinstance(page_id, str) else None
+
+
+def _bookmark_key(learner: Learner, module: model.Module) -> documents.DocumentKey:
+    return documents.DocumentKey("state", module.iri, learner.key, learner.registration, BOOKMARK)

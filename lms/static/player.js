@@ -16,10 +16,12 @@
 
   function db() {
     dbp = dbp || new Promise(function (ok, ko) {
-      var r = indexedDB.open("passerelle", 1);
+      var r = indexedDB.open("passerelle", 2);
       r.onupgradeneeded = function () {
-        r.result.createObjectStore("outbox", {keyPath: "seq", autoIncrement: true});
-        r.result.createObjectStore("sessions", {keyPath: "registration"});
+        var d = r.result, has = function (n) { return d.objectStoreNames.contains(n); };
+        if (!has("outbox")) d.createObjectStore("outbox", {keyPath: "seq", autoIncrement: true});
+        if (!has("sessions")) d.createObjectStore("sessions", {keyPath: "registration"});
+        if (!has("states")) d.createObjectStore("states", {keyPath: "path"});  // the last of each document
       };
       r.onsuccess = function () { ok(r.result); };
       r.onerror = function () { ko(r.error); };
@@ -91,16 +93,17 @@
     if (busy) return Promise.resolve();
     busy = true;
     return tx("outbox", "readonly", function (s) { return s.getAll(null, BATCH); }).then(function (items) {
-      if (!items.length) return "done";
+      if (!items.length) return states();
       var first = items[0], batch = items.filter(function (i) {
         return i.auth === first.auth && i.endpoint === first.endpoint;
       });
       var headers = {"Content-Type": "application/json"};
       for (var k in VERSION) headers[k] = VERSION[k];
       if (first.auth) headers.Authorization = first.auth;
+      var body = JSON.stringify(batch.map(function (i) { return i.statement; }));
       return fetch(first.endpoint + "statements", {
-        method: "POST", headers: headers, credentials: "same-origin", cache: "no-store",
-        body: JSON.stringify(batch.map(function (i) { return i.statement; }))
+        method: "POST", headers: headers, credentials: "same-origin", cache: "no-store", body: body,
+        keepalive: new TextEncoder().encode(body).length < 60000  // finishes even if the learner leaves the page
       }).then(function (r) {
         if (r.ok || r.status === 409) return drop(batch);
         if (r.status === 401 && first.auth) return reauth(batch);  // the key expired: as the signed-in learner
@@ -120,6 +123,40 @@
       // Network down, the LRS busy or failing: keep everything and try again, less and less often.
       wait = Math.min(LONGEST, Math.max(wait * 2, 2000));
       later(Math.max(e.after || 0, wait * (0.75 + Math.random() / 2)));
+    });
+  }
+
+  // Then the State API documents (where the learner is), each the last one written, sent once.
+  function states() {
+    return tx("states", "readonly", function (s) { return s.getAll(null, 1); }).then(function (docs) {
+      var d = docs[0];
+      if (!d) return "done";
+      var headers = {"Content-Type": "application/json"};
+      for (var k in VERSION) headers[k] = VERSION[k];
+      if (d.auth) headers.Authorization = d.auth;
+      return fetch(d.endpoint + d.path, {method: "PUT", headers: headers, credentials: "same-origin",
+                                         cache: "no-store", body: JSON.stringify(d.document)}).then(function (r) {
+        if (!r.ok && !(r.status === 401 && d.auth)) throw new Error("LRS " + r.status);
+        return tx("states", "readwrite", function (s) {
+          s.get(d.path).onsuccess = function (e) {
+            var now = e.target.result;  // written again meanwhile: keep the newer one
+            if (!now || now.at !== d.at) return;
+            if (r.ok) return s.delete(d.path);
+            now.auth = "";  // the key expired: as the signed-in learner
+            now.endpoint = data.endpoint;
+            s.put(now);
+          };
+        });
+      });
+    });
+  }
+
+  function keepState(st, ses) {
+    if (!st) return;
+    var path = "activities/state?" + new URLSearchParams(st.params);
+    return tx("states", "readwrite", function (s) {
+      s.put({path: path, document: st.document, at: Date.now(), auth: ses ? ses.token : "",
+             endpoint: ses ? ses.endpoint : data.endpoint});
     });
   }
 
@@ -151,6 +188,35 @@
     });
   }
 
+  // A cmi5 statement of the session: its context template, the cmi5 category.
+  function cmi5(verb, ses, result) {
+    var template = ses.launchData.contextTemplate || {};
+    var acts = JSON.parse(JSON.stringify(template.contextActivities || {}));
+    acts.category = [{id: CMI5, objectType: "Activity"}];
+    return stamp({actor: ses.actor, verb: {id: "http://adlnet.gov/expapi/verbs/" + verb, display: {"en-US": verb}},
+                  object: {id: ses.activityId, objectType: "Activity"}, result: result,
+                  context: {registration: ses.registration, contextActivities: acts,
+                            language: doc.documentElement.lang}}, ses);
+  }
+
+  // Leaving the module by its way out ends the session: "terminated", with the time it lasted.
+  function leave(e) {
+    var a = e.target.closest && e.target.closest("a[data-exit]");
+    if (!a) return;
+    e.preventDefault();
+    session().then(function (ses) {
+      if (!ses || !ses.sessionId) return;
+      var st = cmi5("terminated", ses, {duration: "PT" + Math.round((Date.now() - ses.started) / 10) / 100 + "S"});
+      return tx(["sessions", "outbox"], "readwrite", function (t) {
+        t.objectStore("sessions").delete(ses.registration);
+        t.objectStore("outbox").add(st);
+      }).then(function () {
+        // Sent with keepalive, so that leaving the page does not stop it; not waited for long on a slow link.
+        return Promise.race([flush(), new Promise(function (ok) { setTimeout(ok, 1500); })]);
+      });
+    }).catch(function () {}).then(function () { location.href = a.href; });
+  }
+
   function keep(ses) {
     return tx("sessions", "readwrite", function (s) { return s.put(ses); });
   }
@@ -165,16 +231,10 @@
       if (!r.ok) throw new Error("LRS " + r.status);
       return r.json();
     }).then(function (ld) {
-      var template = ld.contextTemplate || {};
-      var acts = JSON.parse(JSON.stringify(template.contextActivities || {}));
-      acts.category = [{id: CMI5, objectType: "Activity"}];
-      ses.sessionId = (template.extensions || {})[SESSION];
+      ses.sessionId = ((ld.contextTemplate || {}).extensions || {})[SESSION];
       ses.launchData = ld;
-      var st = stamp({actor: ses.actor, verb: {id: "http://adlnet.gov/expapi/verbs/initialized",
-                                               display: {"en-US": "initialized"}},
-                      object: {id: ses.activityId, objectType: "Activity"},
-                      context: {registration: ses.registration, contextActivities: acts,
-                                language: doc.documentElement.lang}}, ses);
+      ses.started = Date.now();
+      var st = cmi5("initialized", ses);
       // The session and its "initialized" are kept together, so that it is sent once, whatever happens.
       return tx(["sessions", "outbox"], "readwrite", function (t) {
         t.objectStore("sessions").put(ses);
@@ -307,7 +367,10 @@
   if (navigator.storage && navigator.storage.persist) navigator.storage.persist();
   addEventListener("online", function () { wait = 0; flush(); });
   setInterval(function () { if (!busy && !timer) flush(); }, TICK);
+  doc.addEventListener("click", leave);
   launch().catch(function () {}).then(function () {
+    return session().then(function (ses) { return keepState(data.state, ses); });
+  }).then(function () {
     return data.statements.length ? record(data.statements) : flush();
   }).then(function () {
     doc.documentElement.setAttribute("data-recorded", "");  // this page's statements are safe on the device

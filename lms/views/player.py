@@ -48,8 +48,9 @@ def module(slug: str, module_slug: str):
     learner = current_learner(course)
     progress = learning.progress(get_db(), learner, module) if learner else None
     playable = learner is not None and module.type == model.SELF_PACED
+    resume = launch.bookmark(get_db(), learner, module) if playable and not progress.completed else None
     return render_template("player/module.html", course=course, model=edition, module=module,
-                           progress=progress, fallback=fallback_of(edition, module),
+                           progress=progress, fallback=fallback_of(edition, module), resume=resume,
                            xapi=player_data(learner, [], offline=offline_files(course, edition, module))
                            if playable else None)
 
@@ -108,7 +109,8 @@ def page(slug: str, module_slug: str, page_id: str):
     course, edition, module, page, learner = _page_or_404(slug, module_slug, page_id)
     index = module.pages.index(page)
     return render_template("player/page.html", course=course, module=module, page=page, number=index + 1,
-                           xapi=player_data(learner, [learning.page_view(learner, edition, module, page)]),
+                           xapi=player_data(learner, [learning.page_view(learner, edition, module, page)],
+                                            state=launch.bookmark_state(learner, module, page)),
                            fallback=fallback_of(edition, module),
                            links=module_links(slug, module),
                            previous=module.pages[index - 1] if index else None,
@@ -122,6 +124,7 @@ def seen(slug: str, module_slug: str, page_id: str):
     _course, edition, module, page, learner = _page_or_404(slug, module_slug, page_id)
     session = get_db()
     learning.record_page_view(session, learner, edition, module, page)
+    launch.save_bookmark(session, learner, module, page)
     session.commit()
     return "", 204, {"Cache-Control": "no-store"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from browser_support import REGULAR_2G, emulate_network, log_in
 from conftest import PASSWORDS
-from test_offline import ANSWERS, answer_quiz
+from test_saved_module import ANSWERS, answer_quiz
 from test_player import MODULE, MODULE_IRI, PAGES, learner_statements
 from xapi.statements import VERBS
 

@@ -68,6 +68,17 @@ def test_a_flaky_lrs_loses_and_duplicates_nothing(live_server, browser_page, db,
     session = launched["context"]["extensions"][SESSION_ID]
     assert all(s["context"]["extensions"][SESSION_ID] == session for s in made_here)
     assert all(s["context"]["registration"] == enrolled.registration for s in made_here)
-    # The LMS counts the pages read by the script as read.
+    # The LMS counts the pages read by the script as read, and offers to go on from the last one (State API).
     assert page.goto(f"{live_server}{MODULE}/").ok
     assert page.locator("text=· read").count() == 3
+    assert page.locator("a.resume").get_attribute("href") == f"{MODULE}/pages/{PAGES[-1]}"
+
+    # Leaving by the way out ends the session, once, however the LRS answers.
+    page.click("a[data-exit]")
+    page.wait_for_url(f"{live_server}{COURSE}/")
+    page.goto(f"{live_server}{MODULE}/")
+    wait_for_empty_outbox(page)
+    statements = learner_statements(db, users["learner"])
+    [terminated] = [s for s in statements if s["verb"]["id"] == VERBS["terminated"]]
+    assert terminated["context"]["extensions"][SESSION_ID] == session
+    assert terminated["object"]["id"] == MODULE_IRI and terminated["result"]["duration"].startswith("PT")

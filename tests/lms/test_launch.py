@@ -116,3 +116,24 @@ def test_statements_the_player_sends_earn_the_module_completion(client, auth, en
         assert client.post("/xapi/statements", json=made, headers={**XAPI, "Authorization": token}).status_code == 200
     assert completions() == 1
     assert "You have completed this module." in client.get(f"{MODULE}/").get_data(as_text=True)
+
+
+def test_the_module_offers_to_continue_from_the_last_page_read_kept_in_the_state_api(client, auth, enrolled):
+    from test_journey import PAGES
+
+    from conftest import read_page
+
+    auth.login("learner")
+    assert 'class="resume"' not in client.get(f"{MODULE}/").get_data(as_text=True)
+    read_page(client, f"{MODULE}/pages/{PAGES[1]}")  # without scripts: the page's image keeps the place too
+    overview = client.get(f"{MODULE}/").get_data(as_text=True)
+    assert f'<a class="resume" href="{MODULE}/pages/{PAGES[1]}">Continue where you stopped: ' in overview
+    state = {"activityId": MODULE_IRI, "registration": enrolled.registration, "stateId": "passerelle.bookmark",
+             "agent": json.dumps({"account": {"homePage": PUBLIC_URL, "name": enrolled.user.actor_id}})}
+    kept = client.get("/xapi/activities/state", query_string=state, headers=XAPI)
+    assert kept.status_code == 200 and kept.get_json() == {"page": PAGES[1]}
+    # The document is the learner's to write: a place the module does not have is no place, and no error.
+    for junk in ({"page": "no-such-page"}, {"page": ["x"]}, [1, 2]):
+        assert client.put("/xapi/activities/state", query_string=state, json=junk, headers=XAPI).status_code == 204
+        overview = client.get(f"{MODULE}/")
+        assert overview.status_code == 200 and 'class="resume"' not in overview.get_data(as_text=True)
