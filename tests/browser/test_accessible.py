@@ -1,0 +1,69 @@
+"""Every page a learner or M&E officer opens passes axe-core's checks, and can be used with the keyboard alone."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from browser_support import log_in
+from conftest import PASSWORDS
+from test_saved_module import ANSWERS, answer_quiz
+from test_player import COURSE, MODULE, PAGES
+
+MIGRANTS = f"{COURSE}/modules/migrants-in-crisis"
+
+
+def violations(page) -> list[str]:
+    results = Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in results.response["violations"]]
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_learner_pages_pass_axe(live_server, browser_page, enrolled, language):
+    page = browser_page
+    page.goto(f"{live_server}/auth/login?lang={language}")
+    assert violations(page) == []
+    log_in(page, live_server, "learner", PASSWORDS["learner"])
+    for url in ["/courses/", f"{COURSE}/", f"{MODULE}/", f"{MODULE}/pages/{PAGES[0]}", f"{MODULE}/quiz",
+                f"{MIGRANTS}/survey", f"{MIGRANTS}/scenarios/valdoria/", f"{COURSE}/modules/earthquake-tabletop/"]:
+        page.goto(f"{live_server}{url}")
+        assert violations(page) == [], url
+    page.goto(f"{live_server}{MODULE}/quiz")
+    page.click("form.quiz button")  # nothing answered: the errors are shown
+    assert violations(page) == []
+    answer_quiz(page, ANSWERS)
+    assert page.locator("#result-wardens").is_visible()  # the server's result page
+    assert violations(page) == []
+    # Graded on the device, with the network off: the result shown in the page.
+    page.goto(f"{live_server}{MODULE}/quiz")
+    page.wait_for_selector("html[data-recorded]", state="attached")
+    page.context.set_offline(True)
+    answer_quiz(page, ANSWERS)
+    assert page.locator("h2:focus").is_visible()
+    assert violations(page) == []
+    page.context.set_offline(False)
+
+
+def test_reports_pass_axe(live_server, browser_page, users, course):
+    page = browser_page
+    log_in(page, live_server, "analyst", PASSWORDS["analyst"])
+    page.goto(f"{live_server}/reports/")
+    assert violations(page) == []
+
+
+def test_the_keyboard_reaches_every_control_and_shows_where_it_is(live_server, browser_page, enrolled):
+    page = browser_page
+    log_in(page, live_server, "learner", PASSWORDS["learner"])
+    page.goto(f"{live_server}{MODULE}/quiz")
+    seen = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("""() => { const e = document.activeElement, s = getComputedStyle(e);
+            return {tag: e.tagName, name: e.name || e.textContent.trim().slice(0, 20),
+                    outline: s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2}; }""")
+        seen.append(focused)
+        if focused["tag"] == "BUTTON" and focused["name"] == "Submit answers":
+            break
+    assert seen[-1]["name"] == "Submit answers"  # the form is reached, question after question
+    assert all(f["outline"] for f in seen), [f for f in seen if not f["outline"]]
