@@ -2,6 +2,8 @@
    (an outbox in IndexedDB, each with an id made here), then sent in batches whenever the
    network allows. A statement leaves the outbox only once the LRS has it (2xx), or already
    had it (409); on a network error, 5xx or 429 it stays, and sending waits longer each time.
+   One the LRS refuses for what it is (400, 403, 413) is set aside on the device, so that it
+   does not hold back the others.
    A module launched the cmi5 way fetches its key once and keeps it with its session. */
 (function () {
   "use strict";
@@ -12,7 +14,7 @@
   var CMI5 = "https://w3id.org/xapi/cmi5/context/categories/cmi5";
   var SESSION = "https://w3id.org/xapi/cmi5/context/extensions/sessionid";
   var BATCH = 50, TICK = 30000, LONGEST = 600000;
-  var wait = 0, timer = 0, busy = false, dbp;
+  var wait = 0, timer = 0, busy = false, single = false, dbp;
 
   function db() {
     dbp = dbp || new Promise(function (ok, ko) {
@@ -22,6 +24,7 @@
         if (!has("outbox")) d.createObjectStore("outbox", {keyPath: "seq", autoIncrement: true});
         if (!has("sessions")) d.createObjectStore("sessions", {keyPath: "registration"});
         if (!has("states")) d.createObjectStore("states", {keyPath: "path"});  // the last of each document
+        if (!has("refused")) d.createObjectStore("refused", {autoIncrement: true});  // kept, never sent again
       };
       r.onsuccess = function () { ok(r.result); };
       r.onerror = function () { ko(r.error); };
@@ -92,7 +95,7 @@
   function flush() {
     if (busy) return Promise.resolve();
     busy = true;
-    return tx("outbox", "readonly", function (s) { return s.getAll(null, BATCH); }).then(function (items) {
+    return tx("outbox", "readonly", function (s) { return s.getAll(null, single ? 1 : BATCH); }).then(function (items) {
       if (!items.length) return states();
       var first = items[0], batch = items.filter(function (i) {
         return i.auth === first.auth && i.endpoint === first.endpoint;
@@ -107,6 +110,11 @@
       }).then(function (r) {
         if (r.ok || r.status === 409) return drop(batch);
         if (r.status === 401 && first.auth) return reauth(batch);  // the key expired: as the signed-in learner
+        // Refused for what it says: find which statement, one at a time, and set it aside (not lost).
+        if (r.status === 400 || r.status === 403 || r.status === 413) {
+          if (batch.length > 1) return (single = true);
+          return refuse(batch[0], r.status);
+        }
         var e = new Error("LRS " + r.status);
         e.after = +r.headers.get("Retry-After") * 1000 || 0;
         throw e;
@@ -114,7 +122,7 @@
     }).then(function (state) {
       busy = false;
       show();
-      if (state === "done") { wait = 0; return; }
+      if (state === "done") { wait = 0; single = false; return; }
       wait = 0;
       return flush();
     }, function (e) {
@@ -136,12 +144,13 @@
       if (d.auth) headers.Authorization = d.auth;
       return fetch(d.endpoint + d.path, {method: "PUT", headers: headers, credentials: "same-origin",
                                          cache: "no-store", body: JSON.stringify(d.document)}).then(function (r) {
-        if (!r.ok && !(r.status === 401 && d.auth)) throw new Error("LRS " + r.status);
+        var refused = r.status === 400 || r.status === 403 || r.status === 413;  // a place is no answer: drop it
+        if (!r.ok && !refused && !(r.status === 401 && d.auth)) throw new Error("LRS " + r.status);
         return tx("states", "readwrite", function (s) {
           s.get(d.path).onsuccess = function (e) {
             var now = e.target.result;  // written again meanwhile: keep the newer one
             if (!now || now.at !== d.at) return;
-            if (r.ok) return s.delete(d.path);
+            if (r.ok || refused) return s.delete(d.path);
             now.auth = "";  // the key expired: as the signed-in learner
             now.endpoint = data.endpoint;
             s.put(now);
@@ -163,6 +172,13 @@
   function drop(batch) {
     return tx("outbox", "readwrite", function (s) {
       batch.forEach(function (i) { s.delete(i.seq); });
+    });
+  }
+
+  function refuse(item, status) {
+    return tx(["outbox", "refused"], "readwrite", function (t) {
+      t.objectStore("outbox").delete(item.seq);
+      t.objectStore("refused").add({statement: item.statement, status: status});
     });
   }
 
@@ -253,7 +269,7 @@
       button.textContent = button.getAttribute("data-again");
     }
     box.hidden = false;
-    caches.match(off.urls[1], {ignoreVary: true}).then(function (page) { if (page) saved(); });
+    caches.match(location.pathname, {ignoreVary: true}).then(function (page) { if (page) saved(); });
     button.addEventListener("click", function () {
       button.disabled = true;
       status.textContent = button.getAttribute("data-saving");

@@ -82,3 +82,32 @@ def test_a_flaky_lrs_loses_and_duplicates_nothing(live_server, browser_page, db,
     [terminated] = [s for s in statements if s["verb"]["id"] == VERBS["terminated"]]
     assert terminated["context"]["extensions"][SESSION_ID] == session
     assert terminated["object"]["id"] == MODULE_IRI and terminated["result"]["duration"].startswith("PT")
+
+
+REFUSED_COUNT = """() => new Promise((ok, ko) => {
+  const r = indexedDB.open("passerelle");
+  r.onsuccess = () => { const c = r.result.transaction("refused").objectStore("refused").getAll();
+                        c.onsuccess = () => ok(c.result); c.onerror = () => ko(c.error); };
+  r.onerror = () => ko(r.error);
+})"""
+
+
+def test_a_statement_the_lrs_refuses_is_set_aside_and_holds_back_nothing(live_server, browser_page, db, users,
+                                                                        enrolled):
+    page = browser_page
+    log_in(page, live_server, "learner", PASSWORDS["learner"])
+    page.goto(f"{live_server}{MODULE}/pages/{PAGES[0]}")
+    page.wait_for_selector("html[data-recorded]", state="attached")
+    wait_for_empty_outbox(page)
+    template = json.loads(page.locator("#xapi").text_content())["statements"][0]
+    page.context.set_offline(True)  # both wait on the device, to be sent in one batch
+    broken = {**template, "verb": {"display": {"en-US": "no id"}}}
+    page.evaluate("s => window.passerelle.record(s)", [broken, template])
+    page.context.set_offline(False)
+    page.evaluate("window.passerelle.flush()")
+    wait_for_empty_outbox(page)
+
+    refused = page.evaluate(REFUSED_COUNT)
+    assert len(refused) == 1 and refused[0]["status"] == 400 and "id" not in refused[0]["statement"]["verb"]
+    views = [s for s in learner_statements(db, users["learner"]) if s["verb"]["id"] == VERBS["experienced"]]
+    assert len(views) == 2  # the page's own view, then the good statement of the batch
