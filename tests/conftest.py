@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -156,25 +157,37 @@ def auth(client):
 
 
 class CuttableHandler(WSGIRequestHandler):
-    """Answers nothing, and closes the connection, while the server's ``cut`` is set: the network is down."""
+    """Answers nothing, and closes the connection, while the server's ``cut`` is set: the network is down.
+
+    It also counts the requests being answered, so that the database is not emptied under one.
+    """
 
     def run_wsgi(self):
         if self.server.cut:
             self.close_connection = True
             return
-        super().run_wsgi()
+        with self.server.lock:
+            self.server.answering += 1
+        try:
+            super().run_wsgi()
+        finally:
+            with self.server.lock:
+                self.server.answering -= 1
 
 
 @pytest.fixture
 def http_server(app):
     """The app served over real HTTP on a free local port; set ``cut`` to take the network away."""
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=CuttableHandler)
-    server.cut = False
+    server.cut, server.answering, server.lock = False, 0, threading.Lock()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
     server.shutdown()
     thread.join()
+    deadline = time.monotonic() + 10  # a page's last requests (a browser sends some as it closes)
+    while server.answering and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @pytest.fixture

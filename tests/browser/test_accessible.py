@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from browser_support import log_in
+from browser_support import log_in, wait_for_empty_outbox
 from conftest import PASSWORDS
 from test_saved_module import ANSWERS, answer_quiz
 from test_player import COURSE, MODULE, PAGES
@@ -43,6 +43,7 @@ def test_learner_pages_pass_axe(live_server, browser_page, enrolled, language):
     assert page.locator("h2:focus").is_visible()
     assert violations(page) == []
     page.context.set_offline(False)
+    wait_for_empty_outbox(page)  # and the answers graded on the device are sent once the network is back
 
 
 def test_reports_pass_axe(live_server, browser_page, users, course):
