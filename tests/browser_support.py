@@ -60,17 +60,22 @@ def emulate_network(page, conditions: dict = REGULAR_2G):
     return cdp
 
 
-OUTBOX_COUNT = """() => new Promise((ok, ko) => {
+DEVICE_STORE = """name => new Promise((ok, ko) => {
   const r = indexedDB.open("passerelle");
-  r.onsuccess = () => { const c = r.result.transaction("outbox").objectStore("outbox").count();
+  r.onsuccess = () => { const c = r.result.transaction(name).objectStore(name).getAll();
                         c.onsuccess = () => ok(c.result); c.onerror = () => ko(c.error); };
   r.onerror = () => ko(r.error);
 })"""
 
 
+def device_store(page, name: str) -> list:
+    """What the player keeps in one of its IndexedDB stores (outbox, sessions, states, refused)."""
+    return page.evaluate(DEVICE_STORE, name)
+
+
 def outbox_count(page) -> int:
     """How many statements the player keeps on the device, not yet accepted by the LRS."""
-    return page.evaluate(OUTBOX_COUNT)
+    return len(device_store(page, "outbox"))
 
 
 def wait_for_empty_outbox(page, timeout: float = 60.0) -> None:

@@ -10,7 +10,6 @@
   var doc = document, data = doc.getElementById("xapi");
   if (!data || !window.indexedDB || !window.fetch) return;
   data = JSON.parse(data.textContent);
-  var VERSION = {"X-Experience-API-Version": "1.0.3"};
   var CMI5 = "https://w3id.org/xapi/cmi5/context/categories/cmi5";
   var SESSION = "https://w3id.org/xapi/cmi5/context/extensions/sessionid";
   var BATCH = 50, TICK = 30000, LONGEST = 600000;
@@ -50,6 +49,13 @@
     for (var i = 0; i < 16; i++) h.push((b[i] + 256).toString(16).slice(1));
     h = h.join("");
     return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
+  }
+
+  // What every LRS request carries: the xAPI version, JSON, and the session's key if it has one.
+  function lrs(auth) {
+    var h = {"X-Experience-API-Version": "1.0.3", "Content-Type": "application/json"};
+    if (auth) h.Authorization = auth;
+    return h;
   }
 
   function session() {
@@ -100,12 +106,9 @@
       var first = items[0], batch = items.filter(function (i) {
         return i.auth === first.auth && i.endpoint === first.endpoint;
       });
-      var headers = {"Content-Type": "application/json"};
-      for (var k in VERSION) headers[k] = VERSION[k];
-      if (first.auth) headers.Authorization = first.auth;
       var body = JSON.stringify(batch.map(function (i) { return i.statement; }));
       return fetch(first.endpoint + "statements", {
-        method: "POST", headers: headers, credentials: "same-origin", cache: "no-store", body: body,
+        method: "POST", headers: lrs(first.auth), credentials: "same-origin", cache: "no-store", body: body,
         keepalive: new TextEncoder().encode(body).length < 60000  // finishes even if the learner leaves the page
       }).then(function (r) {
         if (r.ok || r.status === 409) return drop(batch);
@@ -139,10 +142,7 @@
     return tx("states", "readonly", function (s) { return s.getAll(null, 1); }).then(function (docs) {
       var d = docs[0];
       if (!d) return "done";
-      var headers = {"Content-Type": "application/json"};
-      for (var k in VERSION) headers[k] = VERSION[k];
-      if (d.auth) headers.Authorization = d.auth;
-      return fetch(d.endpoint + d.path, {method: "PUT", headers: headers, credentials: "same-origin",
+      return fetch(d.endpoint + d.path, {method: "PUT", headers: lrs(d.auth), credentials: "same-origin",
                                          cache: "no-store", body: JSON.stringify(d.document)}).then(function (r) {
         var refused = r.status === 400 || r.status === 403 || r.status === 413;  // a place is no answer: drop it
         if (!r.ok && !refused && !(r.status === 401 && d.auth)) throw new Error("LRS " + r.status);
@@ -239,11 +239,9 @@
 
   function ready(ses) {
     if (!ses || ses.sessionId) return;
-    var h = {Authorization: ses.token};
-    for (var k in VERSION) h[k] = VERSION[k];
     var state = new URLSearchParams({activityId: ses.activityId, agent: JSON.stringify(ses.actor),
                                      registration: ses.registration, stateId: "LMS.LaunchData"});
-    return fetch(ses.endpoint + "activities/state?" + state, {headers: h, cache: "no-store"}).then(function (r) {
+    return fetch(ses.endpoint + "activities/state?" + state, {headers: lrs(ses.token), cache: "no-store"}).then(function (r) {
       if (!r.ok) throw new Error("LRS " + r.status);
       return r.json();
     }).then(function (ld) {

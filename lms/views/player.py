@@ -204,10 +204,14 @@ def quiz(slug: str, module_slug: str):
     learner = enrolled_learner_or_403(course)
     session = get_db()
     left = learning.attempts_left(module.quiz, learning.progress(session, learner, module))
-    page = {"course": course, "module": module, "attempts_left": left, "fallback": fallback_of(edition, module),
-            "xapi": player_data(learner, [], quiz=offline_quiz(learner, edition, module))}
+    page = {"course": course, "module": module, "attempts_left": left, "fallback": fallback_of(edition, module)}
+
+    def form(responses: dict, missing: list[str]) -> str:  # the device's answer key only where the form is
+        return render_template("player/quiz.html", responses=responses, missing=missing, **page,
+                               xapi=player_data(learner, [], quiz=offline_quiz(learner, edition, module)))
+
     if request.method == "GET":
-        return render_template("player/quiz.html", responses={}, missing=[], **page)
+        return form({}, [])
     valid_form_or_400()
     if left == 0:
         abort(403, description=_("You have used every attempt this quiz allows."))
@@ -215,7 +219,7 @@ def quiz(slug: str, module_slug: str):
     try:
         result = learning.grade_quiz(module.quiz, responses)
     except learning.MissingAnswers as exc:
-        return render_template("player/quiz.html", responses=responses, missing=exc.question_ids, **page), 400
+        return form(responses, exc.question_ids), 400
     learning.record_quiz(session, learner, edition, module, responses, result)
     session.commit()
     progress = learning.progress(session, learner, module)

@@ -8,7 +8,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from browser_support import log_in, wait_for_empty_outbox
+from browser_support import device_store, log_in, wait_for_empty_outbox
 from conftest import PASSWORDS
 from xapi.models import StatementRecord
 from xapi.statements import VERBS
@@ -84,14 +84,6 @@ def test_a_flaky_lrs_loses_and_duplicates_nothing(live_server, browser_page, db,
     assert terminated["object"]["id"] == MODULE_IRI and terminated["result"]["duration"].startswith("PT")
 
 
-REFUSED_COUNT = """() => new Promise((ok, ko) => {
-  const r = indexedDB.open("passerelle");
-  r.onsuccess = () => { const c = r.result.transaction("refused").objectStore("refused").getAll();
-                        c.onsuccess = () => ok(c.result); c.onerror = () => ko(c.error); };
-  r.onerror = () => ko(r.error);
-})"""
-
-
 def test_a_statement_the_lrs_refuses_is_set_aside_and_holds_back_nothing(live_server, browser_page, db, users,
                                                                         enrolled):
     page = browser_page
@@ -107,7 +99,7 @@ def test_a_statement_the_lrs_refuses_is_set_aside_and_holds_back_nothing(live_se
     page.evaluate("window.passerelle.flush()")
     wait_for_empty_outbox(page)
 
-    refused = page.evaluate(REFUSED_COUNT)
+    refused = device_store(page, "refused")
     assert len(refused) == 1 and refused[0]["status"] == 400 and "id" not in refused[0]["statement"]["verb"]
     views = [s for s in learner_statements(db, users["learner"]) if s["verb"]["id"] == VERBS["experienced"]]
     assert len(views) == 2  # the page's own view, then the good statement of the batch

@@ -43,8 +43,11 @@ def test_a_saved_module_is_read_and_answered_offline_and_every_statement_arrives
     page.wait_for_function("navigator.serviceWorker.controller !== null")
 
     # The network goes: the browser says so, and nothing reaches the server, not even the service worker.
+    # Even an LRS answer found in the cache is not used: the LRS is only ever reached over the network.
+    page.evaluate("caches.open('passerelle').then(c => c.put('/xapi/about', new Response('{}')))")
     context.set_offline(True)
     http_server.cut = True
+    assert page.evaluate("fetch('/xapi/about').then(() => 'answered', () => 'failed')") == "failed"
     for name in PAGES:
         page.goto(f"{live_server}{MODULE}/pages/{name}")
         assert page.locator("h1").is_visible()
