@@ -223,7 +223,7 @@ def translate_course(course_dir: str | Path, course: model.Course, language: str
             line = exc.args[1] if len(exc.args) > 1 else 1
             problems.error(shown, line, exc.args[0], "fix the PO file's syntax (msgfmt --check shows the same)")
             return CourseTranslation(language, None, _count(fresh, Catalog(), language), problems, catalog_path=path)
-        _check_catalog(catalog, fresh, language, shown, problems)
+        _check_catalog(catalog, fresh, language, path, problems)
     result = CourseTranslation(language, None, _count(fresh, catalog, language), problems, catalog_path=path)
     translated_files = {}
     for name, text, found in sources:
@@ -347,12 +347,17 @@ def _entry_line(line: int, where: dict[Segment, range], catalog: Catalog) -> int
 
 # -- checks ----------------------------------------------------------------
 
-def _check_catalog(catalog: Catalog, fresh: Catalog, language: str, shown: str, problems: Problems) -> None:
+def _check_catalog(catalog: Catalog, fresh: Catalog, language: str, path: Path, problems: Problems) -> None:
     """Plural forms and entries for segments that are gone."""
-    expected = get_plural(language.replace("-", "_")).num_plurals
-    if catalog.num_plurals != expected:
-        problems.error(shown, 1, f"the Plural-Forms header says nplurals={catalog.num_plurals}, but {language} has "
-                       f"{expected}", f"write the header as: Plural-Forms: {get_plural(language.replace('-', '_'))}")
+    shown = _shown(path)
+    # Course text has no plurals, so the header changes nothing in the build; and the count for a language
+    # changes with Babel's CLDR data (French and Spanish went from 2 to 3), so a catalog written under
+    # another Babel must still build.
+    plural = get_plural(language.replace("-", "_"))
+    if catalog.num_plurals != plural.num_plurals:
+        problems.warning(shown, _header_line(path, "Plural-Forms"),
+                         f"the Plural-Forms header says nplurals={catalog.num_plurals}, but {language} has "
+                         f"{plural.num_plurals} in Babel's data", f"write the header as: Plural-Forms: {plural}")
     for message in catalog:
         if not message.id:
             continue
@@ -497,6 +502,13 @@ def _module_order(course_dir: Path, course_text: str) -> list[str]:
     if isinstance(listed, list):
         return [str(slug) for slug in listed if (course_dir / MODULES_DIR / f"{slug}.md").is_file()]
     return sorted(p.stem for p in (course_dir / MODULES_DIR).glob("*.md"))
+
+
+def _header_line(path: Path, field: str) -> int:
+    """Return the line of a PO file's header field, or 1 if it has none."""
+    start = f'"{field}:'.lower()
+    lines = path.read_text("utf-8", "replace").splitlines()
+    return next((n for n, line in enumerate(lines, start=1) if line.strip().lower().startswith(start)), 1)
 
 
 def _shown(path: Path) -> str:
