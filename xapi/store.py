@@ -10,10 +10,16 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import random
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import Table, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from .models import ActivityRecord, Attachment, StatementActivity, StatementAgent, StatementRecord
@@ -23,10 +29,19 @@ from .validation import StatementError, check_uuid, validate_agent, validate_sta
 MAX_LIMIT = 500
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 IGNORED_IN_COMPARISON = ("authority", "stored", "version", "id")
+ATTEMPTS = 5  # tries of a request's work that keeps losing races with others before it is given up
+# What the database says when a transaction lost a race with another: PostgreSQL's serialization failure,
+# deadlock detected and unique violation, and SQLite's unique and primary key constraints.
+RACES = {"40001", "40P01", "23505", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
+T = TypeVar("T")
 
 
 class ConflictError(Exception):
     """A statement id is already stored with different content."""
+
+
+class StoreBusy(Exception):
+    """Requests storing at the same moment kept getting in each other's way; nothing was stored."""
 
 
 def agent_key(agent: dict) -> str:
@@ -126,21 +141,19 @@ def store_statements(session: Session, statements: list[dict], authority: dict,
     stored_at = stored_at.replace(microsecond=stored_at.microsecond // 1000 * 1000)  # as precise as the JSON
     stamp = timestamp(stored_at)
     authority_key = agent_key(authority)
-    out, rows, records, voids = [], [], [], []
+    out, rows, records, sent = [], [], [], {}
     for statement, sid in zip(statements, ids, strict=True):
         if sid in existing:
-            if not same_statement(json.loads(existing[sid].data), statement):
-                raise ConflictError(f"statement {sid} is already stored with different content")
+            _check_same(sid, existing[sid].data, statement)
             out.append(sid)
             continue
         sid = sid or str(uuid.uuid4())
+        sent[sid] = statement
         record = _normalised(dict(statement, id=sid, authority=authority, stored=stamp))
         record.setdefault("version", "1.0.0")
         record.setdefault("timestamp", stamp)
         obj = record["object"]
         is_ref = obj.get("objectType") == "StatementRef"
-        if is_ref and record["verb"]["id"] == VOIDED:
-            voids.append(check_uuid(obj["id"], "object.id"))
         context = record.get("context") or {}
         rows.append({
             "id": sid,
@@ -160,9 +173,20 @@ def store_statements(session: Session, statements: list[dict], authority: dict,
     if not rows:
         return out
     # Core inserts in bulk: the ORM's unit of work would cost more than the database itself.
-    session.execute(insert(StatementRecord.__table__), rows)
-    seqs = dict(session.execute(select(StatementRecord.id, StatementRecord.seq)
-                                .where(StatementRecord.id.in_([row["id"] for row in rows]))).all())
+    seqs = dict(session.execute(_insert_new(session, StatementRecord.__table__)
+                                .returning(StatementRecord.id, StatementRecord.seq), rows).all())
+    if len(seqs) < len(rows):
+        # Another request stored some of these ids since they were looked up: a resend of the same
+        # statement is accepted without a copy, different content is a conflict.
+        raced = [sid for sid in sent if sid not in seqs]
+        for sid, data in session.execute(select(StatementRecord.id, StatementRecord.data)
+                                         .where(StatementRecord.id.in_(raced))):
+            _check_same(sid, data, sent[sid])
+        records = [record for record in records if record["id"] in seqs]
+        if not records:
+            return out
+    voids = [check_uuid(record["object"]["id"], "object.id") for record in records
+             if record["verb"]["id"] == VOIDED and record["object"].get("objectType") == "StatementRef"]
     agent_rows, activity_rows = [], []
     for record in records:
         seq = seqs[record["id"]]
@@ -182,6 +206,50 @@ def store_statements(session: Session, statements: list[dict], authority: dict,
         from .forwarding import enqueue
         enqueue(session, [seqs[record["id"]] for record in records])
     return out
+
+
+def retrying(session: Session, work: Callable[[], T], attempts: int = ATTEMPTS) -> T:
+    """Run ``work`` in the session's transaction, again from the start when it loses a race with another one.
+
+    The session is rolled back before each new try, so ``work`` must redo
+    everything the transaction holds.  Raises :class:`StoreBusy` when every try
+    lost; nothing is kept then.
+    """
+    attempt = 1
+    while True:
+        try:
+            return work()
+        except DBAPIError as exc:
+            if not lost_race(exc):
+                raise
+            session.rollback()
+            if attempt >= attempts:
+                raise StoreBusy("other requests kept storing the same records at the same moment; "
+                                "nothing was stored: send the statements again") from exc
+        time.sleep(random.uniform(0, 0.02 * attempt))  # so that the same requests do not meet again at once
+        attempt += 1
+
+
+def lost_race(exc: DBAPIError) -> bool:
+    """Tell whether the database refused a transaction because another one stored or locked the same rows."""
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "sqlite_errorname", None)
+    return code in RACES
+
+
+def _check_same(sid: str, stored: str, statement: dict) -> None:
+    """Raise :class:`ConflictError` unless ``statement`` is the one stored (as JSON) under its id."""
+    if not same_statement(json.loads(stored), statement):
+        raise ConflictError(f"statement {sid} is already stored with different content")
+
+
+def _insert_new(session: Session, table: Table):
+    """``INSERT … ON CONFLICT DO NOTHING``: a row another request stored first is kept as it is.
+
+    On PostgreSQL the insert waits for a request storing the same key to finish,
+    so what was not inserted is there to be read afterwards.
+    """
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
+    return dialect.insert(table).on_conflict_do_nothing()
 
 
 def _normalised(statement: dict) -> dict:
@@ -219,10 +287,10 @@ def _keep_attachments(session: Session, records: list[dict], parts: list[Attachm
         return
     declared = {a["sha2"] for record in records for a in attachments_of(record)}
     known = set(session.scalars(select(Attachment.sha2).where(Attachment.sha2.in_([p.sha2 for p in parts]))))
-    for part in parts:
-        if part.sha2 in declared and part.sha2 not in known:
-            session.add(Attachment(sha2=part.sha2, content_type=part.content_type, content=part.content))
-            known.add(part.sha2)
+    new = {part.sha2: {"sha2": part.sha2, "content_type": part.content_type, "content": part.content}
+           for part in parts if part.sha2 in declared and part.sha2 not in known}
+    if new:  # the same bytes sent by two requests at once are kept once
+        session.execute(_insert_new(session, Attachment.__table__), [new[sha2] for sha2 in sorted(new)])
 
 
 def attachments_of(statement: dict) -> list[dict]:
@@ -234,35 +302,60 @@ def attachments_of(statement: dict) -> list[dict]:
 
 
 def _learn_activities(session: Session, records: list[dict]) -> None:
-    """Merge the definitions these statements give into the activities' canonical definitions."""
-    found = []
+    """Merge the definitions these statements give into the activities' canonical definitions.
+
+    Requests storing at the same moment may mention the same activities: new
+    ones are inserted unless another request did first, then merged into its
+    definition; rows are locked and changed in order of id, so that two
+    requests never wait on each other in opposite orders.
+    """
+    mentions: dict[str, list[dict]] = {}  # activity id -> its mentions, in the order of the statements
     for statement in records:
         obj = statement["object"]
-        found += [obj] + _context_activities(statement.get("context") or {})
+        found = [obj] + _context_activities(statement.get("context") or {})
         if obj.get("objectType") == "SubStatement":
             found += [obj["object"]] + _context_activities(obj.get("context") or {})
-    found = [a for a in found if a.get("objectType", "Activity") == "Activity"]
-    if not found:
+        for activity in found:
+            if activity.get("objectType", "Activity") == "Activity":
+                mentions.setdefault(activity["id"], []).append(activity)
+    if not mentions:
         return
     known = dict(session.execute(select(ActivityRecord.id, ActivityRecord.definition)
-                                 .where(ActivityRecord.id.in_({a["id"] for a in found}))).all())
-    pending: dict[str, dict] = {}  # activity id -> the definition to write
-    for activity in found:
-        iri = activity["id"]
-        base = pending[iri] if iri in pending else json.loads(known[iri]) if iri in known else None
-        merged = dict(base or {})
+                                 .where(ActivityRecord.id.in_(mentions))).all())
+    stale = [iri for iri in mentions if iri in known
+             and _merged(json.loads(known[iri]), mentions[iri]) != json.loads(known[iri])]
+    new = sorted(iri for iri in mentions if iri not in known)
+    if new:
+        inserted = set(session.execute(
+            _insert_new(session, ActivityRecord.__table__).returning(ActivityRecord.id),
+            [{"id": iri, "definition": json.dumps(_merged({}, mentions[iri]))} for iri in new]).scalars())
+        raced = [iri for iri in new if iri not in inserted]
+        if raced:  # stored by another request meanwhile: merge into its definition if this one adds to it
+            theirs = dict(session.execute(select(ActivityRecord.id, ActivityRecord.definition)
+                                          .where(ActivityRecord.id.in_(raced))).all())
+            stale += [iri for iri in raced
+                      if _merged(json.loads(theirs[iri]), mentions[iri]) != json.loads(theirs[iri])]
+    if not stale:
+        return
+    # Read again under lock: another request may have merged its own definitions since.
+    locked = session.execute(select(ActivityRecord.id, ActivityRecord.definition)
+                             .where(ActivityRecord.id.in_(stale)).order_by(ActivityRecord.id).with_for_update())
+    for iri, definition in locked.all():
+        base = json.loads(definition)
+        merged = _merged(base, mentions[iri])
+        if merged != base:
+            session.execute(update(ActivityRecord).where(ActivityRecord.id == iri)
+                            .values(definition=json.dumps(merged)))
+
+
+def _merged(definition: dict, activities: list[dict]) -> dict:
+    """An activity's definition with what these mentions of it define added, later ones winning."""
+    merged = dict(definition)
+    for activity in activities:
         for key, value in (activity.get("definition") or {}).items():
             merged[key] = {**merged[key], **value} if key in ("name", "description") \
                 and isinstance(merged.get(key), dict) else value
-        if base is None or merged != base:
-            pending[iri] = merged
-    new = [{"id": iri, "definition": json.dumps(d)} for iri, d in pending.items() if iri not in known]
-    if new:
-        session.execute(insert(ActivityRecord.__table__), new)
-    for iri, definition in pending.items():
-        if iri in known:
-            session.execute(update(ActivityRecord).where(ActivityRecord.id == iri)
-                            .values(definition=json.dumps(definition)))
+    return merged
 
 
 def same_statement(stored: dict, incoming: dict) -> bool:

@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
-from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from . import VERSION, attachments, documents, store
@@ -260,20 +259,23 @@ def _store(principal: Principal, statements: list, parts: list) -> list[str]:
                         or store.agent_key(statement["actor"]) != own:
                     abort(403, description="a learner may send only statements about themselves")
         attachments.check(statements, parts)
-        ids = store.store_statements(session, statements, principal.authority, parts,
-                                     forward=_settings()["forward"]())
-        if _settings()["on_stored"]:
-            _settings()["on_stored"](session, statements)
+
+        def work() -> list[str]:  # tried again whole, what the host derives included, when it loses a race
+            ids = store.store_statements(session, statements, principal.authority, parts,
+                                         forward=_settings()["forward"]())
+            if _settings()["on_stored"]:
+                _settings()["on_stored"](session, statements)
+            return ids
+        ids = store.retrying(session, work)
     except StatementError as exc:
         session.rollback()
         _bad(exc)
     except store.ConflictError as exc:
         session.rollback()
         abort(409, description=str(exc))
-    except IntegrityError:  # another request stored the same id meanwhile
+    except store.StoreBusy as exc:  # not a conflict: the client must send the statements again
         session.rollback()
-        abort(409, description="a statement with one of these ids was stored at the same moment; "
-                               "send the batch again to compare it with what is stored")
+        abort(503, description=str(exc))
     session.commit()
     return ids
 
