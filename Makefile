@@ -4,27 +4,47 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Exact versions, with hashes, of everything installed: the dependencies and the dev and prod extras.
+LOCK := requirements.lock
+# `make lock` takes the newest versions pyproject.toml allows; `make lock UPGRADE=` keeps the locked
+# ones and only adds what pyproject.toml newly asks for.
+UPGRADE ?= --upgrade
+UV_VERSION ?= 0.13.9
+UV_VENV ?= build/uv
 
-.PHONY: demo test install catalogs clean
+.PHONY: demo test install catalogs compile-catalogs lock clean
 
-$(BIN)/passerelle: pyproject.toml
+# The lock first, checked against its hashes, then the project itself, editable, with nothing more.
+$(BIN)/passerelle: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(BIN)/passerelle
 
 # The interface's catalogs: strings extracted from the code, each language updated, compiled to .mo.
+# A catalog is written only when its entries change. Run it after marking new strings, and commit the catalogs.
 catalogs: install
 	$(BIN)/passerelle translate interface
 
-demo: catalogs
+# The catalogs compiled as committed: demo and test change no tracked file (a test names strings not yet in them).
+compile-catalogs: install
+	$(BIN)/passerelle translate interface --compile-only
+
+demo: compile-catalogs
 	$(BIN)/passerelle demo
 	$(BIN)/passerelle run --host $(HOST) --port $(PORT)
 
-test: catalogs
+test: compile-catalogs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Regenerate the lock on purpose (for Python 3.11 on Linux), with uv in a throwaway environment.
+lock:
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV_VENV)/bin/uv pip compile pyproject.toml --extra dev --extra prod \
+		--generate-hashes --python-version 3.11 --python-platform linux $(UPGRADE) --output-file $(LOCK)
+
 clean:
-	rm -rf $(VENV) dist instance .pytest_cache
+	rm -rf $(VENV) dist instance .pytest_cache $(UV_VENV)

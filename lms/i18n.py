@@ -111,16 +111,19 @@ def interface_template() -> Catalog:
     return catalog
 
 
-def update_interface_catalogs(folder: Path = INTERFACE_DIR) -> list[tuple[str, int, int]]:
+def update_interface_catalogs(folder: Path = INTERFACE_DIR, update: bool = True) -> list[tuple[str, int, int]]:
     """Update each language's catalog from the sources and compile it; return (language, entries, untranslated).
 
     English, the language the strings are written in, translates each one to itself.
-    A catalog is rewritten only when its entries change, so that it stays as committed.
+    A catalog is rewritten only when what it says changes (not, say, the Babel version in its header),
+    so that a checkout stays as committed. With ``update=False`` the catalogs are only compiled as they are.
     """
-    fresh = interface_template()
+    fresh = interface_template() if update else None
     report = []
     for language in INTERFACE_LANGUAGES:
         path = folder / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if not update and not path.exists():
+            raise click.ClickException(f"{path} is missing: run 'passerelle translate interface' to create it")
         if path.exists():
             with path.open("rb") as f:
                 catalog = read_po(f, locale=language)
@@ -128,18 +131,8 @@ def update_interface_catalogs(folder: Path = INTERFACE_DIR) -> list[tuple[str, i
             catalog = Catalog(locale=language, project="passerelle", charset="utf-8", fuzzy=False,
                               last_translator="Passerelle translators", language_team=f"{language} translators",
                               revision_date=datetime.datetime.now(datetime.timezone.utc))
-        before = _entries(catalog)
-        catalog.update(copy.deepcopy(fresh), update_creation_date=False)  # update() adopts the template's entries
-        if language == "en":
-            for message in catalog:
-                if message.id:
-                    message.string = message.id
-                    message.flags.discard("fuzzy")
-        if _entries(catalog) != before or not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            out = io.BytesIO()
-            write_po(out, catalog, width=0, include_previous=True, ignore_obsolete=False)
-            path.write_bytes(out.getvalue())
+        if update:
+            _update(catalog, fresh, path, language)
         compiled = io.BytesIO()
         write_mo(compiled, catalog)
         mo = path.with_suffix(".mo")
@@ -150,17 +143,36 @@ def update_interface_catalogs(folder: Path = INTERFACE_DIR) -> list[tuple[str, i
     return report
 
 
+def _update(catalog: Catalog, fresh: Catalog, path: Path, language: str) -> None:
+    """Bring a catalog's entries up to the sources' and write it, unless that changes nothing."""
+    before = _po_bytes(catalog)
+    catalog.update(copy.deepcopy(fresh), update_creation_date=False)  # update() adopts the template's entries
+    if language == "en":
+        for message in catalog:
+            if message.id:
+                message.string = message.id
+                message.flags.discard("fuzzy")
+    after = _po_bytes(catalog)
+    if after != before or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(after)
+
+
 def _strings(message) -> list[str]:
     return list(message.string) if isinstance(message.string, (list, tuple)) else [message.string]
 
 
-def _entries(catalog: Catalog) -> list:
-    return [(m.id, m.context, m.string, m.fuzzy, m.locations) for m in catalog] + \
-        [(m.id, m.string) for m in catalog.obsolete.values()]
+def _po_bytes(catalog: Catalog) -> bytes:
+    """Return a catalog as the PO file this Babel writes, so that a catalog before and after an update compare."""
+    out = io.BytesIO()
+    write_po(out, catalog, width=0, include_previous=True, ignore_obsolete=False)
+    return out.getvalue()
 
 
 @click.command("interface")
-def interface_command() -> None:
+@click.option("--compile-only", is_flag=True,
+              help="Only compile the catalogs as they are, changing no PO file (what make test and make demo do).")
+def interface_command(compile_only: bool) -> None:
     """Extract the interface's strings, update its catalogs in translations/interface/ and compile them."""
-    for language, entries, untranslated in update_interface_catalogs():
+    for language, entries, untranslated in update_interface_catalogs(update=not compile_only):
         click.echo(f"{language}: {entries} strings, {untranslated} untranslated")

@@ -13,12 +13,20 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-b
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+def require_chromium(path: str = CHROMIUM) -> None:
+    """Skip a browser test when Chromium is missing, with the reason; in CI (CI=true), fail it instead."""
+    if os.path.exists(path):
+        return
+    reason = (f"Chromium is not installed at {path}: apt-get install -y chromium "
+              "(or set PASSERELLE_CHROMIUM to its path)")
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason}; CI runs every browser test")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def chromium():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is not installed; .ci/run installs it (apt-get install chromium)")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -1,0 +1,112 @@
+"""A fresh install: the lock it installs from, and a checkout that `make demo` and `make test` leave as committed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tomllib
+
+import pytest
+from babel.messages.pofile import read_po
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+import browser_support
+from authoring.build import build_course
+from authoring.locales import DOMAIN, INTERFACE_DIR, INTERFACE_LANGUAGES
+from conftest import ROOT, SAMPLE_COURSE
+from lms.i18n import update_interface_catalogs
+
+LOCK = ROOT / "requirements.lock"
+
+
+def locked() -> dict[str, tuple[str, list[str]]]:
+    """Return the lock's packages: name -> (version, hashes)."""
+    found = {}
+    for block in re.split(r"\n(?=[A-Za-z0-9])", LOCK.read_text()):
+        match = re.match(r"([A-Za-z0-9._-]+)==(\S+)", block)
+        if match:
+            found[canonicalize_name(match[1])] = (match[2], re.findall(r"--hash=sha256:([0-9a-f]{64})", block))
+    return found
+
+
+def test_the_lock_pins_every_dependency_and_extra_within_pyproject_ranges_with_hashes():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [Requirement(r) for r in project["dependencies"]]
+    wanted += [Requirement(r) for extra in ("dev", "prod") for r in project["optional-dependencies"][extra]]
+    pins = locked()
+    for requirement in wanted:
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{requirement.name} is not in {LOCK.name}: run 'make lock UPGRADE='"
+        version, _ = pins[name]
+        assert requirement.specifier.contains(version, prereleases=True), \
+            f"{requirement.name}=={version} in {LOCK.name} is outside {requirement}: run 'make lock UPGRADE='"
+    assert all(hashes for _, hashes in pins.values()), [n for n, (_, h) in pins.items() if not h]
+
+
+def interface_copy(tmp_path):
+    folder = tmp_path / "interface"
+    shutil.copytree(INTERFACE_DIR, folder, ignore=shutil.ignore_patterns("*.mo"))
+    return folder, sorted(folder.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+
+
+def test_updating_the_interface_catalogs_leaves_unchanged_ones_byte_for_byte(tmp_path):
+    folder, catalogs = interface_copy(tmp_path)
+    update_interface_catalogs(folder)  # the copy takes any string added to the code since the last commit
+    for path in catalogs:  # as committed by another version of Babel
+        path.write_text(re.sub(r"Generated-By: Babel [^\\]+", "Generated-By: Babel 2.0.0", path.read_text()))
+    before = {path: path.read_bytes() for path in catalogs}
+    update_interface_catalogs(folder)
+    assert {path: path.read_bytes() for path in catalogs} == before
+    assert all(path.with_suffix(".mo").is_file() for path in catalogs)
+    assert len(catalogs) == len(INTERFACE_LANGUAGES)
+
+
+def without_log_in(folder):
+    """Take 'Log in' out of the French catalog, as if the string had just been marked in the code."""
+    path = folder / "fr" / "LC_MESSAGES" / f"{DOMAIN}.po"
+    text = path.read_text()
+    entry = re.search(r'\n\n(#:[^\n]*\n)+msgid "Log in"\nmsgstr "[^"]*"\n', text)
+    assert entry, "the French catalog translates 'Log in'"
+    path.write_text(text.replace(entry[0], "\n"))
+    return path
+
+
+def test_updating_the_interface_catalogs_brings_back_a_missing_entry(tmp_path):
+    folder, _ = interface_copy(tmp_path)
+    path = without_log_in(folder)
+    update_interface_catalogs(folder)
+    with path.open("rb") as f:
+        assert read_po(f, locale="fr").get("Log in") is not None
+
+
+def test_make_test_and_make_demo_only_compile_the_catalogs_as_they_are(tmp_path):
+    folder, catalogs = interface_copy(tmp_path)
+    without_log_in(folder)
+    before = {path: path.read_bytes() for path in catalogs}
+    update_interface_catalogs(folder, update=False)
+    assert {path: path.read_bytes() for path in catalogs} == before
+    assert all(path.with_suffix(".mo").stat().st_size > 1000 for path in catalogs)
+
+
+def test_building_the_sample_course_writes_nothing_beside_its_sources(tmp_path):
+    watched = [SAMPLE_COURSE, ROOT / "translations" / SAMPLE_COURSE.name]
+
+    def files():
+        return {p: (p.stat().st_mtime_ns, p.stat().st_size) for folder in watched for p in folder.rglob("*")}
+
+    before = files()
+    built = build_course(SAMPLE_COURSE, tmp_path / "dist", use_cache=True)
+    assert files() == before
+    assert built.path.parent == tmp_path / "dist"
+    assert built.languages == ["en", "fr", "es", "ru", "ar"]  # every language the sample course declares
+
+
+def test_browser_tests_are_skipped_with_a_reason_without_chromium_but_fail_in_ci(tmp_path, monkeypatch):
+    missing = str(tmp_path / "no-chromium")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y chromium"):
+        browser_support.require_chromium(missing)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="Chromium is not installed"):
+        browser_support.require_chromium(missing)
