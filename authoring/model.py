@@ -37,6 +37,11 @@ DEFAULT_LIKERT_SCALE = [N_("Strongly disagree"), N_("Disagree"), N_("Neither agr
 DEFAULT_QUIZ_TITLE, DEFAULT_SURVEY_TITLE, DEFAULT_SCENARIO_TITLE = N_("Quiz"), N_("Survey"), N_("Scenario")
 TRUE_LABEL, FALSE_LABEL = N_("True"), N_("False")
 
+#: Who may grade a quiz: the device too, to give feedback with the network off (a practice quiz), or only the
+#: server, whose answer key never reaches the browser (a test that counts).
+DEVICE, SERVER = "device", "server"
+GRADED_BY = (DEVICE, SERVER)
+
 SUCCESS = "success"
 FAILURE = "failure"
 OUTCOMES = (SUCCESS, FAILURE)
@@ -82,10 +87,16 @@ class Quiz:
     pass_mark: float
     attempts: int = 0  # 0: as many as the learner wants
     line: int = 0
+    graded: str = DEVICE  # one of GRADED_BY
 
     @property
     def max_points(self) -> int:
         return sum(q.points for q in self.questions)
+
+    @property
+    def graded_on_server_only(self) -> bool:
+        """Whether the answer key stays on the server (anything but a practice quiz is taken to be so)."""
+        return self.graded != DEVICE
 
 
 @dataclass

@@ -31,10 +31,12 @@ _TRUE, _FALSE = "true", "false"
 MAX_RESPONSE = 1000  # characters of a text answer that are kept
 
 
-def read_quiz(node, pass_mark: float, path: str, problems: Problems, lines: list[str]) -> model.Quiz:
-    """Read a ``:::: quiz`` container and its questions."""
+def read_quiz(node, pass_mark: float, path: str, problems: Problems, lines: list[str],
+              graded: str = model.DEVICE) -> model.Quiz:
+    """Read a ``:::: quiz`` container and its questions; the pass mark and who grades come from the front matter."""
     settings, words = nodes.split_settings(nodes.container_info(node, "quiz"))
-    quiz = model.Quiz(title=" ".join(words) or model.DEFAULT_QUIZ_TITLE, questions=[], pass_mark=pass_mark, line=nodes.line(node))
+    quiz = model.Quiz(title=" ".join(words) or model.DEFAULT_QUIZ_TITLE, questions=[], pass_mark=pass_mark,
+                      line=nodes.line(node), graded=graded)
     for key, value in settings.items():
         if key == "attempts" and value.isdigit():
             quiz.attempts = int(value)

@@ -56,6 +56,7 @@ MODULE_KEYS = {
     "objectives": "what learners will be able to do after the module",
     "prerequisites": "modules (file names without .md) to take before this one",
     "pass_mark": "share of quiz points needed to pass, e.g. 0.7 or \"70%\"",
+    "graded": "who grades the quiz: device (a practice quiz, graded offline too) or server (its key stays there)",
 }
 MODULE_REQUIRED = ("type", "title", "duration")
 
@@ -252,7 +253,8 @@ def read_module(path: Path, iri: str, problems: Problems, pending: list[_Ref] | 
         _read_live(reader, children[1:])
     else:
         pass_mark = _pass_mark(meta.get("pass_mark", 0.7), shown, lines.get("pass_mark", 1), problems)
-        _read_self_paced(reader, children[1:], pass_mark)
+        graded = _graded(meta.get("graded", model.DEVICE), shown, lines.get("graded", 1), problems)
+        _read_self_paced(reader, children[1:], pass_mark, graded)
     return module
 
 
@@ -398,7 +400,7 @@ class _BlockReader:
             self.check_block(child)
 
 
-def _read_self_paced(reader: _BlockReader, blocks, pass_mark) -> None:
+def _read_self_paced(reader: _BlockReader, blocks, pass_mark: float, graded: str) -> None:
     """Each ``#`` heading starts a page; quizzes, surveys and scenarios are read as such."""
     module, path, problems = reader.module, reader.path, reader.problems
     segments: list[str] = []
@@ -421,7 +423,7 @@ def _read_self_paced(reader: _BlockReader, blocks, pass_mark) -> None:
                 problems.error(path, line, "a module has at most one quiz",
                                "merge the questions into the first quiz")
                 continue
-            module.quiz = read_quiz(node, pass_mark, path, problems, reader.lines)
+            module.quiz = read_quiz(node, pass_mark, path, problems, reader.lines, graded)
         elif node.type == "container_survey":
             _read_survey(reader, node)
         elif node.type == "container_scenario":
@@ -699,6 +701,15 @@ def _pass_mark(value, path, line, problems) -> float:
         problems.error(path, line, f"pass mark {value!r} is not between 0 and 1", "write e.g. 'pass_mark: 70%'")
         return 0.7
     return mark
+
+
+def _graded(value, path, line, problems) -> str:
+    if value not in model.GRADED_BY:
+        problems.error(path, line, f"graded {value!r} is neither 'server' nor 'device'",
+                       "write 'graded: server' for a test whose answer key stays on the server, or leave it out "
+                       "for a practice quiz")
+        return model.SERVER  # a test meant to count keeps its key on the server, whatever was misspelt
+    return value
 
 
 def _join_notes(existing: str, lines: list[str]) -> str:

@@ -24,8 +24,10 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     from .services.learning import record_earned_completions
 
+    # What a signed-in learner sends is vouched for by the learner alone: the LMS's own authority is kept
+    # for what it graded or recorded itself, which alone counts toward completion, scores and reports.
     xapi.init_app(app, db.get_db, home_page=lambda: app.config["PUBLIC_URL"],
-                  session_agent=auth.session_agent, session_authority=auth.session_authority,
+                  session_agent=auth.session_agent, session_authority=auth.session_agent,
                   on_stored=lambda session, statements: record_earned_completions(session, statements,
                                                                                    app.config["PUBLIC_URL"]))
     views.init_app(app)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from authoring import model
-from authoring.quiz import is_answered, is_correct
+from authoring.quiz import MAX_RESPONSE, is_answered, is_correct
 from xapi import statements as xs
 from xapi.models import StatementRecord
 from xapi.store import about_activity, agent_key, store_statements
@@ -88,6 +88,15 @@ def authority(home_page: str) -> dict:
             "account": {"homePage": home_page, "name": LMS_ACCOUNT}}
 
 
+def vouched(home_page: str):
+    """Filter statements to those the LMS vouches for: what it graded or recorded itself, under its authority.
+
+    What a device or any other client says (a quiz it graded, a module it calls complete) is kept in
+    the store under the sender's authority, and earns nothing.
+    """
+    return StatementRecord.authority_key == agent_key(authority(home_page))
+
+
 def page_view(learner: Learner, course: model.Course, module: model.Module, page: model.Page) -> dict:
     """Return the statement that the learner experienced a page (the player sends it with an id of its own)."""
     page_activity = xs.activity(module.page_iri(page), "page", page.title, course.text_language)
@@ -107,6 +116,11 @@ def grade_quiz(quiz: model.Quiz, responses: dict[str, list[str]]) -> QuizResult:
     missing = [q.id for q in quiz.questions if not is_answered(responses.get(q.id, []))]
     if missing:
         raise MissingAnswers(missing)
+    return _score(quiz, responses)
+
+
+def _score(quiz: model.Quiz, responses: dict[str, list[str]]) -> QuizResult:
+    """Grade a response to every question against the key the server holds (a blank one is wrong)."""
     correct = {q.id: is_correct(q, responses[q.id]) for q in quiz.questions}
     points = sum(q.points for q in quiz.questions if correct[q.id])
     max_points = quiz.max_points
@@ -118,10 +132,54 @@ def record_quiz(session: Session, learner: Learner, course: model.Course, module
     """Record each answer, the passed/failed outcome and, when earned, the module's completion."""
     batch = [quiz_answer(learner, course, module, question, xs.answer_result(
         "[,]".join(responses[question.id]), result.correct[question.id])) for question in module.quiz.questions]
-    batch.append(quiz_outcome(learner, course, module, result.passed, xs.score_result(
-        result.points, result.max_points, success=result.passed, completion=True)))
+    batch.append(graded_outcome(learner, course, module, result))
     store_statements(session, batch, authority(learner.home_page))
     _record_completion_if_earned(session, learner, course, module)
+
+
+def graded_outcome(learner: Learner, course: model.Course, module: model.Module, result: QuizResult) -> dict:
+    """The statement of the LMS's grading of an attempt: passed or failed, with its score."""
+    return quiz_outcome(learner, course, module, result.passed, xs.score_result(
+        result.points, result.max_points, success=result.passed, completion=True))
+
+
+def grade_sent_answers(session: Session, learner: Learner, course: model.Course,
+                       module: model.Module) -> QuizResult | None:
+    """Grade the answers a device sent to the module's quiz, once they make an attempt; record the outcome.
+
+    A device sends one ``answered`` statement per question (the player does so for a quiz taken with
+    the network off, or graded on the server), then, for a practice quiz, the outcome it graded
+    itself, which is kept as what the device said and earns nothing.  The answers that make an
+    attempt are the learner's latest answer to each question in the registration since the last
+    outcome the LMS recorded for the quiz; once every question has one, the server grades them
+    against the key it holds, and records its own ``passed`` or ``failed`` under its authority.
+    Answers beyond the attempts the quiz allows are kept, and not graded.
+    """
+    quiz, home_page = module.quiz, learner.home_page
+    last = session.scalar(select(func.max(StatementRecord.seq)).where(
+        StatementRecord.actor_key == learner.key, vouched(home_page), StatementRecord.object_id == module.quiz_iri,
+        StatementRecord.verb_id.in_([xs.VERBS["passed"], xs.VERBS["failed"]])))
+    questions = {module.question_iri(q): q for q in quiz.questions}
+    rows = session.execute(select(StatementRecord.object_id, StatementRecord.data).where(
+        StatementRecord.actor_key == learner.key, StatementRecord.registration == learner.registration,
+        StatementRecord.verb_id == xs.VERBS["answered"], StatementRecord.object_id.in_(list(questions)),
+        StatementRecord.voided.is_(False), StatementRecord.seq > (last or 0)).order_by(StatementRecord.seq))
+    responses = {questions[iri].id: _sent_response(questions[iri], json.loads(data)) for iri, data in rows}
+    if len(responses) < len(quiz.questions) or attempts_left(quiz, progress(session, learner, module)) == 0:
+        return None
+    result = _score(quiz, responses)
+    store_statements(session, [graded_outcome(learner, course, module, result)], authority(home_page))
+    return result
+
+
+def _sent_response(question: model.Question, statement: dict) -> list[str]:
+    """A response as an ``answered`` statement gives it: option indexes joined by ``[,]``, or one text."""
+    response = (statement.get("result") or {}).get("response")
+    if not isinstance(response, str):
+        return []
+    if question.kind in model.CHOICE_KINDS:
+        return [value for value in response.split("[,]") if value.isdigit()]
+    return [response.strip()[:MAX_RESPONSE]]
 
 
 def quiz_answer(learner: Learner, course: model.Course, module: model.Module, question: model.Question,
@@ -185,30 +243,35 @@ def record_scenario(session: Session, learner: Learner, course: model.Course, mo
 
 
 def record_earned_completions(session: Session, statements: list[dict], home_page: str) -> None:
-    """Record the module and course completions that statements a module sent itself have earned.
+    """Grade the quiz answers that statements a module sent itself hold, and record the completions earned.
 
     A module played in the browser sends its statements straight to the LRS,
     sometimes days later from a device that was offline; the rules that decide
     completion are the same as for what the LMS records itself, and live here.
     """
-    seen = set()
+    sent: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
     for statement in statements:
         account = (statement.get("actor") or {}).get("account") or {}
         context = statement.get("context") or {}
         registration, object_id = context.get("registration"), (statement.get("object") or {}).get("id", "")
-        if account.get("homePage") != home_page or not registration or (registration, object_id) in seen:
+        if account.get("homePage") != home_page or not registration:
             continue
-        seen.add((registration, object_id))
+        key = (registration, str(account.get("name")), str(context.get("language") or ""))
+        sent.setdefault(key, []).append((statement["verb"]["id"], object_id))
+    for (registration, actor_id, language), said in sent.items():
         enrolment = session.scalar(select(Enrolment).where(Enrolment.registration == registration))
-        if enrolment is None or enrolment.user.actor_id != account.get("name") or not enrolment.course.versions:
+        if enrolment is None or enrolment.user.actor_id != actor_id or not enrolment.course.versions:
             continue
-        course = edition(enrolment.course.current, str(context.get("language") or ""))
-        module = next((m for m in course.modules if object_id.startswith(m.iri + "/")), None)
-        if module is None:
-            continue
-        learner = Learner(actor_id=account["name"], registration=registration, language=course.text_language,
+        course = edition(enrolment.course.current, language)
+        learner = Learner(actor_id=actor_id, registration=registration, language=course.text_language,
                           home_page=home_page)
-        _record_completion_if_earned(session, learner, course, module)
+        for module in course.modules:
+            if not any(object_id.startswith(module.iri + "/") for _, object_id in said):
+                continue
+            if module.quiz is not None and any(verb == xs.VERBS["answered"] and object_id.startswith(
+                    module.quiz_iri + "/questions/") for verb, object_id in said):
+                grade_sent_answers(session, learner, course, module)
+            _record_completion_if_earned(session, learner, course, module)
 
 
 def _record_completion_if_earned(session: Session, learner: Learner, course: model.Course,
@@ -243,7 +306,7 @@ def course_complete(session: Session, learner: Learner, course: model.Course) ->
 
 def _record_course_completion_if_earned(session: Session, learner: Learner, course: model.Course) -> None:
     done = session.scalar(select(StatementRecord.seq).where(
-        StatementRecord.actor_key == learner.key, StatementRecord.voided.is_(False),
+        StatementRecord.actor_key == learner.key, StatementRecord.voided.is_(False), vouched(learner.home_page),
         StatementRecord.object_id == course.iri, StatementRecord.verb_id == xs.VERBS["completed"]).limit(1))
     if done is None and course_complete(session, learner, course):
         statement = _statement(learner, "completed", course_activity(course), parents=[], grouping=[],
@@ -252,26 +315,40 @@ def _record_course_completion_if_earned(session: Session, learner: Learner, cour
 
 
 def progress(session: Session, learner: Learner, module: model.Module) -> Progress:
-    """Read a learner's progress in a module from their statements."""
+    """Read a learner's progress in a module from their statements.
+
+    Scores, attempts, scenarios played and the module's completion count only what the LMS
+    vouches for (:func:`vouched`): its grading of the learner's answers, the scenarios played
+    through its pages, the completion it recorded.  A page view counts from the learner's device
+    too: it is the learner saying they read the page, which is all the evidence reading has; so
+    does a survey answered, never graded.  Every attempt the LMS graded counts, even voided:
+    voiding an outcome gives no attempt back.
+    """
     rows = session.scalars(
-        select(StatementRecord)
-        .where(StatementRecord.actor_key == learner.key, StatementRecord.voided.is_(False),
-               about_activity(module.iri))
+        select(StatementRecord).where(StatementRecord.actor_key == learner.key, about_activity(module.iri))
     )
     state = Progress()
     page_prefix = module.iri + "/pages/"
     scenario_prefix = module.iri + "/scenarios/"
+    ours = agent_key(authority(learner.home_page))
+    outcomes = (xs.VERBS["passed"], xs.VERBS["failed"])
     for row in rows:
+        vouched_for = row.authority_key == ours
+        if vouched_for and row.verb_id in outcomes and row.object_id == module.quiz_iri:
+            state.attempts += 1
+        if row.voided:
+            continue
         if row.verb_id == xs.VERBS["experienced"] and row.object_id.startswith(page_prefix):
             state.pages_seen.add(row.object_id[len(page_prefix):])
-        elif row.verb_id == xs.VERBS["completed"] and row.object_id.startswith(scenario_prefix):
-            state.scenarios_done.add(row.object_id[len(scenario_prefix):])
         elif row.verb_id == xs.VERBS["completed"] and row.object_id == module.survey_iri:
             state.surveyed = True
+        elif not vouched_for:
+            continue
+        elif row.verb_id == xs.VERBS["completed"] and row.object_id.startswith(scenario_prefix):
+            state.scenarios_done.add(row.object_id[len(scenario_prefix):])
         elif row.verb_id == xs.VERBS["completed"] and row.object_id == module.iri:
             state.completed = True
-        elif row.verb_id in (xs.VERBS["passed"], xs.VERBS["failed"]) and row.object_id == module.quiz_iri:
-            state.attempts += 1
+        elif row.verb_id in outcomes and row.object_id == module.quiz_iri:
             state.passed = state.passed or row.verb_id == xs.VERBS["passed"]
             scaled = quiz_score(json.loads(row.data))
             if scaled is not None and (state.best_score is None or scaled > state.best_score):

@@ -177,10 +177,18 @@ def offline_files(course: Course, edition: model.Course, module: model.Module) -
 
 
 def offline_quiz(learner: learning.Learner, edition: model.Course, module: model.Module) -> dict:
-    """A quiz graded on the device when the network is off: its answer key and the statements to make."""
-    return {"passMark": module.quiz.pass_mark,
-            "questions": [answer_key(q) | {"statement": learning.quiz_answer(learner, edition, module, q)}
-                          for q in module.quiz.questions],
+    """What the device needs to take the quiz with the network off: the statements to make, and a practice
+    quiz's answer key to grade it there at once (the LMS grades the answers again when they arrive).
+
+    A quiz graded on the server only gets no key: its answers wait in the outbox and are graded on arrival.
+    """
+    quiz = module.quiz
+    questions = [{"id": q.id, "statement": learning.quiz_answer(learner, edition, module, q)}
+                 for q in quiz.questions]
+    if quiz.graded_on_server_only:
+        return {"server": True, "questions": questions}
+    return {"passMark": quiz.pass_mark,
+            "questions": [answer_key(q) | item for q, item in zip(quiz.questions, questions, strict=True)],
             "passed": learning.quiz_outcome(learner, edition, module, True),
             "failed": learning.quiz_outcome(learner, edition, module, False)}
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from authoring import model
+from authoring.package import read_package, read_translation
 from authoring.reader import read_course
 from conftest import SAMPLE_COURSE
 
@@ -48,6 +49,8 @@ def test_sample_course_reads_without_problems():
         "Communicating with families"]
     quiz = self_paced.quiz
     assert quiz.pass_mark == 0.7 and quiz.attempts == 3
+    assert quiz.graded == model.DEVICE and not quiz.graded_on_server_only  # a practice quiz, by default
+    assert migrants.quiz.graded == model.SERVER and migrants.quiz.graded_on_server_only  # "graded: server"
     assert [q.kind for q in quiz.questions] == ["single", "multiple", "true-false", "number", "text", "single",
                                                 "single"]
     lead = quiz.questions[0]
@@ -143,3 +146,13 @@ def test_sample_course_uses_every_element():
     assert activity.bullets[0] == "Pick the three improvements that matter most for your mission"
     assert "Your mission's action plan" in workshop.handout
     assert sum(a.minutes for a in workshop.agenda) == workshop.duration == 90
+
+
+def test_who_grades_a_quiz_is_kept_in_the_model_and_the_package(sample_package):
+    course, _ = read_course(SAMPLE_COURSE)
+    assert model.Module.from_dict(course.module("migrants-in-crisis").to_dict()).quiz.graded == model.SERVER
+    for language in ("", "fr"):  # the course, and a translation of it
+        with open(sample_package, "rb") as stream:
+            edition = read_translation(stream, language) if language else read_package(stream).course
+        assert edition.module("migrants-in-crisis").quiz.graded == model.SERVER
+        assert edition.module("consular-crisis-response").quiz.graded == model.DEVICE

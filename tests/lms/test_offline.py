@@ -9,8 +9,10 @@ import uuid
 
 from sqlalchemy import select
 
+from conftest import PUBLIC_URL, csrf_token
+from lms.services.learning import authority
 from test_journey import PAGES
-from test_activities import MIGRANTS
+from test_activities import MIGRANTS, MIGRANTS_IRI
 from test_launch import MODULE, MODULE_IRI, XAPI, fetch, launch
 from xapi.models import StatementRecord
 from xapi.statements import VERBS
@@ -44,8 +46,8 @@ def test_save_for_offline_lists_every_file_of_the_module_and_shows_about_what_th
     assert downloaded / 2 <= offline["bytes"] <= downloaded * 2  # "about": the same order as what is fetched
 
 
-def test_a_quiz_answered_on_the_device_is_recorded_as_the_server_records_it(client, auth, enrolled, db):
-    """The statements a quiz page hands the device, with the results the device adds, pass the quiz."""
+def test_a_quiz_answered_on_the_device_is_graded_again_by_the_server(client, auth, enrolled, db):
+    """What a device grades from the page's answer key, the server grades the same; only its own grading counts."""
     auth.login("learner")
     token = fetch(client, launch(client)["fetch"]).get_json()["auth-token"]
     for page in PAGES:
@@ -56,19 +58,55 @@ def test_a_quiz_answered_on_the_device_is_recorded_as_the_server_records_it(clie
     keys = {q["id"]: q for q in quiz["questions"]}
     assert keys["crisis-lead"]["correct"] == [1] and keys["registration-value"]["correct"] == [0, 1]
     assert keys["check-messages"]["number"] == 2 and keys["wardens"]["answers"] == ["warden", "wardens"]
-    made = [dict(q["statement"], id=str(uuid.uuid4()), result={"response": "x", "success": True})
+
+    def right(key: dict) -> str:  # the answer the key calls right, as the device sends it
+        if "correct" in key:
+            return "[,]".join(map(str, key["correct"]))
+        return key["answers"][0] if "answers" in key else f"{key['number']:g}"
+
+    made = [dict(q["statement"], id=str(uuid.uuid4()), result={"response": right(q), "success": True})
             for q in quiz["questions"]]
     made.append(dict(quiz["passed"], id=str(uuid.uuid4()),
                      result={"score": {"raw": 7, "min": 0, "max": 7, "scaled": 1}, "success": True,
                              "completion": True}))
     assert client.post("/xapi/statements", json=made, headers={**XAPI, "Authorization": token}).status_code == 200
-    assert made[-1]["object"]["id"] == f"{MODULE_IRI}/quiz" and made[-1]["verb"]["id"] == VERBS["passed"]
     db.expire_all()
+    graded = db.scalars(select(StatementRecord).where(StatementRecord.object_id == f"{MODULE_IRI}/quiz")
+                        .order_by(StatementRecord.seq)).all()
+    assert [row.verb_id for row in graded] == [VERBS["passed"]] * 2  # the device's, then the server's
+    assert json.loads(graded[1].data)["authority"] == authority(PUBLIC_URL)
+    assert json.loads(graded[1].data)["result"]["score"] == {"raw": 7, "min": 0, "max": 7, "scaled": 1.0}
     completed = db.scalars(select(StatementRecord).where(StatementRecord.object_id == MODULE_IRI,
                                                          StatementRecord.verb_id == VERBS["completed"])).all()
     assert len(completed) == 1
     result = client.get(f"{MODULE}/").get_data(as_text=True)
     assert "You have completed this module." in result
+
+
+def test_a_quiz_graded_on_the_server_gives_the_page_no_answer_key(client, auth, enrolled, db):
+    """The sample's last module has ``graded: server``: its answers wait on the device, graded on arrival."""
+    auth.login("learner")
+    html = client.get(f"{MIGRANTS}/quiz").get_data(as_text=True)
+    quiz = player_data(html)["quiz"]
+    assert quiz["server"] is True and set(quiz) == {"server", "questions"}  # no pass mark, no outcome to claim
+    assert [set(q) for q in quiz["questions"]] == [{"id", "statement"}] * 2
+    for word in ('"correct"', '"answers"', '"number"', "data-correct", 'class="feedback"'):
+        assert word not in html
+    assert "your answers will be sent and graded when the network is back" in html  # what the device tells
+
+    made = [dict(q["statement"], id=str(uuid.uuid4()), result={"response": response})
+            for q, response in zip(quiz["questions"], ["0", "4"], strict=True)]
+    assert client.post("/xapi/statements", json=made, headers=XAPI).status_code == 200
+    db.expire_all()
+    [graded] = db.scalars(select(StatementRecord).where(StatementRecord.object_id == f"{MIGRANTS_IRI}/quiz"))
+    assert graded.verb_id == VERBS["passed"] and json.loads(graded.data)["result"]["score"]["raw"] == 2
+
+    # Online, the server grades the form at once, and tells the score, not which answers were right.
+    form = {"csrf_token": csrf_token(client, f"{MIGRANTS}/quiz"), "q-reach": "1", "q-partners": "4"}
+    result = client.post(f"{MIGRANTS}/quiz", data=form).get_data(as_text=True)
+    assert "Your score: 1 / 2 (50%)" in result and "the right answers are not shown" in result
+    assert 'id="result-reach"' not in result and "incorrect" not in result
+    assert "You have used every attempt this quiz allows." in client.get(f"{MIGRANTS}/quiz").get_data(as_text=True)
 
 
 def test_a_survey_answered_on_the_device_is_recorded_as_responded_then_completed(client, auth, enrolled, db):
