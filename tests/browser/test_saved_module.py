@@ -8,9 +8,14 @@ from collections import Counter
 from playwright.sync_api import expect
 
 from browser_support import log_in, outbox_count, wait_for_empty_outbox
-from conftest import PASSWORDS
+from conftest import PASSWORDS, PUBLIC_URL
+from lms.services.learning import authority
 from test_player import COURSE, MODULE, MODULE_IRI, PAGES, SESSION_ID, learner_statements
 from xapi.statements import VERBS
+
+LMS = authority(PUBLIC_URL)  # what the LMS graded or recorded itself
+MIGRANTS = f"{COURSE}/modules/migrants-in-crisis"
+MIGRANTS_IRI = MODULE_IRI.replace("consular-crisis-response", "migrants-in-crisis")
 
 # The sample quiz answered by a learner who knows the module; "warden" is one of the accepted words.
 ANSWERS = {"crisis-lead": [1], "registration-value": [0, 1], "registration-compulsory": [1],
@@ -71,7 +76,8 @@ def test_a_saved_module_is_read_and_answered_offline_and_every_statement_arrives
 
     statements = learner_statements(db, users["learner"])
     made_here = [s for s in statements if s["verb"]["id"] in
-                 (VERBS["initialized"], VERBS["experienced"], VERBS["answered"], VERBS["passed"])]
+                 (VERBS["initialized"], VERBS["experienced"], VERBS["answered"], VERBS["passed"])
+                 and s["authority"] != LMS]
     assert len(made_here) == len({s["id"] for s in made_here}) == 1 + waiting  # each once, with "initialized"
     verbs = Counter(s["verb"]["id"].rsplit("/", 1)[-1] for s in made_here)
     assert verbs == {"initialized": 1, "experienced": len(PAGES), "answered": len(ANSWERS), "passed": 1}
@@ -82,8 +88,33 @@ def test_a_saved_module_is_read_and_answered_offline_and_every_statement_arrives
     assert {s["context"]["extensions"][SESSION_ID] for s in made_here} == {session}
     wardens = next(s for s in made_here if s["object"]["id"].endswith("/questions/wardens"))
     assert wardens["result"] == {"response": "Warden", "success": True}
-    # The statements earned the module, which the LMS recorded once.
+    # The server graded the answers again: its own "passed", not the device's, earned the module, recorded once.
+    [graded] = [s for s in statements if s["verb"]["id"] == VERBS["passed"] and s["authority"] == LMS]
+    assert graded["result"]["score"] == {"raw": 7, "min": 0, "max": 7, "scaled": 1.0}
     completed = [s for s in statements if s["verb"]["id"] == VERBS["completed"] and s["object"]["id"] == MODULE_IRI]
-    assert len(completed) == 1
+    assert len(completed) == 1 and completed[0]["authority"] == LMS
     page.reload()
     assert page.locator("text=You have completed this module.").is_visible()
+
+
+def test_a_test_answered_offline_waits_on_the_device_and_is_graded_when_it_arrives(
+        live_server, browser_page, db, users, enrolled):
+    """A quiz with ``graded: server`` (the sample's last module): no key on the page, no result on the device."""
+    page, context = browser_page, browser_page.context
+    log_in(page, live_server, "learner", PASSWORDS["learner"])
+    page.goto(f"{live_server}{MIGRANTS}/quiz")
+    page.wait_for_selector("html[data-recorded]", state="attached")
+    context.set_offline(True)
+    answer_quiz(page, {"reach": [0], "partners": "4"})
+    assert page.locator("h2:focus").inner_text() == "Answers kept on this device"  # and not a grade
+    assert "graded when the network is back" in page.locator("main").inner_text()
+    assert outbox_count(page) == 2  # the two answers, and no outcome the device could not know
+    context.set_offline(False)
+    wait_for_empty_outbox(page)
+
+    statements = learner_statements(db, users["learner"])
+    assert [s["result"] for s in statements if s["verb"]["id"] == VERBS["answered"]] == [
+        {"response": "0"}, {"response": "4"}]
+    [graded] = [s for s in statements if s["object"]["id"] == f"{MIGRANTS_IRI}/quiz"]
+    assert graded["verb"]["id"] == VERBS["passed"] and graded["authority"] == LMS
+    assert graded["result"]["score"] == {"raw": 2, "min": 0, "max": 2, "scaled": 1.0}
