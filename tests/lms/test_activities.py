@@ -175,3 +175,24 @@ def test_a_completion_rule_can_ask_for_more_than_the_pass_mark(app, enrolled, db
     assert learning.course_complete(db, learner, rules(0.7))
     assert not learning.course_complete(db, learner, rules(0.8))
     assert learning.course_complete(db, learner, rules(None))
+
+
+def test_a_course_completion_the_learner_claims_neither_counts_nor_stands_in_for_the_real_one(
+        app, client, auth, enrolled, db):
+    course = enrolled.course.current.model
+    learner = learner_of(app, enrolled)
+    claim = {"actor": learner.agent.as_version("1.0.3"), "verb": {"id": VERBS["completed"]},
+             "object": {"id": course.iri}, "context": {"registration": enrolled.registration}}
+    auth.login("learner")
+    sent = client.post("/xapi/statements", json=claim, headers={"X-Experience-API-Version": "1.0.3"})
+    assert sent.status_code == 200  # kept, as what the learner said
+    lms = learning.authority(app.config["PUBLIC_URL"])
+
+    def course_completions():
+        return [s for s in statements(db, "completed") if s["object"]["id"] == course.iri and s["authority"] == lms]
+
+    for slug in ("consular-crisis-response", "registration-contingency", "families-and-media"):
+        finish(db, learner, course, slug)
+    assert course_completions() == []
+    finish(db, learner, course, "migrants-in-crisis")
+    assert len(course_completions()) == 1  # recorded by the LMS when earned, whatever the learner said before
