@@ -43,7 +43,7 @@ test: compile-catalogs
 lock:
 	$(PYTHON) -m venv $(UV_VENV)
 	$(UV_VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV_VENV)/bin/uv pip compile pyproject.toml --extra dev --extra prod \
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV_VENV)/bin/uv pip compile --quiet pyproject.toml --extra dev --extra prod \
 		--generate-hashes --python-version 3.11 --python-platform linux $(UPGRADE) --output-file $(LOCK)
 
 clean:

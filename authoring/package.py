@@ -12,7 +12,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
+import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import BinaryIO
@@ -29,6 +32,16 @@ LANGUAGES = "languages"
 MAX_MEMBERS = 5_000
 MAX_MEMBER_BYTES = 50 * 1024 * 1024
 MAX_TOTAL_BYTES = 500 * 1024 * 1024
+MAX_UNPACKED_BYTES = 1024 * 1024 * 1024  # what all files together may inflate to
+MAX_JSON_BYTES = 10 * 1024 * 1024  # course.json and manifest.json: the sample course's take 50 KB
+MAX_JSON_DEPTH = 32  # a course model is nested about 8 deep
+MAX_NUMBER_CHARS = 40  # beyond this a JSON number is refused before Python converts it
+MAX_NAME_CHARS = 100
+MAX_MINUTES = 7 * 24 * 60  # a module, an agenda item or an activity: a week at most
+MAX_ATTEMPTS = 1_000
+MAX_POINTS = 1_000
+MAX_ANSWER = 1e15  # beyond this a float no longer tells whole numbers apart
+MAX_IMAGE_SIDE = 100_000
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
@@ -117,16 +130,17 @@ def read_package(stream: BinaryIO) -> Package:
     data = stream.read(MAX_TOTAL_BYTES + 1)
     if len(data) > MAX_TOTAL_BYTES:
         raise PackageError(f"the package is larger than {MAX_TOTAL_BYTES // 2**20} MB")
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise PackageError("the file is not a zip archive; build one with 'passerelle build'") from None
+    zf = _open_zip(io.BytesIO(data))
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_MEMBERS:
             raise PackageError(f"the package has more than {MAX_MEMBERS} files")
         for info in infos:
             _check_name(info.filename)
+            if info.file_size > MAX_MEMBER_BYTES:  # refused on what it declares, before inflating any of it
+                raise PackageError(f"{info.filename} is larger than {MAX_MEMBER_BYTES // 2**20} MB")
+        if sum(info.file_size for info in infos) > MAX_UNPACKED_BYTES:
+            raise PackageError(f"the package would inflate to more than {MAX_UNPACKED_BYTES // 2**20} MB")
         names = {info.filename for info in infos}
         if MANIFEST not in names:
             raise PackageError(f"the zip has no {MANIFEST}; it is not a course package")
@@ -144,10 +158,11 @@ def read_package(stream: BinaryIO) -> Package:
                 raise PackageError(f"{name} is listed in the manifest but missing from the zip")
             if hashlib.sha256(_read(zf, name)).hexdigest() != digest:
                 raise PackageError(f"{name} does not match its hash in the manifest; the package is damaged")
-        try:
-            course = model.Course.from_dict(_load_json(zf, COURSE_JSON))
-        except ValueError as exc:
-            raise PackageError(f"{COURSE_JSON} is malformed: {exc}") from None
+        course = _load_course(zf, COURSE_JSON)
+        # Each translation is read when a learner asks for its language: check it now, while it can be refused.
+        for name in sorted(names):
+            if name.startswith(LANGUAGES + "/") and name.endswith("/" + COURSE_JSON):
+                _load_course(zf, name)
     if not course.iri or not course.version or not course.modules:
         raise PackageError(f"{COURSE_JSON} has no course id, version or modules")
     return Package(manifest=manifest, course=course, sha256=hashlib.sha256(data).hexdigest())
@@ -156,42 +171,177 @@ def read_package(stream: BinaryIO) -> Package:
 def read_translation(stream: BinaryIO, language: str) -> model.Course:
     """Return the course of a checked package in one of its translations; raise :class:`PackageError` if absent."""
     name = language_dir(language) + COURSE_JSON
-    try:
-        data = json.loads(read_member(stream, name))
-        return model.Course.from_dict(data)
-    except KeyError:
-        raise PackageError(f"the package has no {language!r} translation") from None
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
-        raise PackageError(f"{name} is malformed: {exc}") from None
+    with _open_zip(stream) as zf:
+        _check_name(name)
+        try:
+            return _load_course(zf, name)
+        except KeyError:
+            raise PackageError(f"the package has no {language!r} translation") from None
 
 
 def read_member(stream: BinaryIO, name: str) -> bytes:
     """Return one file of a package that was already checked by :func:`read_package`."""
-    with zipfile.ZipFile(stream) as zf:
+    with _open_zip(stream) as zf:
         _check_name(name)
         return _read(zf, name)
 
 
-def _check_name(name: str) -> None:
+#: What may name a course, module, page, scenario, step, language or version: one path segment, safe in a
+#: folder and in a URL on every system.
+_NAME = re.compile(r"\w[\w.+-]*")
+#: Characters no file name in a package may hold: separators and drive letters of other systems, controls.
+_UNSAFE = re.compile(r"[\\:\x00-\x1f\x7f]")
+
+
+def _safe_path(name: str) -> bool:
+    """Tell whether ``name`` is a relative path that stays inside the folder it is joined to."""
     path = PurePosixPath(name)
-    if "\\" in name or path.is_absolute() or ".." in path.parts or ":" in name:
+    return bool(name) and not _UNSAFE.search(name) and not path.is_absolute() and ".." not in path.parts
+
+
+def _check_name(name: str) -> None:
+    if not _safe_path(name):
         raise PackageError(f"unsafe file name in the package: {name!r}")
+
+
+def _check_course(course: model.Course, where: str) -> None:
+    """Refuse a course whose names could leave a folder or break a URL, or whose numbers the LMS cannot use.
+
+    Every name that reaches a file name or a URL is checked here, in one place: the course's slug names
+    its package file in the LMS, module slugs and page, scenario and step ids name files inside the package
+    and parts of URLs, languages name folders, and assets, downloads and images are paths in the package.
+    """
+
+    def fail(message: str):
+        raise PackageError(f"{where}: {message}")
+
+    def name(what: str, value: str) -> None:
+        if len(value) > MAX_NAME_CHARS or not _NAME.fullmatch(value):
+            fail(f"{what} {value[:MAX_NAME_CHARS + 1]!r} is not a safe name: use letters, digits, '.', '-', '_' "
+                 f"and '+', starting with a letter or digit, at most {MAX_NAME_CHARS} characters")
+
+    def path(what: str, value: str) -> None:
+        if not _safe_path(value) or "" in value.split("/"):
+            fail(f"{what} {value!r} is not a safe path inside the package")
+
+    def number(what: str, value, low, high) -> None:
+        if value is not None and not (math.isfinite(value) and low <= value <= high):
+            fail(f"{what} is {value!r}; it must be between {low} and {high}")
+
+    name("course slug", course.slug)
+    name("version", course.version)
+    for language in {course.source_language, *course.languages, *([course.language] if course.language else [])}:
+        name("language", language)
+    for rule in course.completion:
+        number(f"the min_score of module {rule.module!r} in the completion rules", rule.min_score, 0, 1)
+    for module in course.modules:
+        name("module slug", module.slug)
+        about = f"module {module.slug!r}"
+        number(f"the duration of {about}", module.duration, 0, MAX_MINUTES)
+        for page in module.pages:
+            name(f"page id in {about}", page.id)
+        for scenario in module.scenarios:
+            name(f"scenario id in {about}", scenario.id)
+            for step in scenario.steps:
+                name(f"step id in scenario {scenario.id!r}", step.id)
+        for item in module.agenda:
+            number(f"the minutes of an agenda item of {about}", item.minutes, 0, MAX_MINUTES)
+        for slide in module.slides:
+            number(f"the minutes of slide {slide.title[:40]!r} of {about}", slide.minutes, 0, MAX_MINUTES)
+        for asset in module.assets.values():
+            path(f"asset of {about}", asset)
+        for download, size in module.downloads.items():
+            path(f"download of {about}", download)
+            number(f"the size of download {download!r}", size, 0, MAX_MEMBER_BYTES)
+        for image, size in module.images.items():
+            path(f"image of {about}", image)
+            if len(size) != 2 or not all(1 <= side <= MAX_IMAGE_SIDE for side in size):
+                fail(f"the size of image {image!r} is {size!r}; it must be [width, height] in pixels")
+        if module.quiz:
+            quiz = module.quiz
+            number(f"the pass_mark of the quiz of {about}", quiz.pass_mark, 0, 1)
+            number(f"the attempts of the quiz of {about}", quiz.attempts, 0, MAX_ATTEMPTS)
+            for question in quiz.questions:
+                what = f"question {question.id[:40]!r} of {about}"
+                number(f"the points of {what}", question.points, 0, MAX_POINTS)
+                number(f"the number that answers {what}", question.number, -MAX_ANSWER, MAX_ANSWER)
+                number(f"the tolerance of {what}", question.tolerance, 0, MAX_ANSWER)
+
+
+def _open_zip(stream: BinaryIO) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
+        raise PackageError("the file is not a zip archive; build one with 'passerelle build'") from None
 
 
 def _read(zf: zipfile.ZipFile, name: str) -> bytes:
     """Read a member without trusting the size the zip claims for it."""
-    with zf.open(name) as member:
-        data = member.read(MAX_MEMBER_BYTES + 1)
+    try:
+        with zf.open(name) as member:
+            data = member.read(MAX_MEMBER_BYTES + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
+        # A wrong checksum, a header that lies, a method or encryption zipfile cannot read.
+        raise PackageError(f"{name} is damaged or cannot be read: {exc}") from None
     if len(data) > MAX_MEMBER_BYTES:
         raise PackageError(f"{name} is larger than {MAX_MEMBER_BYTES // 2**20} MB")
     return data
 
 
-def _load_json(zf: zipfile.ZipFile, name: str):
+def _load_course(zf: zipfile.ZipFile, name: str) -> model.Course:
     try:
-        return json.loads(_read(zf, name))
+        course = model.Course.from_dict(_load_json(zf, name))
+    except ValueError as exc:
+        raise PackageError(f"{name} is malformed: {exc}") from None
+    _check_course(course, name)
+    return course
+
+
+def _load_json(zf: zipfile.ZipFile, name: str):
+    return _parse_json(_read(zf, name), name)
+
+
+def _parse_json(data: bytes, name: str):
+    """Parse a JSON file of a package, refusing what would exhaust the reader or the LMS later.
+
+    Each number is bounded while parsing, before Python converts it: a number of thousands of digits takes
+    long to convert, or fails, and ``1e999`` is infinity.  Nesting is bounded after parsing; JSON nested
+    deeper than the parser can recurse is refused by the parser's own limit.
+    """
+    if len(data) > MAX_JSON_BYTES:
+        raise PackageError(f"{name} is larger than {MAX_JSON_BYTES // 2**20} MB")
+
+    def short(text: str) -> str:
+        if len(text) > MAX_NUMBER_CHARS:
+            raise PackageError(f"{name} holds a number of more than {MAX_NUMBER_CHARS} characters")
+        return text
+
+    def integer(text: str) -> int:
+        return int(short(text))
+
+    def real(text: str) -> float:
+        value = float(short(text))
+        if not math.isfinite(value):
+            raise PackageError(f"{name} holds the number {text}, too large to be used")
+        return value
+
+    def constant(text: str):
+        raise PackageError(f"{name} holds {text}, which is not a JSON number")
+
+    too_deep = PackageError(f"{name} is nested more than {MAX_JSON_DEPTH} levels deep")
+    try:
+        value = json.loads(data.decode("utf-8"), parse_int=integer, parse_float=real, parse_constant=constant)
+    except RecursionError:
+        raise too_deep from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PackageError(f"{name} is not valid JSON: {exc}") from None
+    level = [value] if isinstance(value, (dict, list)) else []  # a level at a time, containers only
+    for _ in range(MAX_JSON_DEPTH):
+        level = [child for item in level for child in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(child, (dict, list))]
+    if level:
+        raise too_deep
+    return value
 
 
 def _json(data) -> bytes:

@@ -54,19 +54,26 @@ def create_user_command(username, role, password, display_name, country, institu
 
 @click.command("import")
 @click.argument("package", type=click.Path(exists=True, dir_okay=False))
+@click.option("--allow-downgrade", is_flag=True,
+              help="Import a version older than the one learners see; it then becomes the one they see.")
 @with_appcontext
-def import_command(package: str) -> None:
+def import_command(package: str, allow_downgrade: bool) -> None:
     """Import a course package (zip) built with 'passerelle build'."""
-    version, new = _import(package)
+    version, new = _import(package, allow_downgrade)
     state = "imported" if new else "already imported:"
     click.echo(f"{state} {version.course.title} {version.version}")
 
 
-def _import(package: str):
+def _import(package: str, allow_downgrade: bool = False):
     session = get_db()
     try:
         with open(package, "rb") as stream:
-            version, new = catalog.import_package(session, stream, current_app.config["PACKAGE_DIR"])
+            version, new = catalog.import_package(session, stream, current_app.config["PACKAGE_DIR"],
+                                                  allow_downgrade=allow_downgrade)
+    except catalog.OlderVersion as exc:
+        session.rollback()
+        raise click.ClickException(f"{package}: {exc}; pass --allow-downgrade to make it the version learners see "
+                                   "all the same") from None
     except PackageError as exc:
         session.rollback()
         raise click.ClickException(f"{package}: {exc}") from None

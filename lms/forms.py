@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import PasswordField, StringField
+from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 
@@ -16,6 +16,7 @@ class LoginForm(FlaskForm):
 
 class PackageForm(FlaskForm):
     package = FileField(_l("Course package (.zip)"), validators=[FileRequired()])
+    allow_downgrade = BooleanField(_l("Allow an older version: it becomes the version learners see"))
 
 
 class ActionForm(FlaskForm):

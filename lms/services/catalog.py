@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from functools import lru_cache
 from pathlib import Path
@@ -18,19 +19,34 @@ from ..models import Course, CourseVersion, Enrolment, User
 from . import NotFound
 
 
+try:
+    from packaging.version import Version
+except ImportError:  # packaging is not required: versions are then compared as dotted numbers
+    Version = None
+
+
 class PackageConflict(PackageError):
     """A valid package that conflicts with what is already imported."""
 
 
-def import_package(session: Session, stream: BinaryIO, package_dir: str | Path) -> tuple[CourseVersion, bool]:
+class OlderVersion(PackageConflict):
+    """A package whose version is older than the one learners see, or cannot be compared with it."""
+
+
+def import_package(session: Session, stream: BinaryIO, package_dir: str | Path,
+                   allow_downgrade: bool = False) -> tuple[CourseVersion, bool]:
     """Check and import a package; return its course version and whether it is new.
 
     Importing the same package twice is harmless.  A different package with a
     version number already imported is refused, so a published version never
-    changes under learners.
+    changes under learners.  The version imported last is the one learners see
+    (:attr:`Course.current`), so a version older than the one they see now is
+    refused unless ``allow_downgrade`` says it should replace it.  Nothing is
+    stored, in the database or the package folder, before every check passed.
     """
     package = read_package(stream)
     course_model = package.course
+    _check_fits(course_model)
     course = session.scalar(select(Course).where(Course.iri == course_model.iri))
     if course is None:
         if session.scalar(select(Course).where(Course.slug == course_model.slug)):
@@ -44,6 +60,9 @@ def import_package(session: Session, stream: BinaryIO, package_dir: str | Path) 
                     return existing, False
                 raise PackageConflict(f"version {course_model.version} of {course_model.title!r} is already imported "
                                    "with different content; raise the version in course.yaml and build again")
+        current = course.versions[-1].version if course.versions else None
+        if current and not allow_downgrade and is_older(course_model.version, current):
+            raise OlderVersion(f"version {course_model.version} is older than {current}, the version learners see now")
         course.title = course_model.title
     path = _save(package, stream, Path(package_dir))
     version = CourseVersion(course=course, version=course_model.version, sha256=package.sha256,
@@ -51,6 +70,38 @@ def import_package(session: Session, stream: BinaryIO, package_dir: str | Path) 
     session.add(version)
     session.flush()
     return version, True
+
+
+def is_older(version: str, than: str) -> bool:
+    """Tell whether course version ``version`` comes before ``than``: 0.9 before 1.0, 1.9 before 1.10.
+
+    With ``packaging`` installed any PEP 440 version compares (1.0rc1 before 1.0); without it, dotted
+    numbers.  Raise :class:`OlderVersion` for versions that cannot be compared.
+    """
+    try:
+        if Version is not None:
+            return Version(version) < Version(than)
+        return _numbers(version) < _numbers(than)
+    except ValueError:  # packaging's InvalidVersion is one
+        raise OlderVersion(f"cannot tell whether version {version!r} is older than {than!r}: versions are compared "
+                           "as numbers such as 1.0 or 1.2.3") from None
+
+
+def _numbers(version: str) -> tuple[int, ...]:
+    if not re.fullmatch(r"\d+(\.\d+)*", version, re.ASCII):
+        raise ValueError(version)
+    numbers = [int(part) for part in version.split(".")]
+    while len(numbers) > 1 and numbers[-1] == 0:  # 1.0 is 1.0.0
+        numbers.pop()
+    return tuple(numbers)
+
+
+def _check_fits(course_model: CourseModel) -> None:
+    """Refuse what the catalogue's columns cannot hold, rather than fail in the database."""
+    for column, value in ((Course.iri, course_model.iri), (Course.slug, course_model.slug),
+                          (Course.title, course_model.title), (CourseVersion.version, course_model.version)):
+        if len(value) > column.type.length:
+            raise PackageError(f"the course's {column.key} is longer than {column.type.length} characters")
 
 
 def _save(package: Package, stream: BinaryIO, package_dir: Path) -> Path:

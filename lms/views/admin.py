@@ -28,7 +28,13 @@ def packages():
         else:
             try:
                 version, new = catalog.import_package(session, form.package.data.stream,
-                                                      current_app.config["PACKAGE_DIR"])
+                                                      current_app.config["PACKAGE_DIR"],
+                                                      allow_downgrade=form.allow_downgrade.data)
+            except catalog.OlderVersion as exc:
+                session.rollback()
+                status, error = 400, _("The package was not imported: %(reason)s. To make it the version learners "
+                                       "see all the same, tick “%(allow)s” and import it again.",
+                                       reason=exc, allow=form.allow_downgrade.label.text)
             except PackageError as exc:
                 session.rollback()
                 status, error = 400, _("The package was not imported: %(reason)s", reason=exc)
