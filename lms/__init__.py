@@ -15,10 +15,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     import xapi
 
-    from . import cli, db, delivery, errors, i18n, views
+    from . import cli, db, delivery, errors, i18n, security, views
     from .views import auth
 
     db.init_app(app)
+    security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)

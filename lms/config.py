@@ -38,6 +38,18 @@ SETTINGS = (
             "Largest course package or request body accepted, in megabytes.", int),
     Setting("TIMEZONE", "PASSERELLE_TIMEZONE", "UTC",
             "Time zone in which dates and times are shown, e.g. Europe/Paris or Africa/Tunis."),
+    Setting("TRUSTED_PROXIES", "PASSERELLE_TRUSTED_PROXIES", "0",
+            "How many reverse proxies stand in front of the app and set X-Forwarded-For, -Proto and -Host; "
+            "their headers give the client's address (for the log-in limits) and scheme. 0: trust none.", int),
+    Setting("LOGIN_LIMIT_ACCOUNT", "PASSERELLE_LOGIN_LIMIT_ACCOUNT", "10 per 15 minutes",
+            "Failed log-ins allowed for one username; past it, that username cannot log in (even with the "
+            "right password) until the time has passed."),
+    Setting("LOGIN_LIMIT_ADDRESS", "PASSERELLE_LOGIN_LIMIT_ADDRESS", "50 per 15 minutes",
+            "Failed log-ins allowed from one client address, whatever the usernames; an office behind one "
+            "address shares it."),
+    Setting("RATELIMIT_STORAGE_URI", "PASSERELLE_RATELIMIT_STORAGE", "memory://",
+            "Where failed log-ins are counted: memory:// counts in each process; with several app servers or "
+            "workers use a shared store, e.g. redis://host:6379 (pip install 'limits[redis]')."),
     Setting("LAUNCH_KEY_DAYS", "PASSERELLE_LAUNCH_KEY_DAYS", "30",
             "Days the LRS key of a launched module keeps working; answers kept on a device while offline "
             "are sent with it, so give learners on mission time to come back online.", int),
