@@ -175,6 +175,17 @@ def parse_number(text: str) -> float | None:
         return None
 
 
+def whole_number(text: str, below: int) -> int | None:
+    """The number ``text`` writes in the digits 0-9 if it is under ``below`` (an option's index); None otherwise.
+
+    Other digits that ``str.isdigit`` accepts (``²``) and numbers too long to read are no number here.
+    """
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(below)):
+        return None
+    number = int(text)
+    return number if number < below else None
+
+
 def is_answered(response: list[str]) -> bool:
     """Tell whether a learner gave an answer at all."""
     return any(value.strip() for value in response)
@@ -183,7 +194,7 @@ def is_answered(response: list[str]) -> bool:
 def is_correct(question: model.Question, response: list[str]) -> bool:
     """Check a learner's response: option indexes for choices, one text otherwise."""
     if question.kind in model.CHOICE_KINDS:
-        chosen = {int(v) for v in response if v.isdigit() and int(v) < len(question.options)}
+        chosen = {whole_number(v, len(question.options)) for v in response} - {None}
         return chosen == {i for i, option in enumerate(question.options) if option.correct}
     given = response[0] if response else ""
     if question.kind == model.NUMERIC:
@@ -214,8 +225,9 @@ def feedback_for(question: model.Question, response: list[str]) -> list[str]:
     out = []
     if question.kind in model.CHOICE_KINDS:
         for value in response:
-            if value.isdigit() and int(value) < len(question.options) and question.options[int(value)].feedback:
-                out.append(question.options[int(value)].feedback)
+            index = whole_number(value, len(question.options))
+            if index is not None and question.options[index].feedback:
+                out.append(question.options[index].feedback)
     if question.feedback:
         out.append(question.feedback)
     return out

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from authoring import model
-from authoring.quiz import MAX_RESPONSE, is_answered, is_correct
+from authoring.quiz import MAX_RESPONSE, is_answered, is_correct, whole_number
 from xapi import statements as xs
 from xapi.models import StatementRecord
 from xapi.store import about_activity, agent_key, store_statements
@@ -178,7 +178,7 @@ def _sent_response(question: model.Question, statement: dict) -> list[str]:
     if not isinstance(response, str):
         return []
     if question.kind in model.CHOICE_KINDS:
-        return [value for value in response.split("[,]") if value.isdigit()]
+        return [value for value in response.split("[,]") if whole_number(value, len(question.options)) is not None]
     return [response.strip()[:MAX_RESPONSE]]
 
 

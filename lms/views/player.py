@@ -14,7 +14,7 @@ from authoring import model
 from authoring.html import fallback_of, links_for
 from authoring.markdown import Links
 from authoring.package import asset_file, module_file
-from authoring.quiz import MAX_RESPONSE, answer_key, feedback_for
+from authoring.quiz import MAX_RESPONSE, answer_key, feedback_for, whole_number
 from xapi import statements as xs
 
 from ..db import get_db
@@ -255,7 +255,7 @@ def survey(slug: str, module_slug: str):
     for item in module.survey.items:
         value = request.form.get(f"s-{item.id}", "").strip()
         if item.kind == model.LIKERT:
-            value = value if value.isdigit() and 1 <= int(value) <= len(item.scale) else ""
+            value = value if whole_number(value, len(item.scale) + 1) else ""  # a point of the scale, from 1
         responses[item.id] = value[:MAX_RESPONSE]
     if not any(responses.values()):
         return render_template("player/survey.html", responses=responses, empty=True, **page), 400
@@ -280,13 +280,13 @@ def scenario(slug: str, module_slug: str, scenario_id: str):
     if request.method == "POST":
         valid_form_or_400()
         path = request.form.get("path", "").split(",")[:MAX_SCENARIO_STEPS]
-        number = request.form.get("choice", "")
-        if not scenario.walk(path) or not number.isdigit():
+        if not scenario.walk(path):
             abort(400, description=_("This is not a path through the scenario; start it again."))
         here = scenario.step(path[-1])
-        if not 1 <= int(number) <= len(here.choices):
+        number = whole_number(request.form.get("choice", ""), len(here.choices) + 1)  # choices count from 1
+        if not number:
             abort(400, description=_("This step has no such choice; start the scenario again."))
-        choice = here.choices[int(number) - 1]
+        choice = here.choices[number - 1]
         path.append(choice.goto)
     step = scenario.step(path[-1])
     if step.is_end and request.method == "POST":
@@ -332,7 +332,7 @@ def _responses(quiz: model.Quiz) -> dict[str, list[str]]:
     for question in quiz.questions:
         values = request.form.getlist(f"q-{question.id}")
         if question.kind in model.CHOICE_KINDS:
-            chosen = sorted({v for v in values if v.isdigit() and int(v) < len(question.options)}, key=int)
+            chosen = sorted({v for v in values if whole_number(v, len(question.options)) is not None}, key=int)
             responses[question.id] = chosen[:1] if question.kind != model.MULTIPLE_CHOICE else chosen
         else:
             text = values[0].strip()[:MAX_RESPONSE] if values else ""

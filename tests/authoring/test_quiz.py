@@ -17,6 +17,9 @@ def choice(kind, *flags, feedback=""):
     (choice("single", False, True), ["1"], True),
     (choice("single", False, True), ["0"], False),
     (choice("single", False, True), ["7"], False),  # out of range
+    (choice("single", False, True), ["\u00b9"], False),  # a digit to str.isdigit, and no number to int()
+    (choice("single", False, True), ["\u0661"], False),  # an Arabic-Indic 1: options are numbered 0-9
+    (choice("single", False, True), ["9" * 5000], False),  # longer than int() reads
     (choice("multiple", True, True, False), ["0", "1"], True),
     (choice("multiple", True, True, False), ["0"], False),
     (choice("multiple", True, True, False), ["0", "1", "2"], False),
@@ -40,3 +43,4 @@ def test_blank_responses_are_not_answers():
 def test_feedback_is_the_chosen_options_then_the_explanation():
     question = choice("multiple", True, True, False, feedback="why")
     assert feedback_for(question, ["0", "2"]) == ["feedback 0", "feedback 2", "why"]
+    assert feedback_for(question, ["\u00b2", "9" * 5000]) == ["why"]

@@ -196,3 +196,17 @@ def test_a_course_completion_the_learner_claims_neither_counts_nor_stands_in_for
     assert course_completions() == []
     finish(db, learner, course, "migrants-in-crisis")
     assert len(course_completions()) == 1  # recorded by the LMS when earned, whatever the learner said before
+
+
+def test_a_number_only_str_isdigit_reads_is_refused_with_a_reason(client, auth, enrolled, db):
+    """"²" or "٣" are digits to Python's ``str.isdigit`` and no choice; 5,000 digits are more than ``int`` reads."""
+    auth.login("learner")
+    quiz = f"{COURSE}/modules/consular-crisis-response/quiz"
+    for odd in ("\u00b2", "9" * 5000):
+        answer = client.post(quiz, data={"csrf_token": csrf_token(client, quiz), "q-crisis-lead": odd})
+        assert answer.status_code == 400 and "Please answer every question" in answer.get_data(as_text=True)
+        survey = client.post(f"{MIGRANTS}/survey", data={"csrf_token": csrf_token(client, f"{MIGRANTS}/survey"),
+                                                         "s-useful": odd})
+        assert survey.status_code == 400
+        assert choose(client, "alert", odd).status_code == 400
+    assert statements(db, "answered") == statements(db, "responded") == statements(db, "completed") == []

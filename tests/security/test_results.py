@@ -26,7 +26,7 @@ XAPI = {"X-Experience-API-Version": "1.0.3"}
 #: What a device sends for each question of the sample quiz: right answers, and four of seven right (57%).
 RIGHT = {"crisis-lead": "1", "registration-value": "0[,]1", "registration-compulsory": "1", "check-messages": "2",
          "wardens": "Warden", "confirm-death": "1", "plan-testing": "1"}
-WRONG = RIGHT | {"crisis-lead": "0", "registration-value": "0", "check-messages": "4,5"}
+WRONG = RIGHT | {"crisis-lead": "\u00b2", "registration-value": "0", "check-messages": "4,5"}  # ² reads as no option
 LMS = agent_key(learning.authority(PUBLIC_URL))
 
 
