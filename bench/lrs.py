@@ -9,15 +9,26 @@ For each database, in a new empty store:
    quizzes, completes modules; each with context, registration and result) posted
    over HTTP in batches of 1 and of 50, by 1 and by 8 concurrent clients, for a
    few seconds each: statements per second;
-2. fill: the store is filled to each size in ``--sizes`` (through the same
+2. new activities: batches of 50 statements by learners the store has never seen
+   about activities it has never seen, every batch also naming a course and
+   modules that are new too and that every client names at the same moment (a
+   new course opening to a cohort): by 1 client, then by 8 at once. Statements
+   per second, the ratio of 8 clients to 1, and the batches the LRS refused
+   (a client that trusts a 409 loses them);
+3. fill: the store is filled to each size in ``--sizes`` (through the same
    storage code, in-process, in batches of 1,000, so that filling does not take
    an hour), then for each size typical queries are sent over HTTP, 100 times
    each with varied values, one client: p50 and p95 latency in milliseconds.
    Queries ask for the default page (``limit`` 100).
 
-Targets on a 2-core machine: >= 2,000 statements/s ingested in batches;
-p95 <= 50 ms for the queries at 1,000,000 statements.  Needs the ``prod``
-extra (gunicorn): ``.venv/bin/pip install -e '.[prod]'``.
+Targets on a 2-core machine: >= 2,000 statements/s ingested in batches, new
+activities by 8 clients included, with 0 refused batches; p95 <= 50 ms for the
+queries at 1,000,000 statements.  Needs the ``prod`` extra (gunicorn):
+``.venv/bin/pip install -e '.[prod]'``.
+
+``--postgres`` names the PostgreSQL database to run on, which is emptied first;
+given the server's own ``postgres`` database, a database ``passerelle_bench`` is
+made beside it instead.
 """
 
 from __future__ import annotations
@@ -37,6 +48,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -52,6 +64,8 @@ ADL = "http://adlnet.gov/expapi/verbs/"
 COURSES = [f"https://academy.example.org/courses/c{c}" for c in range(10)]
 LEARNERS = 5000
 PAGE = 100
+INGEST_TARGET = 2000  # statements/s in batches
+LANGUAGES = ["en", "fr", "es", "ar", "ru", "pt", "de", "zh"]
 
 
 class Generator:
@@ -100,6 +114,34 @@ class Generator:
         return statement
 
 
+class NewActivities:
+    """Statements by new learners about new activities, within a course that every client opens at once."""
+
+    def __init__(self, seed: int, language: str):
+        self.random = random.Random(seed)
+        self.language = language
+
+    def batch(self, size: int) -> list[dict]:
+        # Clients sending in the same quarter of a second name the same course, new to the store.
+        course = f"https://academy.example.org/new-courses/c{int(time.time() * 4)}"
+        learner = {"objectType": "Agent", "account": {"homePage": HOME, "name": f"new-{uuid.uuid4()}"}}
+        name = {self.language: "new"}
+        statements = []
+        for _ in range(size):
+            module = f"{course}/modules/m{self.random.randrange(8)}"
+            page = f"{module}/pages/{uuid.uuid4()}"
+            statements.append({
+                "id": str(uuid.uuid4()),
+                "actor": learner,
+                "verb": {"id": ADL + "experienced", "display": {"en-US": "experienced"}},
+                "object": {"objectType": "Activity", "id": page, "definition": {"name": name}},
+                "context": {"registration": str(uuid.uuid4()), "language": self.language,
+                            "contextActivities": {"parent": [{"id": module, "definition": {"name": name}}],
+                                                  "grouping": [{"id": course, "definition": {"name": name}}]}},
+            })
+        return statements
+
+
 class Server:
     """``passerelle`` under gunicorn, on a database of its own, with an LRS key."""
 
@@ -129,6 +171,13 @@ class Server:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
 
     def request(self, method, path, body=None, connection=None):
+        status, data = self.send(method, path, body, connection)
+        if status >= 300:
+            raise RuntimeError(f"{method} {path}: HTTP {status} {data[:200]!r}")
+        return data
+
+    def send(self, method, path, body=None, connection=None) -> tuple[int, bytes]:
+        """Send a request and return the status and body of the answer, whatever the status."""
         own = connection is None
         connection = connection or self.connection()
         headers = dict(self.headers)
@@ -140,9 +189,7 @@ class Server:
         data = response.read()
         if own:
             connection.close()
-        if response.status >= 300:
-            raise RuntimeError(f"{method} {path}: HTTP {response.status} {data[:200]!r}")
-        return data
+        return response.status, data
 
     def stop(self):
         self.process.terminate()
@@ -173,6 +220,36 @@ def ingest(server: Server, batch: int, clients: int, seconds: float = 6.0) -> fl
     for thread in threads:
         thread.join()
     return sum(counts) / (time.perf_counter() - started)
+
+
+def ingest_new(server: Server, clients: int, batch: int = 50, seconds: float = 6.0) -> tuple[float, int, Counter]:
+    """Statements per second stored, batches sent and the statuses of those refused, of ``NewActivities``."""
+    counts, sent, refused = [0] * clients, [0] * clients, Counter()
+    deadline = time.perf_counter() + seconds
+
+    def work(n):
+        generator = NewActivities(seed=7000 + n + 100 * clients, language=LANGUAGES[n % len(LANGUAGES)])
+        connection = server.connection()
+        while time.perf_counter() < deadline:
+            status, _ = server.send("POST", "/xapi/statements", generator.batch(batch), connection)
+            sent[n] += 1
+            if status == 200:
+                counts[n] += batch
+            else:
+                refused[status] += 1
+        connection.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - started), sum(sent), refused
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
 
 
 def fill(database_url: str, target: int) -> None:
@@ -249,10 +326,22 @@ def run(name: str, database_url: str, sizes: list[int]) -> None:
     try:
         server = Server(database_url, instance)
         try:
-            print("ingest (statements/s)        1 client   8 clients")
+            print("ingest (statements/s)              1 client   8 clients   8 / 1")
             for batch in (1, 50):
                 one, eight = ingest(server, batch, 1), ingest(server, batch, 8)
-                print(f"  batches of {batch:<3}             {one:8,.0f}   {eight:9,.0f}", flush=True)
+                print(f"  {f'batches of {batch}':<32} {one:8,.0f}   {eight:9,.0f}   {eight / one:5.2f}", flush=True)
+            batches = max(one, eight)
+            one, sent_one, refused_one = ingest_new(server, 1)
+            eight, sent, refused = ingest_new(server, 8)
+            print(f"  {'new activities, batches of 50':<32} {one:8,.0f}   {eight:9,.0f}   {eight / one:5.2f}",
+                  flush=True)
+            print(f"  target >= {INGEST_TARGET:,}/s: {verdict(batches >= INGEST_TARGET)} in batches of 50, "
+                  f"{verdict(eight >= INGEST_TARGET)} with new activities by 8 clients")
+            refusals = refused + refused_one
+            statuses = ", ".join(f"{count} x HTTP {status}" for status, count in sorted(refusals.items()))
+            print(f"  refused batches of new activities: {refused_one.total()} of {sent_one:,} by 1 client, "
+                  f"{refused.total()} of {sent:,} by 8{f' ({statuses})' if statuses else ''}; "
+                  f"target 0: {verdict(not refusals)}", flush=True)
             for size in sizes:
                 fill(database_url, size)
                 print(f"queries at {size:,} statements (ms)     p50      p95   (target p95 <= 50)")
@@ -266,9 +355,16 @@ def run(name: str, database_url: str, sizes: list[int]) -> None:
 
 
 def fresh_postgres(url: str) -> str:
-    """Create an empty database ``passerelle_bench`` next to ``url``'s and return its URL."""
-    from sqlalchemy import create_engine, text
+    """Return the URL of an empty database: ``url``'s, emptied, or a new ``passerelle_bench`` beside ``postgres``."""
+    from sqlalchemy import MetaData, create_engine, text
 
+    if url.rsplit("/", 1)[1] != "postgres":
+        engine = make_engine(sqlalchemy_url(url))
+        tables = MetaData()
+        tables.reflect(engine)
+        tables.drop_all(engine)
+        engine.dispose()
+        return sqlalchemy_url(url)
     admin = create_engine(sqlalchemy_url(url), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text("DROP DATABASE IF EXISTS passerelle_bench"))
@@ -283,7 +379,8 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL",
                                                              "postgresql://postgres@127.0.0.1:5432/postgres"),
-                        help="a PostgreSQL server to create the benchmark database on")
+                        help="the PostgreSQL database to run on, emptied first (given the server's postgres "
+                             "database, a database passerelle_bench is made beside it)")
     args = parser.parse_args()
     if not (BIN / "gunicorn").exists():
         raise SystemExit("gunicorn is missing: .venv/bin/pip install -e '.[prod]'")
