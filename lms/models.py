@@ -7,7 +7,9 @@ people and the catalogue around them.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import json
+import secrets
 import uuid
 from functools import lru_cache
 
@@ -23,6 +25,10 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
 class Base(DeclarativeBase):
     """Declarative base of the LMS tables."""
 
@@ -32,6 +38,7 @@ class User(Base):
 
     ``actor_id`` is the opaque name used in xAPI statements; profile fields
     used for disaggregation (country, institution, gender) stay here.
+    ``session_token`` is part of every session's user id: a new one ends them all.
     """
 
     __tablename__ = "lms_user"
@@ -47,6 +54,7 @@ class User(Base):
     gender: Mapped[str] = mapped_column(String(20), default="")
     language: Mapped[str] = mapped_column(String(10), default="en")
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
 
     # What Flask-Login asks of a user, written out so models stay free of Flask.
     is_authenticated = True
@@ -54,7 +62,12 @@ class User(Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The id kept in the session: the account's and its current session token."""
+        return f"{self.id}:{self.session_token}"
+
+    def holds_session(self, token: str) -> bool:
+        """Whether a session with ``token`` is still one of this account's."""
+        return hmac.compare_digest(self.session_token.encode(), token.encode())
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import format_timedelta, gettext as _
 from flask_babel import lazy_gettext
+from flask_limiter.util import get_remote_address
+from limits import parse
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -16,6 +19,7 @@ from xapi.views import bp as xapi_bp
 from ..db import get_db
 from ..forms import ActionForm, LoginForm
 from .common import valid_form_or_400
+from ..security import limiter
 from ..services import accounts
 from ..services.learning import authority
 
@@ -27,11 +31,14 @@ csrf = CSRFProtect()
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
+def load_user(session_id: str):
+    """The user of a session, if the session is still theirs (log-out renews the token it carries)."""
+    user_id, _sep, token = session_id.partition(":")
     try:
-        return accounts.get_user(get_db(), int(user_id))
+        user = accounts.get_user(get_db(), int(user_id))
     except ValueError:
         return None
+    return user if user is not None and user.holds_session(token) else None
 
 
 def role_required(*roles: str):
@@ -48,7 +55,25 @@ def role_required(*roles: str):
     return decorator
 
 
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+def _wait(setting: str) -> str:
+    """How long a limit's window lasts, in the reader's words ("15 minutes")."""
+    return format_timedelta(dt.timedelta(seconds=parse(current_app.config[setting]).get_expiry()))
+
+
 @bp.route("/login", methods=["GET", "POST"])
+# Only failed log-ins count; once a limit is reached even the right password waits for the window to pass.
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"], methods=["POST"], deduct_when=_failed,
+               key_func=lambda: "username:" + request.form.get("username", "").strip().casefold(),
+               error_message=lambda: _("Too many failed log-ins for this account. Try again in %(time)s.",
+                                       time=_wait("LOGIN_LIMIT_ACCOUNT")))
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ADDRESS"], methods=["POST"], deduct_when=_failed,
+               key_func=lambda: "address:" + (get_remote_address() or ""),
+               error_message=lambda: _("Too many failed log-ins from your address. Try again in %(time)s.",
+                                       time=_wait("LOGIN_LIMIT_ADDRESS")))
 def login():
     """Show the log-in form; log the user in with a right username and password."""
     form = LoginForm()
@@ -72,6 +97,11 @@ def login():
 def logout():
     """Log out (a POST with a CSRF token, so no link can log someone out)."""
     valid_form_or_400()
+    if current_user.is_authenticated:
+        # A new token ends this session everywhere it was copied, and the account's other sessions with it.
+        session = get_db()
+        accounts.end_sessions(session, current_user._get_current_object())
+        session.commit()
     logout_user()
     flash(_("You are logged out."))
     return redirect(url_for("auth.login"))

@@ -64,4 +64,4 @@ def test_users_create_cli(runner, client, auth):
     again = runner.invoke(args=["users", "create", "fatou", "--password", "long-enough-pw"])
     assert again.exit_code == 1 and "the username 'fatou' is taken" in again.output
     short = runner.invoke(args=["users", "create", "ali", "--password", "short"])
-    assert short.exit_code == 1 and "at least 8 characters" in short.output
+    assert short.exit_code == 1 and "at least 12 characters" in short.output
