@@ -30,7 +30,8 @@ def create_app(config: dict | None = None) -> Flask:
     xapi.init_app(app, db.get_db, home_page=lambda: app.config["PUBLIC_URL"],
                   session_agent=auth.session_agent, session_authority=auth.session_agent,
                   on_stored=lambda session, statements: record_earned_completions(session, statements,
-                                                                                   app.config["PUBLIC_URL"]))
+                                                                                   app.config["PUBLIC_URL"]),
+                  max_batch=app.config["XAPI_MAX_BATCH"])
     views.init_app(app)
     cli.init_app(app)
     delivery.init_app(app)

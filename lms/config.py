@@ -58,6 +58,9 @@ SETTINGS = (
             "statement is queued for it and sent by 'passerelle lrs-forwarding run'."),
     Setting("XAPI_FORWARD_USERNAME", "PASSERELLE_FORWARD_LRS_KEY", "", "HTTP Basic key for the external LRS."),
     Setting("XAPI_FORWARD_PASSWORD", "PASSERELLE_FORWARD_LRS_SECRET", "", "HTTP Basic secret for the external LRS."),
+    Setting("XAPI_MAX_BATCH", "PASSERELLE_XAPI_MAX_BATCH", "1000",
+            "Most statements the LRS accepts in one request; a larger batch is refused (413) and should be "
+            "sent in parts.", int),
 )
 
 

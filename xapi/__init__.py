@@ -16,13 +16,16 @@ VERSION = "1.0.3"
 #: Headers a browser-based activity provider may send and read across origins.
 CORS_HEADERS = ["Authorization", "Content-Type", "X-Experience-API-Version", "If-Match", "If-None-Match"]
 CORS_EXPOSED = ["ETag", "Last-Modified", "X-Experience-API-Version", "X-Experience-API-Consistent-Through"]
+#: Most statements one request may carry, unless the host says otherwise.
+MAX_BATCH = 1000
 
 
 def init_app(app, get_session: Callable[[], Session], url_prefix: str = "/xapi", *,
              home_page: Callable[[], str] | None = None,
              session_agent: Callable[[], dict | None] | None = None,
              session_authority: Callable[[], dict] | None = None,
-             on_stored: Callable[[Session, list[dict]], None] | None = None) -> None:
+             on_stored: Callable[[Session, list[dict]], None] | None = None,
+             max_batch: int = MAX_BATCH) -> None:
     """Mount the LRS on a Flask app.
 
     ``get_session`` returns the request's database session; ``home_page`` the
@@ -32,7 +35,9 @@ def init_app(app, get_session: Callable[[], Session], url_prefix: str = "/xapi",
     recorded with ``session_authority()`` as their authority.  ``on_stored``,
     if given, is called with the session and the statements of each accepted
     request before it is committed, so that the host keeps what it derives from
-    them (a learner's progress) in the same transaction.
+    them (a learner's progress) in the same transaction.  A request holding more than
+    ``max_batch`` statements is refused (413); no request body is read past
+    ``XAPI_MAX_BODY`` bytes.
     """
     from flask import request
     from flask_cors import CORS
@@ -43,7 +48,8 @@ def init_app(app, get_session: Callable[[], Session], url_prefix: str = "/xapi",
     from .times import now, timestamp
     from .views import bp
 
-    max_body = app.config.get("XAPI_MAX_BODY", 10 * 2**20)
+    # No request body is read past this, nor past the host's own limit.
+    max_body = min(app.config.get("XAPI_MAX_BODY", 10 * 2**20), app.config.get("MAX_CONTENT_LENGTH") or 2**63)
     app.extensions["xapi"] = {
         "session": get_session,
         "home_page": home_page or (lambda: request.host_url),
@@ -52,11 +58,12 @@ def init_app(app, get_session: Callable[[], Session], url_prefix: str = "/xapi",
         "on_stored": on_stored,
         "forward": lambda: forwarding_enabled(app.config),
         "max_body": max_body,
+        "max_batch": max_batch,
     }
     app.register_blueprint(bp, url_prefix=url_prefix)
     CORS(app, resources={url_prefix + "/*": {"origins": "*"}}, allow_headers=CORS_HEADERS,
          expose_headers=CORS_EXPOSED, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"], max_age=86400)
-    app.wsgi_app = AlternateSyntax(app.wsgi_app, url_prefix, max_body)
+    app.wsgi_app = AlternateSyntax(app.wsgi_app, url_prefix, app.extensions["xapi"])
 
     @app.after_request
     def xapi_headers(response):

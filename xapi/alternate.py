@@ -4,6 +4,7 @@
 (``Authorization``, ``X-Experience-API-Version``, ``Content-Type``, ...), the
 body in ``content`` and the other parameters is turned, before routing, into
 the request it stands for.  Anything else in the query string is refused.
+The body is read only up to the LRS's limit, whatever ``Content-Length`` says.
 """
 
 from __future__ import annotations
@@ -12,20 +13,29 @@ import io
 import json
 from urllib.parse import parse_qs, urlencode
 
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from werkzeug.wsgi import get_input_stream
+
 from . import VERSION
 
+#: Set in the WSGI environ of a request rewritten from the alternate syntax: the views refuse it from a
+#: caller authenticated by cookie, since any site's form can send it.
+ALTERNATE = "xapi.alternate_syntax"
 HEADERS = ("Authorization", "X-Experience-API-Version", "Content-Type", "Content-Length", "If-Match",
            "If-None-Match")
 METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
 
 
 class AlternateSyntax:
-    """WSGI middleware rewriting alternate-syntax requests under ``prefix``."""
+    """WSGI middleware rewriting alternate-syntax requests under ``prefix``.
 
-    def __init__(self, app, prefix: str, max_body: int):
+    ``settings`` are the LRS's (``app.extensions["xapi"]``): their ``max_body`` bounds what is read.
+    """
+
+    def __init__(self, app, prefix: str, settings: dict):
         self.app = app
         self.prefix = prefix.rstrip("/") + "/"
-        self.max_body = max_body
+        self.settings = settings
 
     def __call__(self, environ, start_response):
         if not environ.get("PATH_INFO", "").startswith(self.prefix):
@@ -35,12 +45,10 @@ class AlternateSyntax:
             return self.app(environ, start_response)
         try:
             self._rewrite(environ, query)
+        except TooLarge as exc:
+            return _error(start_response, "413 REQUEST ENTITY TOO LARGE", "request-entity-too-large", str(exc))
         except ValueError as exc:
-            body = json.dumps({"error": {"code": "bad-request", "message": str(exc)}}).encode()
-            start_response("400 BAD REQUEST", [("Content-Type", "application/json"),
-                                               ("Content-Length", str(len(body))),
-                                               ("X-Experience-API-Version", VERSION)])
-            return [body]
+            return _error(start_response, "400 BAD REQUEST", "bad-request", str(exc))
         return self.app(environ, start_response)
 
     def _rewrite(self, environ: dict, query: dict) -> None:
@@ -55,17 +63,11 @@ class AlternateSyntax:
         content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
             raise ValueError("the alternate request syntax needs a body of type application/x-www-form-urlencoded")
+        raw = read_body(environ, self.settings["max_body"])
         try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            raise ValueError("Content-Length is not a number") from None
-        if length > self.max_body:
-            raise ValueError("the request body is too large")
-        raw = environ["wsgi.input"].read(length).decode("utf-8", errors="strict") if length else ""
-        try:
-            form = parse_qs(raw, keep_blank_values=True, strict_parsing=bool(raw))
-        except ValueError:
-            raise ValueError("the form body is not URL-encoded") from None
+            form = parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw))
+        except ValueError:  # UnicodeDecodeError included
+            raise ValueError("the form body is not URL-encoded UTF-8") from None
         fields = {key: values[-1] for key, values in form.items()}
         for name in HEADERS:
             if name in fields:
@@ -83,6 +85,45 @@ class AlternateSyntax:
         elif content is None:
             environ.pop("CONTENT_TYPE", None)
         environ["REQUEST_METHOD"] = method
+        environ[ALTERNATE] = True
         environ["QUERY_STRING"] = urlencode(fields)
         environ["CONTENT_LENGTH"] = str(len(data))
         environ["wsgi.input"] = io.BytesIO(data)
+
+
+def read_body(environ: dict, most: int) -> bytes:
+    """Read a request's body, never more than ``most`` bytes: raise :class:`TooLarge` past them.
+
+    A missing or false Content-Length reads nothing, unless the server ends the stream itself
+    (chunked), which is then read a chunk at a time and cut one byte past the limit.
+    """
+    declared = environ.get("CONTENT_LENGTH") or ""
+    if declared and not declared.strip().isdigit():
+        raise ValueError("Content-Length must be a whole number of bytes")
+    too_large = f"the request body is larger than {most:,} bytes"
+    data = bytearray()
+    try:
+        stream = get_input_stream(environ, max_content_length=most + 1)
+        while len(data) <= most:
+            piece = stream.read(most + 1 - len(data))
+            if not piece:
+                break
+            data += piece
+    except RequestEntityTooLarge:
+        raise TooLarge(too_large) from None
+    except ClientDisconnected:
+        raise ValueError("the request body ended before its Content-Length") from None
+    if len(data) > most:
+        raise TooLarge(too_large)
+    return bytes(data)
+
+
+class TooLarge(ValueError):
+    """The body is over the LRS's limit (413)."""
+
+
+def _error(start_response, status: str, code: str, message: str) -> list[bytes]:
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                            ("X-Experience-API-Version", VERSION)])
+    return [body]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from .store import AttachmentPart, attachments_of
-from .validation import SIGNATURE_USAGE, StatementError
+from .validation import MAX_MEDIA_TYPE, SIGNATURE_USAGE, StatementError, parse_json
 
 SIGNATURE_ALGORITHMS = ("RS256", "RS384", "RS512")
 _HASHES = {56: hashlib.sha224, 64: hashlib.sha256, 96: hashlib.sha384, 128: hashlib.sha512}
@@ -74,10 +73,7 @@ def statements_and_parts(body: bytes, content_type: str) -> tuple[object, list[A
     first = parts[0]
     if first.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
         raise StatementError("the first part of a multipart statements request must be application/json")
-    try:
-        statements = json.loads(first.body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise StatementError(f"the first part is not valid JSON: {exc}") from None
+    statements = parse_json(first.body, "the first part")
     received = []
     for n, part in enumerate(parts[1:], start=1):
         sha2 = part.headers.get("x-experience-api-hash")
@@ -87,6 +83,8 @@ def statements_and_parts(body: bytes, content_type: str) -> tuple[object, list[A
             raise StatementError(f"multipart part {n} needs the header Content-Transfer-Encoding: binary")
         if part.headers.get("content-type", "") == "":
             raise StatementError(f"multipart part {n} has no Content-Type header")
+        if len(part.headers["content-type"]) > MAX_MEDIA_TYPE:
+            raise StatementError(f"multipart part {n}: Content-Type is longer than {MAX_MEDIA_TYPE} characters")
         digest = _HASHES.get(len(sha2))
         if digest is None or digest(part.body).hexdigest() != sha2.lower():
             raise StatementError(f"multipart part {n}: X-Experience-API-Hash is not the SHA-2 of its content")
@@ -123,13 +121,19 @@ def _check_signature(statement: dict, attachment: dict, received: dict[str, Atta
     if part is None:
         raise StatementError("a signed statement must carry its JWS signature in the request")
     token = part.content.decode("ascii", errors="replace").strip()
+    segments = token.split(".")
     try:
-        header = jwt.get_unverified_header(token)
-        payload = json.loads(_b64(token.split(".")[1]))
-    except (jwt.InvalidTokenError, IndexError, ValueError):
+        if len(segments) != 3:
+            raise ValueError("a compact JWS has three parts")
+        header = parse_json(_b64(segments[0]), "the signature's header")
+        payload = parse_json(_b64(segments[1]), "the signature's payload")
+        jwt.get_unverified_header(token)  # the header's own rules, once it is known to be small
+    except (jwt.InvalidTokenError, ValueError):  # StatementError and binascii.Error are ValueErrors
         raise StatementError("the signature is not a valid JWS (compact serialisation of a JSON payload)") from None
+    if not isinstance(header, dict):
+        raise StatementError("the signature's header must be a JSON object")
     if header.get("alg") not in SIGNATURE_ALGORITHMS:
-        raise StatementError(f"the signature must use RS256, RS384 or RS512, not {header.get('alg')!r}")
+        raise StatementError(f"the signature must use RS256, RS384 or RS512, not {str(header.get('alg'))[:20]!r}")
     if "x5c" in header:
         key = _certificate_key(header["x5c"])
         try:
@@ -145,11 +149,16 @@ def _b64(segment: str) -> bytes:
 
 
 def _certificate_key(chain) -> RSAPublicKey:
+    """The RSA key of the first certificate of an ``x5c`` header (a list of base64 DER certificates)."""
+    if not isinstance(chain, list) or not chain or not isinstance(chain[0], str):
+        raise StatementError("the signature's x5c header must be a list of base64-encoded certificates")
     try:
-        certificate = x509.load_der_x509_certificate(base64.b64decode(chain[0]))
-        return certificate.public_key()
-    except (ValueError, TypeError, IndexError):
+        key = x509.load_der_x509_certificate(base64.b64decode(chain[0])).public_key()
+    except ValueError:  # binascii.Error included
         raise StatementError("the signature's x5c header does not hold a certificate") from None
+    if not isinstance(key, RSAPublicKey):
+        raise StatementError("the signature's certificate must hold an RSA key (RS256, RS384 or RS512)")
+    return key
 
 
 def _same_content(payload: dict, statement: dict) -> bool:

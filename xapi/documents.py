@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from .models import Document
 from .times import now
+from .validation import StatementError, parse_json
 
 KINDS = ("state", "activity_profile", "agent_profile")
 
@@ -57,17 +58,19 @@ class Preconditions:
     required: bool = False  # a PUT to a profile must state one when the document exists
 
     def check(self, existing: Document | None) -> None:
+        """Raise unless the write may go ahead on the document as it stands (``None``: there is none).
+
+        Without either header, a profile PUT creates a new document (as xAPI clients such as
+        TinCanPython's do) but never replaces one: 409, since the caller cannot know what it overwrites.
+        """
         etag = existing.etag if existing else None
         if self.if_match is not None and (etag is None or ("*" not in self.if_match and etag not in self.if_match)):
             raise PreconditionFailed("If-Match does not match the document's current ETag")
         if self.if_none_match is not None and etag is not None and (
                 "*" in self.if_none_match or etag in self.if_none_match):
             raise PreconditionFailed("If-None-Match: the document already exists")
-        if self.required and self.if_match is None and self.if_none_match is None:
-            if existing is not None:
-                raise ConcurrencyConflict("the document exists: send If-Match with its ETag to replace it")
-            raise DocumentError("a PUT to a profile needs If-None-Match: * to create it "
-                                "(or If-Match with the current ETag to replace it)")
+        if self.required and self.if_match is None and self.if_none_match is None and existing is not None:
+            raise ConcurrencyConflict("the document exists: send If-Match with its ETag to replace it")
 
 
 def etag_of(content: bytes) -> str:
@@ -153,9 +156,9 @@ def _json_object(content: bytes, content_type: str, what: str) -> dict:
         raise DocumentError(f"{what} is not JSON (Content-Type {content_type or 'missing'}); "
                             "POST merges JSON objects only, use PUT to replace")
     try:
-        value = json.loads(content or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise DocumentError(f"{what} is not valid JSON") from None
+        value = parse_json(content or b"null", what)
+    except StatementError as exc:
+        raise DocumentError(str(exc)) from None
     if not isinstance(value, dict):
         raise DocumentError(f"{what} must be a JSON object to be merged")
     return value

@@ -6,7 +6,6 @@ caller, and raise domain exceptions; they know nothing of HTTP.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import json
@@ -397,7 +396,26 @@ def get_statement(session: Session, statement_id: str, voided: bool = False,
     row = session.scalar(stmt)
     if row is None or row.voided != voided:
         return None
-    return json.loads(row.data)
+    return load_stored(row.data)
+
+
+def load_stored(data: str):
+    """Read JSON the store holds; a NaN or Infinity that an older version let in reads as null."""
+    return json.loads(data, parse_constant=lambda name: None)
+
+
+def _strict(data: str) -> str:
+    """The stored JSON text as strict JSON, which every client can parse (rewritten only if it holds NaN)."""
+    if "NaN" not in data and "Infinity" not in data:
+        return data
+    return json.dumps(load_stored(data), ensure_ascii=False, separators=(",", ":"))
+
+
+def senders(session: Session, statement_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """Return the key of the actor and of the authority of each of these statements that is stored."""
+    rows = session.execute(select(StatementRecord.id, StatementRecord.actor_key, StatementRecord.authority_key)
+                           .where(StatementRecord.id.in_(statement_ids)))
+    return {sid: (actor, authority) for sid, actor, authority in rows}
 
 
 def _index_filter(query: StatementQuery):
@@ -437,7 +455,7 @@ def _matches(table, query: StatementQuery, driven: bool = False):
 def query_statements(session: Session, query: StatementQuery) -> tuple[list[dict], int | None]:
     """Return matching statements (newest first unless ascending) and the cursor of the next page."""
     found, more = query_statements_json(session, query)
-    return [json.loads(data) for data in found], more
+    return [load_stored(data) for data in found], more
 
 
 def query_statements_json(session: Session, query: StatementQuery) -> tuple[list[str], int | None]:
@@ -486,7 +504,7 @@ def query_statements_json(session: Session, query: StatementQuery) -> tuple[list
         by_expression = (StatementRecord.seq + 0).asc() if query.ascending else (StatementRecord.seq + 0).desc()
         rows = sorted(set(rows) | set(page(referring, by_expression)), reverse=not query.ascending)
     more = rows[limit - 1][0] if len(rows) > limit else None
-    return [data for _, data in rows[:limit]], more
+    return [_strict(data) for _, data in rows[:limit]], more
 
 
 def about_activity(iri: str, include_children: bool = True):
@@ -513,7 +531,7 @@ def format_statement(statement: dict, fmt: str, languages: list[str] = (),
     """Return ``statement`` in the ``exact``, ``ids`` or ``canonical`` format of ``GET /statements``."""
     if fmt == "exact":
         return statement
-    data = copy.deepcopy(statement)
+    data = _copy_top(statement, 10)
     if fmt == "ids":
         _walk(data, _ids_only)
     else:
@@ -529,7 +547,7 @@ def activity_ids(statements: list[dict]) -> set[str]:
         if kind == "activity":
             found.add(obj["id"])
     for statement in statements:
-        _walk(copy.deepcopy(statement), collect)
+        _walk(statement, collect)
     return found
 
 
@@ -537,7 +555,23 @@ def canonical_definitions(session: Session, ids: set[str]) -> dict[str, dict]:
     if not ids:
         return {}
     rows = session.scalars(select(ActivityRecord).where(ActivityRecord.id.in_(ids)))
-    return {row.id: json.loads(row.definition) for row in rows}
+    return {row.id: load_stored(row.definition) for row in rows}
+
+
+def _copy_top(value, levels: int):
+    """Copy the objects and lists of ``value`` down to ``levels`` levels; share what lies deeper.
+
+    Formatting changes only agents, verbs, activities (down to a choice's description, 9 levels into a
+    statement) and attachments; an extension's value, however deep, is shared as it is, never walked,
+    so that no statement already stored can make formatting recurse without bound.
+    """
+    if levels <= 0:
+        return value
+    if isinstance(value, dict):
+        return {key: _copy_top(item, levels - 1) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_top(item, levels - 1) for item in value]
+    return value
 
 
 def _walk(statement: dict, visit) -> None:
@@ -583,7 +617,7 @@ def _ids_only(kind: str, obj: dict) -> None:
 
 def _canonical(kind: str, obj: dict, languages: list[str], canonical: dict[str, dict]) -> None:
     if kind == "activity" and canonical.get(obj["id"]):
-        obj["definition"] = copy.deepcopy(canonical[obj["id"]])
+        obj["definition"] = _copy_top(canonical[obj["id"]], 4)
     maps = []
     if kind == "verb" and "display" in obj:
         maps.append((obj, "display"))

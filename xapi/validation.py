@@ -7,32 +7,55 @@ so a client's developer can find it at once.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import uuid
 
+from .times import parse as parse_time
+
+# Every pattern is matched whole (``fullmatch``) and only on strings no longer than their bound, so that no
+# client's string makes a check slow: see :func:`_matches`.
 # A URI scheme, a colon, then no whitespace (RFC 3986/3987, loosely: the rest is the client's business).
-_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_MAILTO = re.compile(r"^mailto:[^@\s:/]+@[^@\s]+\.[^@\s]+$")
-_SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
-_SHA2 = re.compile(r"^[0-9a-fA-F]{56}$|^[0-9a-fA-F]{64}$|^[0-9a-fA-F]{96}$|^[0-9a-fA-F]{128}$")
+_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# The local part cannot hold "@", so the address splits at its one "@" without backtracking; the domain's
+# dot is looked for apart (see is_mailto).
+_MAILTO = re.compile(r"mailto:[^@\s:/]+@([^@\s]+)")
+_SHA1 = re.compile(r"[0-9a-fA-F]{40}")
+_SHA2 = re.compile(r"[0-9a-fA-F]{56}|[0-9a-fA-F]{64}|[0-9a-fA-F]{96}|[0-9a-fA-F]{128}")
 # RFC 5646 language tags: language[-script][-region](-variant)*(-extension)*[-privateuse], or private use.
 _LANGUAGE = re.compile(
-    r"^(?:(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"
+    r"(?:(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"
     r"(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"
     r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
     r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"
     r"(?:-[xX](?:-[A-Za-z0-9]{1,8})+)?"
-    r"|[xX](?:-[A-Za-z0-9]{1,8})+)$")
+    r"|[xX](?:-[A-Za-z0-9]{1,8})+)")
 # ISO 8601 date and time with a time zone; "-00:00" (an unknown offset) is refused by xAPI.
 _TIMESTAMP = re.compile(
-    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?"
-    r"(Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?$")
+    r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?"
+    r"(Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?")
 # ISO 8601 durations: PnYnMnDTnHnMnS (any part may be left out), or weeks alone (PnW).
 _DURATION = re.compile(
-    r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?D)?"
-    r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$|^P\d+(\.\d+)?W$")
-_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$")
+    r"P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?D)?"
+    r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?|P\d+(\.\d+)?W")
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?")
+_VERSION = re.compile(r"1\.0(\.\d{1,9})?")
+
+#: Longest strings accepted, in characters.  An e-mail address has at most 254 (RFC 5321); the record
+#: store's index columns hold 1,024, which an IRI or an agent's identifier must fit with its prefix.
+MAX_EMAIL = 254
+MAX_IRI = 1000
+MAX_ACCOUNT = 1000  # an account's homePage and name together
+MAX_LANGUAGE_TAG = 100
+MAX_TIMESTAMP = 64
+MAX_DURATION = 64
+MAX_MEDIA_TYPE = 255
+#: JSON from clients: how deep objects and lists may nest, and how many characters a number may have.
+MAX_JSON_DEPTH = 32
+MAX_NUMBER_LENGTH = 64
+_LARGEST_INT = 10 ** MAX_NUMBER_LENGTH
 
 IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
 INTERACTION_TYPES = ("true-false", "choice", "fill-in", "long-fill-in", "matching", "performance",
@@ -84,38 +107,137 @@ def _bool(value, where: str) -> bool:
 def _number(value, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         _fail(where, "must be a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        _fail(where, "must be a finite number (JSON has no NaN or Infinity)")
     return value
+
+
+def _matches(pattern: re.Pattern, value, longest: int) -> bool:
+    """Tell whether ``value`` is a string of at most ``longest`` characters that ``pattern`` matches whole.
+
+    The length is checked first, so that no pattern ever runs on a client's megabyte.
+    """
+    return isinstance(value, str) and len(value) <= longest and pattern.fullmatch(value) is not None
+
+
+def _shown(value, longest: int = 80) -> str:
+    """``value`` for an error message, cut short: the message must not echo a client's megabyte."""
+    text = repr(value)
+    return text if len(text) <= longest else text[:longest] + "…"
 
 
 def is_iri(value) -> bool:
-    return isinstance(value, str) and bool(_IRI.match(value))
+    return _matches(_IRI, value, MAX_IRI)
 
 
 def _iri(value, where: str) -> str:
+    if isinstance(value, str) and len(value) > MAX_IRI:
+        _fail(where, f"is longer than {MAX_IRI} characters")
     if not is_iri(value):
-        _fail(where, f"must be an IRI with a scheme, such as https://example.org/x (got {value!r})")
+        _fail(where, f"must be an IRI with a scheme, such as https://example.org/x (got {_shown(value)})")
     return value
+
+
+def is_mailto(value) -> bool:
+    """Tell whether ``value`` is ``mailto:`` and an e-mail address whose domain has a dot inside."""
+    match = _MAILTO.fullmatch(value) if isinstance(value, str) and len(value) <= 7 + MAX_EMAIL else None
+    return match is not None and "." in match[1][1:-1]
 
 
 def check_uuid(value, where: str) -> str:
     """Return ``value`` in canonical lower case if it is a UUID string, else raise."""
-    if not isinstance(value, str) or not _UUID.match(value):
+    if not _matches(_UUID, value, 36):
         _fail(where, "must be a UUID such as 3b3a9b86-6b1e-4a7e-9f0a-0c2c7b1f2a10")
     return str(uuid.UUID(value))
 
 
 def check_timestamp(value, where: str) -> str:
-    if not isinstance(value, str) or not _TIMESTAMP.match(value):
+    if not _matches(_TIMESTAMP, value, MAX_TIMESTAMP):
         _fail(where, "must be an ISO 8601 date and time, such as 2026-03-01T09:30:00.000Z")
-    if re.search(r"-00(:?00)?$", value):
+    if value.endswith(("-00", "-0000", "-00:00")):
         _fail(where, "may not use the offset -00:00; give the real offset or Z")
+    try:
+        parse_time(value)  # a real day, and a moment that exists in UTC (not 0001-01-01T00:00+01:00)
+    except (ValueError, OverflowError):
+        _fail(where, "is not a date and time that exists in UTC")
     return value
 
 
 def check_language(value, where: str) -> str:
-    if not isinstance(value, str) or not _LANGUAGE.match(value):
-        _fail(where, f"must be an RFC 5646 language tag such as en-US (got {value!r})")
+    if not _matches(_LANGUAGE, value, MAX_LANGUAGE_TAG):
+        _fail(where, f"must be an RFC 5646 language tag such as en-US (got {_shown(value)})")
     return value
+
+
+# --- JSON from clients ----------------------------------------------------------------------------
+
+def parse_json(data: bytes | str, what: str):
+    """Read JSON sent by a client (a body, a parameter, a document to merge); raise StatementError unless
+    it is plain JSON of bounded size: nested at most :data:`MAX_JSON_DEPTH` levels (a batch's list is
+    one), numbers finite and of at most :data:`MAX_NUMBER_LENGTH` characters.  ``what`` names it in the
+    message ("the body").
+
+    Every JSON the LRS receives comes in here, so that nothing deeper or larger reaches code (copying,
+    formatting, the database) that would fail on it later, when the statement is read.
+    """
+    try:
+        value = json.loads(data, parse_constant=_refuse_constant, parse_int=_json_int, parse_float=_json_float)
+    except RecursionError:
+        raise StatementError(f"{what} is nested more than {MAX_JSON_DEPTH} levels deep") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StatementError(f"{what} is not valid JSON: {exc}") from None
+    check_json(value, what)
+    return value
+
+
+def _refuse_constant(name: str):
+    raise StatementError(f"JSON has no {name}: numbers must be finite")
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_LENGTH:
+        raise StatementError(f"a number has more than {MAX_NUMBER_LENGTH} characters")
+    return int(text)
+
+
+def _json_float(text: str) -> float:
+    if len(text) > MAX_NUMBER_LENGTH:
+        raise StatementError(f"a number has more than {MAX_NUMBER_LENGTH} characters")
+    value = float(text)
+    if not math.isfinite(value):
+        raise StatementError(f"the number {text} is too large")
+    return value
+
+
+def check_json(value, where: str) -> None:
+    """Raise unless ``value`` is plain JSON data of bounded size (see :func:`parse_json`).
+
+    Iterative, so that a value nested a million deep is refused as surely as one nested 33 deep.
+    """
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            if any(not isinstance(key, str) for key in item):
+                _fail(where, "has an object whose keys are not all strings")
+            children = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                _fail(where, "holds a number that is not finite (JSON has no NaN or Infinity)")
+            continue
+        elif isinstance(item, int):  # bool included
+            if not -_LARGEST_INT < item < _LARGEST_INT:
+                _fail(where, f"holds a number of more than {MAX_NUMBER_LENGTH} digits")
+            continue
+        elif item is None or isinstance(item, str):
+            continue
+        else:
+            _fail(where, f"holds a {type(item).__name__}, which is not JSON data")
+        if depth > MAX_JSON_DEPTH:
+            _fail(where, f"is nested more than {MAX_JSON_DEPTH} levels deep")
+        pending.extend((child, depth + 1) for child in children)
 
 
 def _language_map(value, where: str) -> None:
@@ -160,17 +282,20 @@ def validate_agent(agent, where: str, *, allow_group: bool = True) -> None:
         if len(ifis) != 1:
             _fail(where, f"must have exactly one of {', '.join(IFIS)}")
     else:
-        _fail(f"{where}.objectType", f"must be Agent or Group (got {kind!r})")
+        _fail(f"{where}.objectType", f"must be Agent or Group (got {_shown(kind)})")
     if "name" in agent:
         _string(agent["name"], f"{where}.name")
     _check_ifi(agent, where)
 
 
 def _check_ifi(agent: dict, where: str) -> None:
-    if "mbox" in agent and (not isinstance(agent["mbox"], str) or not _MAILTO.match(agent["mbox"])):
-        _fail(f"{where}.mbox", "must be mailto: followed by an e-mail address")
-    if "mbox_sha1sum" in agent and (not isinstance(agent["mbox_sha1sum"], str)
-                                    or not _SHA1.match(agent["mbox_sha1sum"])):
+    if "mbox" in agent:
+        mbox = agent["mbox"]
+        if isinstance(mbox, str) and len(mbox) > 7 + MAX_EMAIL:
+            _fail(f"{where}.mbox", f"is too long: an e-mail address has at most {MAX_EMAIL} characters")
+        if not is_mailto(mbox):
+            _fail(f"{where}.mbox", "must be mailto: followed by an e-mail address")
+    if "mbox_sha1sum" in agent and not _matches(_SHA1, agent["mbox_sha1sum"], 40):
         _fail(f"{where}.mbox_sha1sum", "must be the 40 hexadecimal digits of a SHA-1")
     if "openid" in agent:
         _iri(agent["openid"], f"{where}.openid")
@@ -178,6 +303,8 @@ def _check_ifi(agent: dict, where: str) -> None:
         account = _object(agent["account"], f"{where}.account", ("homePage", "name"), ("homePage", "name"))
         _iri(account["homePage"], f"{where}.account.homePage")
         _string(account["name"], f"{where}.account.name")
+        if len(account["homePage"]) + len(account["name"]) > MAX_ACCOUNT:
+            _fail(f"{where}.account", f"is too long: homePage and name together may hold {MAX_ACCOUNT} characters")
 
 
 def validate_authority(authority, where: str = "authority") -> None:
@@ -223,7 +350,7 @@ def _definition(definition, where: str) -> None:
         if key not in definition:
             continue
         if key not in INTERACTION_COMPONENTS.get(kind, ()):
-            _fail(f"{where}.{key}", f"is not allowed with interactionType {kind!r}")
+            _fail(f"{where}.{key}", f"is not allowed with interactionType {_shown(kind)}")
         components = definition[key]
         if not isinstance(components, list):
             _fail(f"{where}.{key}", "must be a list of interaction components")
@@ -233,7 +360,7 @@ def _definition(definition, where: str) -> None:
             _object(component, at, ("id", "description"), ("id",))
             _string(component["id"], f"{at}.id")
             if component["id"] in seen:
-                _fail(f"{at}.id", f"repeats the id {component['id']!r}")
+                _fail(f"{at}.id", f"repeats the id {_shown(component['id'])}")
             seen.add(component["id"])
             if "description" in component:
                 _language_map(component["description"], f"{at}.description")
@@ -248,6 +375,7 @@ SUBSTATEMENT_KEYS = ("objectType", "actor", "verb", "object", "result", "context
 
 def validate_statement(data) -> None:
     """Raise :class:`StatementError` unless ``data`` is a well-formed xAPI 1.0.3 statement."""
+    check_json(data, "statement")
     _object(data, "statement", STATEMENT_KEYS, ("actor", "verb", "object"))
     if "id" in data:
         check_uuid(data["id"], "id")
@@ -257,8 +385,8 @@ def validate_statement(data) -> None:
         validate_authority(data["authority"])
     if "version" in data:
         version = _string(data["version"], "version")
-        if not re.match(r"^1\.0(\.\d+)?$", version):
-            _fail("version", f"must be a 1.0.x version (got {version!r})")
+        if not _matches(_VERSION, version, 16):
+            _fail("version", f"must be a 1.0.x version (got {_shown(version)})")
     _statement_body(data, "")
 
 
@@ -286,7 +414,8 @@ def _statement_body(data: dict, prefix: str) -> None:
         _object(obj, where, SUBSTATEMENT_KEYS, ("actor", "verb", "object"))
         _statement_body(obj, where + ".")
     else:
-        _fail(where + ".objectType", f"must be Activity, Agent, Group, StatementRef or SubStatement (got {kind!r})")
+        _fail(where + ".objectType",
+              f"must be Activity, Agent, Group, StatementRef or SubStatement (got {_shown(kind)})")
     if "result" in data:
         _result(data["result"], prefix + "result")
     if "context" in data:
@@ -318,7 +447,7 @@ def _result(result, where: str) -> None:
     if "response" in result:
         _string(result["response"], f"{where}.response")
     if "duration" in result:
-        if not isinstance(result["duration"], str) or not _DURATION.match(result["duration"]):
+        if not _matches(_DURATION, result["duration"], MAX_DURATION):
             _fail(f"{where}.duration", "must be an ISO 8601 duration such as PT1H30M")
     if "extensions" in result:
         _extensions(result["extensions"], f"{where}.extensions")
@@ -372,12 +501,12 @@ def validate_attachments(attachments, where: str = "attachments") -> None:
         _language_map(attachment["display"], f"{at}.display")
         if "description" in attachment:
             _language_map(attachment["description"], f"{at}.description")
-        if not isinstance(attachment["contentType"], str) or not _MEDIA_TYPE.match(attachment["contentType"]):
+        if not _matches(_MEDIA_TYPE, attachment["contentType"], MAX_MEDIA_TYPE):
             _fail(f"{at}.contentType", "must be an Internet media type such as application/pdf")
         if isinstance(attachment["length"], bool) or not isinstance(attachment["length"], int) \
                 or attachment["length"] < 0:
             _fail(f"{at}.length", "must be a whole number of bytes")
-        if not isinstance(attachment["sha2"], str) or not _SHA2.match(attachment["sha2"]):
+        if not _matches(_SHA2, attachment["sha2"], 128):
             _fail(f"{at}.sha2", "must be the hexadecimal SHA-2 hash of the attachment")
         if "fileUrl" in attachment:
             _iri(attachment["fileUrl"], f"{at}.fileUrl")

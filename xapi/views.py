@@ -17,9 +17,18 @@ from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from . import VERSION, attachments, documents, store
+from .alternate import ALTERNATE, TooLarge, read_body
 from .credentials import authenticate
 from .times import parse
-from .validation import StatementError, check_uuid, is_iri, validate_agent
+from .validation import (
+    MAX_IRI,
+    MAX_MEDIA_TYPE,
+    StatementError,
+    check_uuid,
+    is_iri,
+    parse_json,
+    validate_agent,
+)
 
 bp = Blueprint("xapi", __name__)
 
@@ -92,6 +101,11 @@ def _principal() -> Principal:
     agent = session_agent() if session_agent else None
     if agent is None:
         abort(401, description="valid LRS credentials (HTTP Basic) are required")
+    if request.environ.get(ALTERNATE):
+        # A form on any site can send the alternate syntax, the version "header" included, with the
+        # learner's cookie: only a caller that shows credentials may use it.
+        abort(403, description="the alternate request syntax (a method parameter) needs LRS credentials "
+                               "(HTTP Basic); a signed-in learner sends the request itself")
     return Principal({"statements/write", "statements/read/mine", "state"},
                      _settings()["session_authority"](), own_agent=agent)
 
@@ -213,6 +227,10 @@ def post_statements():
     _only(set())
     data, parts = _statements_body()
     statements = data if isinstance(data, list) else [data]
+    most = _settings()["max_batch"]
+    if len(statements) > most:
+        abort(413, description=f"a request may hold at most {most} statements ({len(statements)} sent); "
+                               "send the rest in further requests")
     return jsonify(_store(principal, statements, parts))
 
 
@@ -253,11 +271,7 @@ def _store(principal: Principal, statements: list, parts: list) -> list[str]:
     session = db()
     try:
         if principal.own_agent is not None:
-            own = store.agent_key(principal.own_agent)
-            for statement in statements:
-                if not isinstance(statement, dict) or not isinstance(statement.get("actor"), dict) \
-                        or store.agent_key(statement["actor"]) != own:
-                    abort(403, description="a learner may send only statements about themselves")
+            _check_learners_statements(session, principal, statements)
         attachments.check(statements, parts)
 
         def work() -> list[str]:  # tried again whole, what the host derives included, when it loses a race
@@ -278,6 +292,50 @@ def _store(principal: Principal, statements: list, parts: list) -> list[str]:
         abort(503, description=str(exc))
     session.commit()
     return ids
+
+
+def _check_learners_statements(session, principal: Principal, statements: list) -> None:
+    """Let a learner send statements only as themselves, and void only statements they made themselves.
+
+    The actor is the learner, or a Group whose only member is the learner: anyone else in it would be
+    recorded as having done what the learner did.  A statement the learner made is about them *and*
+    stored with their own authority (their session, or this key): what the LMS recorded about them under
+    its authority (a graded quiz, a completion) is theirs to read, not to undo.  Raises StatementError
+    for a malformed actor (400); refuses the rest with 403.
+    """
+    own = store.agent_key(principal.own_agent)
+    targets = []
+    for n, statement in enumerate(statements):
+        if not isinstance(statement, dict) or not isinstance(statement.get("actor"), dict):
+            continue  # not a statement at all: the validation refuses it
+        prefix = f"statement {n}: " if len(statements) > 1 else ""
+        try:
+            validate_agent(statement["actor"], "actor")
+        except StatementError as exc:
+            raise StatementError(prefix + str(exc)) from None
+        actor = statement["actor"]
+        if store.agent_key(actor) != own:
+            abort(403, description="a learner may send only statements about themselves")
+        if any(store.agent_key(member) != own for member in actor.get("member", [])):
+            abort(403, description="a learner may not send statements for a group that holds other people")
+        verb, obj = statement.get("verb"), statement.get("object")
+        if isinstance(verb, dict) and verb.get("id") == store.VOIDED and isinstance(obj, dict) \
+                and obj.get("objectType") == "StatementRef":
+            targets.append(check_uuid(obj.get("id"), prefix + "object.id"))
+    if not targets:
+        return
+    theirs = {own, principal.authority_key}
+    stored = store.senders(session, targets)
+    sent = {str(s["id"]).lower() for s in statements if isinstance(s, dict) and "id" in s}
+    for target in targets:
+        if target in stored:
+            actor_key, authority_key = stored[target]
+            if actor_key != own or authority_key not in theirs:
+                abort(403, description=f"a learner may void only statements they sent themselves; "
+                                       f"{target} was recorded by someone else")
+        elif target not in sent:
+            abort(403, description=f"a learner may void only statements they sent themselves; "
+                                   f"{target} is not stored")
 
 
 def _query_from_args() -> store.StatementQuery:
@@ -316,10 +374,7 @@ def _flag(name: str) -> bool:
 
 
 def _agent_arg(name: str = "agent") -> dict:
-    try:
-        agent = json.loads(request.args[name])
-    except json.JSONDecodeError:
-        raise StatementError(f"{name} must be an Agent or Group as JSON") from None
+    agent = parse_json(request.args[name], f"the {name} parameter")
     validate_agent(agent, name)
     return agent
 
@@ -337,8 +392,12 @@ def _time_arg(name: str) -> dt.datetime | None:
         return None
     try:
         return parse(value)
-    except ValueError:
-        raise StatementError(f"{name} must be an ISO 8601 time") from None
+    except (ValueError, OverflowError):  # OverflowError: a time before year 1 or after 9999 in UTC
+        raise StatementError(f"{name} must be an ISO 8601 time between the years 1 and 9999 in UTC") from None
+
+
+MORE_FIELDS = {"agent", "verb", "activity", "registration", "ascending", "limit", "related_agents",
+               "related_activities", "since", "until", "after"}
 
 
 def _encode_more(query: store.StatementQuery, after: int) -> str:
@@ -351,14 +410,33 @@ def _encode_more(query: store.StatementQuery, after: int) -> str:
 
 
 def _decode_more(token: str) -> store.StatementQuery:
+    """Read back a token made by :func:`_encode_more`; anything else is refused, field by field."""
+    refused = StatementError("the more token is not one this LRS issued")
     try:
-        state = json.loads(base64.urlsafe_b64decode(token.encode()))
+        state = parse_json(base64.urlsafe_b64decode(token.encode()), "the more token")
+    except (binascii.Error, ValueError):
+        raise refused from None
+    if not isinstance(state, dict) or set(state) != MORE_FIELDS:
+        raise refused
+    try:
+        if state["agent"] is not None:
+            validate_agent(state["agent"], "agent")
+        if any(state[name] is not None and not is_iri(state[name]) for name in ("verb", "activity")):
+            raise refused
+        if state["registration"] is not None:
+            check_uuid(state["registration"], "registration")
+        if any(not isinstance(state[name], bool) for name in ("ascending", "related_agents", "related_activities")):
+            raise refused
+        if any(type(state[name]) is not int or state[name] < 0 for name in ("limit", "after")):
+            raise refused
         for name in ("since", "until"):
-            if state[name]:
-                state[name] = dt.datetime.fromisoformat(state[name])
-        return store.StatementQuery(**state)
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
-        raise StatementError("the more token is not one this LRS issued") from None
+            if state[name] is not None:
+                state[name] = parse(state[name]) if isinstance(state[name], str) else None
+                if state[name] is None:
+                    raise refused
+    except (StatementError, ValueError, OverflowError):
+        raise refused from None
+    return store.StatementQuery(**state)
 
 
 # --- activities and agents ------------------------------------------------------------------------
@@ -422,12 +500,15 @@ def _document_key(kind: str, id_required: bool) -> documents.DocumentKey:
             if request.args.get("registration") else ""
     except StatementError as exc:
         _bad(exc)
+    document_id = request.args.get(id_name, "")
+    if len(document_id) > MAX_IRI:
+        abort(400, description=f"{id_name} is longer than {MAX_IRI} characters")
     principal = g.xapi_principal
     if agent is not None and principal.own_agent is not None \
             and store.agent_key(agent) != store.agent_key(principal.own_agent):
         abort(403, description="a learner may reach only their own documents")
     return documents.DocumentKey(kind, activity, store.agent_key(agent) if agent else "", registration,
-                                 request.args.get(id_name, ""))
+                                 document_id)
 
 
 def _preconditions(kind: str) -> documents.Preconditions:
@@ -470,6 +551,8 @@ def document_write(kind: str):
     _document_scope(kind, write=True)
     key = _document_key(kind, id_required=True)
     content_type = request.content_type or "application/octet-stream"
+    if len(content_type) > MAX_MEDIA_TYPE:
+        abort(400, description=f"the Content-Type header is longer than {MAX_MEDIA_TYPE} characters")
     body = _body()
     write = documents.put if request.method == "PUT" else documents.post
     session = db()
@@ -516,18 +599,16 @@ for _kind, (_path, *_rest) in DOCUMENT_ROUTES.items():
 # --- bodies ---------------------------------------------------------------------------------------
 
 def _body() -> bytes:
-    limit = _settings()["max_body"]
-    if request.content_length and request.content_length > limit:
-        abort(413, description=f"the request body is larger than {limit // 2**20} MB")
-    stream = request.stream
-    data = stream.read(limit + 1)
-    if len(data) > limit:
-        abort(413, description=f"the request body is larger than {limit // 2**20} MB")
-    return data
+    try:
+        return read_body(request.environ, _settings()["max_body"])
+    except TooLarge as exc:
+        abort(413, description=str(exc))
+    except ValueError as exc:  # a Content-Length that is no length
+        abort(400, description=str(exc))
 
 
 def _json(body: bytes):
     try:
-        return json.loads(body or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        abort(400, description=f"the body is not valid JSON: {exc}")
+        return parse_json(body or b"null", "the body")
+    except StatementError as exc:
+        _bad(exc)
