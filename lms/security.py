@@ -28,10 +28,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 #: Style attributes stay allowed: aligned table cells in course text carry them, and they run nothing.
 PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
                "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
-#: A course package's own files: shown with their styles and images, in a sandbox (an origin of their own,
-#: no scripts, no forms), so that nothing in an uploaded package acts on the platform.
-PACKAGE_POLICY = ("sandbox; default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                  "media-src 'self'; frame-ancestors 'self'")
+#: A course package's own files: shown with their styles and images, in a sandbox that runs no script, sends
+#: no form and opens no window, so that nothing in an uploaded package acts on the platform as the viewer.
+#: The sandbox keeps the platform's origin only so that a handout's images, which need the viewer's cookie,
+#: still show: with no script at all, the origin gives the file nothing to act with.
+PACKAGE_POLICY = ("sandbox allow-same-origin; default-src 'none'; img-src 'self' data:; "
+                  "style-src 'self' 'unsafe-inline'; media-src 'self'; frame-ancestors 'self'")
 #: The endpoints that serve files from a package as they are.
 PACKAGE_ENDPOINTS = frozenset({"player.material", "catalog.asset"})
 #: The LRS answers with data (statements, documents of any type a client stored): never a page to render.

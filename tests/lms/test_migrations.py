@@ -8,12 +8,13 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from lms.db import MIGRATIONS, make_engine
 
 from lms.models import Base as LmsBase
+from lms.models import User
 from xapi.models import Base as XapiBase
 from xapi.store import StatementQuery, query_statements
 
@@ -61,4 +62,28 @@ def test_statements_stored_before_the_full_record_store_stay_queryable(tmp_path)
                                                               related_activities=True))
         mine, _ = query_statements(session, StatementQuery(authority="account:https://lms.example.test/|lms"))
     assert [s["id"] for s in by_agent] == [s["id"] for s in related] == [s["id"] for s in mine] == [statement["id"]]
+    engine.dispose()
+
+
+def test_accounts_made_before_session_tokens_each_get_their_own(tmp_path):
+    """Revision 0004 gives every existing account a session token of its own; sessions from before end."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        for number in (1, 2):
+            connection.execute(text(
+                "INSERT INTO lms_user (id, username, display_name, password_hash, role, actor_id, country, "
+                "institution, gender, language, created) VALUES (:id, :name, :name, 'x', 'learner', :actor, '', '', "
+                "'', 'en', '2026-03-01 09:30:00')"), {"id": number, "name": f"official-{number}", "actor": f"a{number}"})
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    with Session(engine) as session:
+        users = session.scalars(select(User).order_by(User.id)).all()
+        tokens = [user.session_token for user in users]
+        assert len(set(tokens)) == 2 and all(len(token) == 32 for token in tokens)
+        assert users[0].get_id() == f"1:{tokens[0]}"  # what a session now holds; ids from before hold no token
     engine.dispose()
