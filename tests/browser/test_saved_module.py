@@ -108,6 +108,7 @@ def test_a_test_answered_offline_waits_on_the_device_and_is_graded_when_it_arriv
     answer_quiz(page, {"reach": [0], "partners": "4"})
     assert page.locator("h2:focus").inner_text() == "Answers kept on this device"  # and not a grade
     assert "graded when the network is back" in page.locator("main").inner_text()
+    expect(page.locator("#outbox")).to_have_text("Answers waiting to be sent: 2")
     assert outbox_count(page) == 2  # the two answers, and no outcome the device could not know
     context.set_offline(False)
     wait_for_empty_outbox(page)
