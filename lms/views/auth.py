@@ -10,9 +10,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import format_timedelta, gettext as _
 from flask_babel import lazy_gettext
 from flask_limiter.util import get_remote_address
-from limits import parse
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
+from limits import parse
 
 from xapi.views import bp as xapi_bp
 
@@ -67,7 +67,7 @@ def _wait(setting: str) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 # Only failed log-ins count; once a limit is reached even the right password waits for the window to pass.
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"], methods=["POST"], deduct_when=_failed,
-               key_func=lambda: "username:" + request.form.get("username", "").strip().casefold(),
+               key_func=lambda: "username:" + request.form.get("username", "").strip().casefold()[:100],
                error_message=lambda: _("Too many failed log-ins for this account. Try again in %(time)s.",
                                        time=_wait("LOGIN_LIMIT_ACCOUNT")))
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ADDRESS"], methods=["POST"], deduct_when=_failed,
