@@ -110,3 +110,19 @@ def test_browser_tests_are_skipped_with_a_reason_without_chromium_but_fail_in_ci
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="Chromium is not installed"):
         browser_support.require_chromium(missing)
+
+
+def test_an_installed_wheel_carries_every_file_the_lms_reads_beside_its_code(tmp_path):
+    """A production install (``pip install '.[prod]'``) is a wheel, not the checkout: data files must be in it."""
+    import subprocess
+    import sys
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--wheel-dir", str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    wheel, = tmp_path.glob("passerelle-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    needed = [path.relative_to(ROOT).as_posix() for folder in ("lms", "authoring")
+              for path in (ROOT / folder).rglob("*") if path.is_file() and path.suffix not in (".py", ".pyc", ".mo")
+              and "__pycache__" not in path.parts]
+    assert needed and not [name for name in needed if name not in names]
