@@ -212,32 +212,41 @@ def _json_float(text: str) -> float:
 def check_json(value, where: str) -> None:
     """Raise unless ``value`` is plain JSON data of bounded size (see :func:`parse_json`).
 
-    Iterative, so that a value nested a million deep is refused as surely as one nested 33 deep.
+    Level by level, without recursion, so that a value nested a million deep is refused as surely as
+    one nested 33 deep; it runs on every statement stored, so it looks at each item once, cheaply.
     """
-    pending = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, dict):
-            if any(not isinstance(key, str) for key in item):
-                _fail(where, "has an object whose keys are not all strings")
-            children = item.values()
-        elif isinstance(item, (list, tuple)):
-            children = item
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                _fail(where, "holds a number that is not finite (JSON has no NaN or Infinity)")
-            continue
-        elif isinstance(item, int):  # bool included
-            if not -_LARGEST_INT < item < _LARGEST_INT:
-                _fail(where, f"holds a number of more than {MAX_NUMBER_LENGTH} digits")
-            continue
-        elif item is None or isinstance(item, str):
-            continue
-        else:
-            _fail(where, f"holds a {type(item).__name__}, which is not JSON data")
-        if depth > MAX_JSON_DEPTH:
-            _fail(where, f"is nested more than {MAX_JSON_DEPTH} levels deep")
-        pending.extend((child, depth + 1) for child in children)
+    level, depth = [value], 0
+    while level:
+        depth += 1
+        deeper = []
+        for item in level:
+            kind = type(item)
+            if kind is str or kind is bool or item is None:
+                continue
+            if kind is not dict and kind is not list and kind is not float and kind is not int:
+                kind = next((t for t in (bool, str, dict, list, tuple, float, int) if isinstance(item, t)), None)
+                if kind is None:
+                    _fail(where, f"holds a {type(item).__name__}, which is not JSON data")
+                if kind is bool or kind is str:
+                    continue
+            if kind is float:
+                if not math.isfinite(item):
+                    _fail(where, "holds a number that is not finite (JSON has no NaN or Infinity)")
+                continue
+            if kind is int:
+                if not -_LARGEST_INT < item < _LARGEST_INT:
+                    _fail(where, f"holds a number of more than {MAX_NUMBER_LENGTH} digits")
+                continue
+            if depth > MAX_JSON_DEPTH:
+                _fail(where, f"is nested more than {MAX_JSON_DEPTH} levels deep")
+            if kind is dict:
+                for key in item:
+                    if type(key) is not str and not isinstance(key, str):
+                        _fail(where, "has an object whose keys are not all strings")
+                deeper += item.values()
+            else:  # list or tuple
+                deeper += item
+        level = deeper
 
 
 def _language_map(value, where: str) -> None:

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from . import VERSION, attachments, documents, store
@@ -567,6 +568,10 @@ def document_write(kind: str):
     except documents.ConcurrencyConflict as exc:
         session.rollback()
         abort(409, description=str(exc))
+    except IntegrityError:  # another request created the same document since it was looked up
+        session.rollback()
+        abort(409, description="another request created this document at the same moment; read it, then "
+                               "send yours again with If-Match")
     session.commit()
     response = current_app.response_class(status=204)
     response.headers["ETag"] = f'"{document.etag}"'

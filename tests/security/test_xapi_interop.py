@@ -21,9 +21,9 @@ def test_tincan_saves_new_profiles_and_cannot_overwrite_them_blindly(app, live_s
     for document in (activity_profile, agent_profile):
         document.etag = None  # no If-Match, no If-None-Match
     saved = lrs.save_activity_profile(activity_profile)
-    assert saved.success, saved.response.data
+    assert saved.success, saved.data
     saved = lrs.save_agent_profile(agent_profile)
-    assert saved.success, saved.response.data
+    assert saved.success, saved.data
 
     activity_profile.content, agent_profile.content = '{"terms": 0}', '{"language": "en"}'
     for save in (lambda: lrs.save_activity_profile(activity_profile), lambda: lrs.save_agent_profile(agent_profile)):
