@@ -13,7 +13,7 @@ import secrets
 import uuid
 from functools import lru_cache
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from authoring.model import Course as CourseModel
@@ -39,6 +39,7 @@ class User(Base):
     ``actor_id`` is the opaque name used in xAPI statements; profile fields
     used for disaggregation (country, institution, gender) stay here.
     ``session_token`` is part of every session's user id: a new one ends them all.
+    Accounts are deactivated (``active``), never deleted: their statements stay theirs.
     """
 
     __tablename__ = "lms_user"
@@ -55,11 +56,18 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(10), default="en")
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
+    email: Mapped[str] = mapped_column(String(254), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="")  # IANA name; "" for the platform's
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     # What Flask-Login asks of a user, written out so models stay free of Flask.
     is_authenticated = True
-    is_active = True
     is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        """A deactivated account cannot log in, and its sessions end."""
+        return self.active
 
     def get_id(self) -> str:
         """The id kept in the session: the account's and its current session token."""
@@ -118,7 +126,7 @@ def _parsed_model(sha256: str, content: str) -> CourseModel:
 
 
 class Enrolment(Base):
-    """A learner enrolled in a course; ``registration`` groups their statements."""
+    """A learner enrolled in a course, in one of its cohorts; ``registration`` groups their statements."""
 
     __tablename__ = "lms_enrolment"
     __table_args__ = (UniqueConstraint("user_id", "course_id"),)
@@ -128,8 +136,10 @@ class Enrolment(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("lms_course.id"))
     registration: Mapped[str] = mapped_column(String(36), default=lambda: str(uuid.uuid4()))
     enrolled: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("lms_cohort.id"), index=True)
     user: Mapped[User] = relationship()
     course: Mapped[Course] = relationship()
+    cohort: Mapped[Cohort | None] = relationship()
 
 
 class Launch(Base):
@@ -150,3 +160,8 @@ class Launch(Base):
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     fetched: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     enrolment: Mapped[Enrolment] = relationship()
+
+
+# The domains' own tables share this metadata; importing them here keeps one registry of classes
+# (``Enrolment.cohort``) whoever imports the models first.
+from .cohorts.models import Cohort  # noqa: E402
