@@ -13,9 +13,10 @@ from authoring.package import PackageError
 from authoring.problems import CourseError
 
 from . import i18n
+from .accounts import services as accounts
 from .db import get_db, migrate
 from .models import ROLES
-from .services import accounts, catalog
+from .services import catalog
 
 DEMO_ACCOUNTS = (
     # username, password, role, display name, country, institution, gender

@@ -16,10 +16,11 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from authoring.build import build_course
 from lms import create_app
+from lms.accounts import services as accounts
 from lms.config import sqlalchemy_url
 from lms.db import make_engine, migrate
 from lms.models import Base as LmsBase
-from lms.services import accounts, catalog
+from lms.services import catalog
 from lrs_helpers import Lrs, make_key
 from xapi.models import Base as XapiBase
 

@@ -20,7 +20,7 @@ from ..db import get_db
 from ..forms import ActionForm, LoginForm
 from .common import valid_form_or_400
 from ..security import limiter
-from ..services import accounts
+from ..accounts import services as accounts
 from ..services.learning import authority
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")

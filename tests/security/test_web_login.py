@@ -7,7 +7,7 @@ import pytest
 
 from conftest import PASSWORDS, csrf_token
 from lms.db import get_db
-from lms.services import accounts
+from lms.accounts import services as accounts
 
 #: More wrong passwords than any sensible limit lets through.
 ATTEMPTS = 30

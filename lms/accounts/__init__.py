@@ -1,0 +1,1 @@
+"""Accounts: users, their profiles, log-in passwords, set-password links and bulk import."""
