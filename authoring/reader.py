@@ -606,10 +606,6 @@ def _read_completion(course: model.Course, value, path: Path, lines: dict[str, i
             problems.error(path, line, f"completion names module {slug!r}, which is not in the course",
                            _did_you_mean(str(slug), [m.slug for m in course.modules]) or "use a module file name")
             continue
-        if module.type == model.LIVE:
-            problems.error(path, line, f"completion names the live module {slug!r}",
-                           "only self-paced modules are completed online; list those")
-            continue
         if str(requirement).strip().lower() == "completed":
             rules.append(model.CompletionRule(module.slug, line=line))
             continue
