@@ -26,9 +26,10 @@ activities by 8 clients included, with 0 refused batches; p95 <= 50 ms for the
 queries at 1,000,000 statements.  Needs the ``prod`` extra (gunicorn):
 ``.venv/bin/pip install -e '.[prod]'``.
 
-``--postgres`` names the PostgreSQL database to run on, which is emptied first;
-given the server's own ``postgres`` database, a database ``passerelle_bench`` is
-made beside it instead.
+On PostgreSQL the tables are analysed before each measurement, as autovacuum
+does on a live server after they grow.  ``--postgres`` names the PostgreSQL
+database to run on, which is emptied first; given the server's own ``postgres``
+database, a database ``passerelle_bench`` is made beside it instead.
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ class Server:
 
     def __init__(self, database_url: str, instance: Path, port: int = 5089):
         self.port = port
+        self.database_url = database_url
         self.env = dict(os.environ, DATABASE_URL=database_url, PASSERELLE_INSTANCE=str(instance))
         subprocess.run([BIN / "passerelle", "init-db"], env=self.env, check=True, capture_output=True)
         created = subprocess.run([BIN / "passerelle", "lrs-credentials", "create", "bench"], env=self.env,
@@ -198,6 +200,7 @@ class Server:
 
 def ingest(server: Server, batch: int, clients: int, seconds: float = 6.0) -> float:
     """Statements per second posted in batches of ``batch`` by ``clients`` threads for ``seconds``."""
+    analyze(server.database_url)
     counts = [0] * clients
     deadline = time.perf_counter() + seconds
 
@@ -224,6 +227,7 @@ def ingest(server: Server, batch: int, clients: int, seconds: float = 6.0) -> fl
 
 def ingest_new(server: Server, clients: int, batch: int = 50, seconds: float = 6.0) -> tuple[float, int, Counter]:
     """Statements per second stored, batches sent and the statuses of those refused, of ``NewActivities``."""
+    analyze(server.database_url)
     counts, sent, refused = [0] * clients, [0] * clients, Counter()
     deadline = time.perf_counter() + seconds
 
@@ -274,9 +278,21 @@ def fill(database_url: str, target: int) -> None:
             if have % 100_000 == 0:
                 rate = have / (time.perf_counter() - started)
                 print(f"    filled {have:,} ({rate:,.0f}/s)", flush=True)
-    if engine.dialect.name == "postgresql":  # what autovacuum does on a live server after such growth
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("ANALYZE")
+    engine.dispose()
+    analyze(database_url)
+
+
+def analyze(database_url: str) -> None:
+    """Have PostgreSQL analyze the tables, as autovacuum does on a live server after they grow.
+
+    Without it, tables that grew from empty keep the plans made when they were
+    empty (a scan of the whole table for each statement id looked up).
+    """
+    if not database_url.startswith("postgresql"):
+        return
+    engine = make_engine(database_url)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("ANALYZE")
     engine.dispose()
 
 
