@@ -25,7 +25,7 @@ from xapi import statements as xs
 from xapi.store import store_statements
 
 from ..models import Enrolment, Launch, utcnow
-from .learning import Learner, authority, course_activity, module_activity
+from .learning import Learner, authority, cohort_activity, course_activity, module_activity
 
 SESSION_ID = "https://w3id.org/xapi/cmi5/context/extensions/sessionid"
 LAUNCH_MODE = "https://w3id.org/xapi/cmi5/context/extensions/launchmode"
@@ -53,11 +53,13 @@ def move_on(module: model.Module) -> str:
     return "CompletedAndPassed" if module.quiz is not None else "Completed"
 
 
-def launch_data(course: model.Course, module: model.Module, session_id: str, return_url: str) -> dict:
-    """Return the ``LMS.LaunchData`` document of a session."""
+def launch_data(course: model.Course, module: model.Module, session_id: str, return_url: str,
+                learner: Learner | None = None) -> dict:
+    """Return the ``LMS.LaunchData`` document of a session; its context template names the learner's cohort."""
+    grouping = [activity.as_version(xs.VERSION) for activity in _grouping(course, learner)]
     data = {
         "contextTemplate": {
-            "contextActivities": {"grouping": [course_activity(course).as_version(xs.VERSION)]},
+            "contextActivities": {"grouping": grouping},
             "extensions": {SESSION_ID: session_id},
         },
         "launchMode": "Normal",
@@ -76,10 +78,10 @@ def start(session: Session, learner: Learner, enrolment: Enrolment, course: mode
     launch = Launch(id=str(uuid.uuid4()), enrolment=enrolment, module=module.slug, fetch_hash=_hash(secret))
     session.add(launch)
     key = documents.DocumentKey("state", module.iri, learner.key, learner.registration, LAUNCH_DATA)
-    content = json.dumps(launch_data(course, module, launch.id, return_url)).encode()
+    content = json.dumps(launch_data(course, module, launch.id, return_url, learner)).encode()
     documents.put(session, key, content, "application/json")
     statement = xs.build(learner.agent, "launched", module_activity(course, module), language=learner.language,
-                         registration=learner.registration, grouping=[course_activity(course)])
+                         registration=learner.registration, grouping=_grouping(course, learner))
     context = statement["context"]
     context["contextActivities"]["category"] = [{"id": CMI5_CATEGORY, "objectType": "Activity"}]
     context["extensions"] = {SESSION_ID: launch.id, LAUNCH_MODE: "Normal", LAUNCH_URL: launch_url,
@@ -87,6 +89,12 @@ def start(session: Session, learner: Learner, enrolment: Enrolment, course: mode
     store_statements(session, [statement], authority(learner.home_page))
     session.flush()
     return launch, secret
+
+
+def _grouping(course: model.Course, learner: Learner | None) -> list:
+    """The course, and the learner's cohort when they are in one."""
+    cohort = cohort_activity(learner) if learner else None
+    return [course_activity(course), cohort] if cohort else [course_activity(course)]
 
 
 def fetch(session: Session, launch_id: str, secret: str, home_page: str, days: int) -> str:

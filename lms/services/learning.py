@@ -14,6 +14,7 @@ from xapi import statements as xs
 from xapi.models import StatementRecord
 from xapi.store import about_activity, agent_key, store_statements
 
+from ..cohorts.services import cohort_iri
 from ..models import Enrolment
 from .catalog import edition
 
@@ -28,6 +29,8 @@ class Learner:
     registration: str
     language: str
     home_page: str
+    cohort: str | None = None  # the IRI of the learner's cohort (lms.cohorts.services.cohort_iri), if in one
+    cohort_name: str = ""
 
     @property
     def agent(self):
@@ -36,6 +39,14 @@ class Learner:
     @property
     def key(self) -> str:
         return agent_key({"account": {"homePage": self.home_page, "name": self.actor_id}})
+
+
+def enrolled_learner(enrolment: Enrolment, language: str, home_page: str) -> Learner:
+    """The learner of an enrolment, in its registration and cohort, seeing the course in ``language``."""
+    cohort = enrolment.cohort
+    return Learner(actor_id=enrolment.user.actor_id, registration=enrolment.registration, language=language,
+                   home_page=home_page, cohort=cohort_iri(home_page, cohort) if cohort else None,
+                   cohort_name=cohort.name if cohort else "")
 
 
 @dataclass
@@ -263,8 +274,7 @@ def record_earned_completions(session: Session, statements: list[dict], home_pag
         if enrolment is None or enrolment.user.actor_id != actor_id or not enrolment.course.versions:
             continue
         course = edition(enrolment.course.current, language)
-        learner = Learner(actor_id=actor_id, registration=registration, language=course.text_language,
-                          home_page=home_page)
+        learner = enrolled_learner(enrolment, course.text_language, home_page)
         for module in course.modules:
             if not any(object_id.startswith(module.iri + "/") for _, object_id in said):
                 continue
@@ -379,6 +389,20 @@ def quiz_activity(course: model.Course, module: model.Module):
     return xs.activity(module.quiz_iri, "assessment", module.quiz.title, course.text_language)
 
 
+def cohort_activity(learner: Learner):
+    """The learner's cohort as a grouping activity, or None outside a cohort: how an LRS reader tells cohorts apart."""
+    if not learner.cohort:
+        return None
+    return xs.Activity(id=learner.cohort, definition=xs.ActivityDefinition(
+        type=cohort_type(learner.home_page), name=xs.LanguageMap({learner.language: learner.cohort_name or "cohort"})))
+
+
+def cohort_type(home_page: str) -> str:
+    """The activity type of a cohort, in the platform's own vocabulary: ADL's has no word for one."""
+    return f"{home_page}xapi-vocabulary/activity-types/cohort"
+
+
 def _statement(learner: Learner, verb: str, obj, parents: list, grouping: list, result=None) -> dict:
+    cohort = cohort_activity(learner)
     return xs.build(learner.agent, verb, obj, language=learner.language, registration=learner.registration,
-                    parents=parents, grouping=grouping, result=result)
+                    parents=parents, grouping=[*grouping, cohort] if cohort else grouping, result=result)

@@ -14,7 +14,7 @@ from ..forms import ActionForm
 from ..i18n import select_language
 from ..models import Course
 from ..services import NotFound, catalog
-from ..services.learning import Learner
+from ..services.learning import Learner, enrolled_learner
 
 
 def valid_form_or_400() -> None:
@@ -47,9 +47,7 @@ def current_learner(course: Course) -> Learner | None:
     enrolment = catalog.enrolment_for(get_db(), current_user, course)
     if enrolment is None:
         return None
-    return Learner(actor_id=current_user.actor_id, registration=enrolment.registration,
-                   language=edition_of(course).text_language,
-                   home_page=current_app.config["PUBLIC_URL"])
+    return enrolled_learner(enrolment, edition_of(course).text_language, current_app.config["PUBLIC_URL"])
 
 
 def enrolled_learner_or_403(course: Course) -> Learner:
