@@ -10,6 +10,8 @@ from lms.cohorts import services as cohorts
 from lms.models import Enrolment
 from lms.services import NotFound, catalog
 
+from cohort_fixtures import cohort, in_cohort, other_trainer  # noqa: F401 (fixtures)
+
 START, END = dt.date(2025, 3, 1), dt.date(2025, 6, 30)
 
 

@@ -1,4 +1,5 @@
-"""Fixtures of the cohorts tests: a cohort of the sample course, trained by the trainer, with the learner in it."""
+"""Fixtures of the cohorts tests (no conftest.py here: pytest would shadow the tests' own): a cohort of the sample
+course, trained by the trainer, with the learner in it."""
 
 from __future__ import annotations
 
