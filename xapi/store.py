@@ -224,7 +224,7 @@ def retrying(session: Session, work: Callable[[], T], attempts: int = ATTEMPTS) 
             session.rollback()
             if attempt >= attempts:
                 raise StoreBusy("other requests kept storing the same records at the same moment; "
-                                "nothing was stored: send the statements again") from exc
+                                "nothing was stored: send the request again") from exc
         time.sleep(random.uniform(0, 0.02 * attempt))  # so that the same requests do not meet again at once
         attempt += 1
 

@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
-from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from . import VERSION, attachments, documents, store
@@ -558,7 +557,9 @@ def document_write(kind: str):
     write = documents.put if request.method == "PUT" else documents.post
     session = db()
     try:
-        document = write(session, key, body, content_type, _preconditions(kind))
+        # A first write that meets another request's first write of the same document is tried again,
+        # and then replaces or merges into it as any later write would (its preconditions checked anew).
+        document = store.retrying(session, lambda: write(session, key, body, content_type, _preconditions(kind)))
     except documents.DocumentError as exc:
         session.rollback()
         _bad(exc)
@@ -568,10 +569,9 @@ def document_write(kind: str):
     except documents.ConcurrencyConflict as exc:
         session.rollback()
         abort(409, description=str(exc))
-    except IntegrityError:  # another request created the same document since it was looked up
+    except store.StoreBusy as exc:
         session.rollback()
-        abort(409, description="another request created this document at the same moment; read it, then "
-                               "send yours again with If-Match")
+        abort(503, description=str(exc))
     session.commit()
     response = current_app.response_class(status=204)
     response.headers["ETag"] = f'"{document.etag}"'

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from lrs_helpers import ACTOR, V, new_id, statement
-from xapi import credentials
+from xapi import credentials, documents
 from xapi.models import StatementActivity, StatementAgent, StatementRecord
 
 CLIENTS = 8
@@ -161,5 +161,29 @@ def test_a_request_that_keeps_losing_races_is_not_called_a_conflict(app, lrs, mo
     monkeypatch.setitem(app.extensions["xapi"], "on_stored", on_stored)
     response = lrs.post("statements", json_body=[statement(id=new_id())])
     assert response.status_code == 503
-    assert "send the statements again" in response.get_json()["error"]["message"]
+    assert "send the request again" in response.get_json()["error"]["message"]
     assert lrs.query() == []
+
+
+@pytest.mark.parametrize("method", ["put", "post"])
+def test_a_state_document_first_written_by_two_requests_at_once_keeps_the_later_one(app, lrs, monkeypatch, method):
+    """The second of two first writes finds no document, then meets the first one's row: it is tried again, not a 409.
+
+    A player keeps the learner's place with a plain PUT on every page; two tabs writing it at once
+    must both be answered 204, as for any later write.
+    """
+    params = {"activityId": "https://academy.example.org/m1", "agent": json.dumps(ACTOR), "stateId": "bookmark"}
+    assert lrs.put("activities/state", params=params, json_body={"page": "p1"}).status_code == 204
+    missed = [True]  # the first look-up does not see the document the other request has just stored
+    real_get = documents.get
+
+    def get(session, key):
+        if missed:
+            missed.pop()
+            return None
+        return real_get(session, key)
+
+    monkeypatch.setattr(documents, "get", get)
+    response = getattr(lrs, method)("activities/state", params=params, json_body={"page": "p2"})
+    assert response.status_code == 204, response.get_json()
+    assert lrs.get("activities/state", params=params).get_json() == {"page": "p2"}
