@@ -13,14 +13,17 @@ import datetime
 import io
 import math
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
+from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_skeleton, format_time
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from babel.units import format_unit
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, refresh
 from flask_login import current_user
 
@@ -73,11 +76,32 @@ def format_size(size: int) -> str:
     return format_unit(max(1, math.ceil(size / 1000)), "digital-kilobyte", length="short", locale=get_locale())
 
 
+def user_zone(user) -> str:
+    """The time zone a person reads times in: their own setting, or else the platform's (``TIMEZONE``)."""
+    return getattr(user, "timezone", "") or current_app.config["TIMEZONE"]
+
+
+def format_in_zone(moment: datetime.datetime, zone: str) -> str:
+    """Format an aware time as the wall time of ``zone`` for the reader's language, with its UTC offset.
+
+    ``Sat, Mar 28, 2026, 9:00 AM (GMT+02:00)``: the offset says which side of a daylight-saving change it is.
+    A time without a zone is UTC (SQLite gives stored times back so).
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    locale, tz = get_locale(), ZoneInfo(zone)
+    date = format_skeleton("yMMMEd", moment, tzinfo=tz, locale=locale)
+    time = format_time(moment, "short", tzinfo=tz, locale=locale)
+    offset = babel_format_datetime(moment, "ZZZZ", tzinfo=tz, locale=locale)
+    return f"{locale.datetime_formats['medium'].format(time, date)} ({offset})"
+
+
 def _template_globals() -> dict:
     language = select_language()
     return {"language": language, "direction": direction(language), "languages": INTERFACE_LANGUAGES,
             "format_date": format_date, "format_datetime": format_datetime, "format_number": format_decimal,
-            "format_percent": format_percent, "format_size": format_size, "fallback": Fallback()}
+            "format_percent": format_percent, "format_size": format_size, "format_in_zone": format_in_zone,
+            "user_zone": user_zone, "fallback": Fallback()}
 
 
 def init_app(app: Flask) -> None:

@@ -287,6 +287,8 @@ def record_earned_completions(session: Session, statements: list[dict], home_pag
 def _record_completion_if_earned(session: Session, learner: Learner, course: model.Course,
                                  module: model.Module) -> None:
     """Record the module's completion once every page is read, every scenario played and the quiz passed."""
+    if module.type == model.LIVE:  # completed by attendance only, never by statements about it
+        return
     state = progress(session, learner, module)
     if state.completed or any(page.id not in state.pages_seen for page in module.pages):
         return
@@ -298,6 +300,19 @@ def _record_completion_if_earned(session: Session, learner: Learner, course: mod
         if state.best_score is not None else xs.completion_result()
     statement = _statement(learner, "completed", module_activity(course, module),
                            parents=[course_activity(course)], grouping=[], result=result)
+    store_statements(session, [statement], authority(learner.home_page))
+    _record_course_completion_if_earned(session, learner, course)
+
+
+def record_live_completion(session: Session, learner: Learner, course: model.Course, module: model.Module) -> None:
+    """Record that the learner completed a live module by attending a session of it (once), then the course if earned.
+
+    The trainer's attendance mark is the evidence (``lms.sessions``); the LMS records the completion itself.
+    """
+    if progress(session, learner, module).completed:
+        return
+    statement = _statement(learner, "completed", module_activity(course, module),
+                           parents=[course_activity(course)], grouping=[], result=xs.completion_result())
     store_statements(session, [statement], authority(learner.home_page))
     _record_course_completion_if_earned(session, learner, course)
 

@@ -12,6 +12,9 @@ def init_app(app) -> None:
 
     for module in (catalog, player, reports, admin):
         app.register_blueprint(module.bp)
+    from ..sessions import views as sessions
+
+    app.register_blueprint(sessions.bp)
     app.jinja_env.filters["markdown"] = lambda text, links=None, fallback=None: markdown.render(text, links, fallback,
                                                                                              gettext)
     app.jinja_env.filters["markdown_inline"] = markdown.render_inline

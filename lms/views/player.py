@@ -20,6 +20,7 @@ from xapi import statements as xs
 from ..db import get_db
 from ..models import Course
 from ..services import catalog, launch, learning
+from ..sessions import views as sessions
 from .common import (
     course_or_404,
     current_learner,
@@ -49,7 +50,8 @@ def module(slug: str, module_slug: str):
     progress = learning.progress(get_db(), learner, module) if learner else None
     playable = learner is not None and module.type == model.SELF_PACED
     resume = launch.bookmark(get_db(), learner, module) if playable and not progress.completed else None
-    return render_template("player/module.html", course=course, model=edition, module=module,
+    live = sessions.module_panel(course.id, module.slug) if learner and module.type == model.LIVE else None
+    return render_template("player/module.html", course=course, model=edition, module=module, live=live,
                            progress=progress, fallback=fallback_of(edition, module), resume=resume,
                            xapi=player_data(learner, [], offline=offline_files(course, edition, module))
                            if playable else None)
