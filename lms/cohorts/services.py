@@ -118,6 +118,14 @@ def join(session: Session, cohort: Cohort, user: User, today: dt.date | None = N
     return enrol(session, cohort, user)
 
 
+def may_enrol_in_course(session: Session, course: Course) -> bool:
+    """Tell whether a learner may enrol in the course itself, outside any cohort: only while it has no cohort.
+
+    Once a course runs in cohorts, learners join an open cohort or are enrolled by an admin.
+    """
+    return session.scalar(select(Cohort.id).where(Cohort.course_id == course.id).limit(1)) is None
+
+
 def is_open(cohort: Cohort, today: dt.date | None = None) -> bool:
     """Tell whether learners may join the cohort by themselves now: self-enrolment is on and it has not ended."""
     return cohort.self_enrol and cohort.ends_on >= (today or dt.date.today())

@@ -15,6 +15,9 @@ def init_app(app) -> None:
     from ..sessions import views as sessions
 
     app.register_blueprint(sessions.bp)
+    from ..cohorts import views as cohorts
+
+    app.register_blueprint(cohorts.bp)
     app.jinja_env.filters["markdown"] = lambda text, links=None, fallback=None: markdown.render(text, links, fallback,
                                                                                              gettext)
     app.jinja_env.filters["markdown_inline"] = markdown.render_inline

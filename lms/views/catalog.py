@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from authoring.html import fallback_of
 from authoring.package import asset_file
 
+from ..cohorts import services as cohorts
 from ..db import get_db
 from ..services import catalog, learning
 from .common import course_or_404, current_learner, edition_of, package_member, valid_form_or_400
@@ -46,8 +47,10 @@ def course(slug: str):
     progress = {}
     if learner is not None:
         progress = {m.slug: learning.progress(get_db(), learner, m) for m in edition.modules}
+    session = get_db()
     return render_template("catalog/course.html", course=course, model=edition, learner=learner, progress=progress,
-                           fallback=fallback_of(edition))
+                           fallback=fallback_of(edition), open_cohorts=cohorts.open_cohorts(session, course),
+                           in_cohorts=not cohorts.may_enrol_in_course(session, course))
 
 
 @bp.get("/courses/<slug>/assets/<path:name>")
@@ -65,10 +68,13 @@ def asset(slug: str, name: str):
 @bp.post("/courses/<slug>/enrol")
 @login_required
 def enrol(slug: str):
-    """Enrol the current user in the course."""
+    """Enrol the current user in the course, unless it runs in cohorts (they join one of its open cohorts)."""
     course = course_or_404(slug)
     valid_form_or_400()
     session = get_db()
+    if not cohorts.may_enrol_in_course(session, course):
+        abort(403, description=_("This course runs in cohorts: join one that is open to enrolment on the course "
+                                 "page, or ask the academy to enrol you."))
     catalog.enrol(session, current_user, course)
     session.commit()
     flash(_("You are enrolled in %(course)s.", course=edition_of(course).title))
