@@ -140,14 +140,21 @@ def test_a_state_document_merged_as_json_is_bounded_too(lrs):
     assert lrs.get("activities/state", params=params).get_json() == {"page": 1}
 
 
-def test_a_document_created_by_another_request_meanwhile_is_a_conflict(lrs, monkeypatch):
+def test_a_document_created_by_another_request_meanwhile_fails_its_precondition(lrs, monkeypatch):
+    """If-None-Match: * that loses the race to another request's create is a 412 once tried again, never a 500."""
     params = {"activityId": "https://academy.example.org/a/1", "profileId": "glossary"}
     create = {"If-None-Match": "*"}
     assert lrs.put("activities/profile", params=params, json_body={"v": 1}, headers=create).status_code == 204
     # As if the other request committed its document just after this one looked for it.
-    monkeypatch.setattr(documents, "get", lambda session, key: None)
+    real_get, missed = documents.get, [True]
+
+    def get(session, key):
+        return None if missed and missed.pop() else real_get(session, key)
+
+    monkeypatch.setattr(documents, "get", get)
     response = lrs.put("activities/profile", params=params, json_body={"v": 2}, headers=create)
-    assert response.status_code == 409 and "at the same moment" in response.get_json()["error"]["message"]
+    assert response.status_code == 412, response.get_json()
+    assert not missed  # the first look-up did miss the document
     monkeypatch.undo()
     assert lrs.get("activities/profile", params=params).get_json() == {"v": 1}
 
