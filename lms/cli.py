@@ -16,7 +16,7 @@ from . import i18n
 from .accounts import services as accounts
 from .db import get_db, migrate
 from .models import ROLES
-from .services import catalog
+from .services import NotFound, catalog
 
 DEMO_ACCOUNTS = (
     # username, password, role, display name, country, institution, gender
@@ -39,18 +39,67 @@ def users_group() -> None:
 @click.option("--name", "display_name", default="", help="Name shown in the interface.")
 @click.option("--country", default="", help="ISO 3166 country code, for M&E disaggregation.")
 @click.option("--institution", default="")
-@click.option("--gender", default="")
+@click.option("--gender", default="", help="female, male, another or prefer_not_to_say.")
+@click.option("--email", default="")
+@click.option("--timezone", default="", help="IANA time zone, e.g. Africa/Accra (default: the platform's).")
+@click.option("--language", default="en", show_default=True, help="Preferred language of the interface.")
 @with_appcontext
-def create_user_command(username, role, password, display_name, country, institution, gender) -> None:
+def create_user_command(username, role, password, display_name, country, institution, gender, email, timezone,
+                        language) -> None:
     """Create an account."""
     session = get_db()
     try:
-        user = accounts.create_user(session, username, password, role, display_name,
-                                    country=country.upper(), institution=institution, gender=gender)
+        user = accounts.create_user(session, username, password, role, display_name, country=country,
+                                    institution=institution, gender=gender, email=email, timezone=timezone,
+                                    language=language)
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
     session.commit()
     click.echo(f"created {user.role} {user.username}")
+
+
+@users_group.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--cohort", "cohort_id", type=int, help="Enrol every account of the file in this cohort (its id).")
+@click.option("--dry-run", is_flag=True, help="Only check the file and list its problems; store nothing.")
+@with_appcontext
+def import_users_command(file, cohort_id: int | None, dry_run: bool) -> None:
+    """Create or update the accounts of a CSV file (see the README), all or nothing; print the new ones' links."""
+    from .accounts import importing
+    from .accounts.welcome import password_link, send_links
+    from .cohorts import services as cohorts
+
+    session = get_db()
+    try:
+        cohort = cohorts.get_cohort(session, cohort_id) if cohort_id is not None else None
+        plan = importing.read_csv(session, file.read(importing.MAX_BYTES + 1))
+    except NotFound:
+        raise click.ClickException(f"there is no cohort {cohort_id}") from None
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    if plan.problems:
+        raise click.ClickException("nothing was imported:\n" + "\n".join(str(problem) for problem in plan.problems))
+    if dry_run:
+        click.echo(f"the file is ready: {plan.new} new accounts, {plan.updated} updated; nothing stored (dry run)")
+        return
+    try:
+        done = importing.apply(session, plan)
+        for user, _created in done:
+            if cohort is not None:
+                cohorts.enrol(session, cohort, user)
+        session.commit()
+    except (accounts.AccountError, cohorts.CohortError) as exc:
+        session.rollback()
+        raise click.ClickException(f"nothing was imported: {exc}") from None
+    created = [user for user, new in done if new]
+    click.echo(f"imported {len(created)} new accounts, {len(done) - len(created)} updated"
+               + (f", enrolled in {cohort.name}" if cohort is not None else ""))
+    pairs = [(user, password_link(user)) for user in created]
+    sent, failure = send_links(pairs)
+    if sent or failure:
+        click.echo(f"mailed {sent} links" if not failure else f"the links could not be mailed: {failure}")
+    for user, link in pairs:
+        click.echo(f"{user.username}\t{link}")
 
 
 @click.command("import")

@@ -61,6 +61,18 @@ SETTINGS = (
     Setting("XAPI_MAX_BATCH", "PASSERELLE_XAPI_MAX_BATCH", "1000",
             "Most statements the LRS accepts in one request; a larger batch is refused (413) and should be "
             "sent in parts.", int),
+    Setting("PASSWORD_LINK_DAYS", "PASSERELLE_PASSWORD_LINK_DAYS", "7",
+            "Days a link to set one's password (given to each new account) keeps working.", int),
+    Setting("SMTP_HOST", "PASSERELLE_SMTP_HOST", "",
+            "Mail server that sends new accounts their link to set a password; empty: no mail is sent and "
+            "admins pass the links on themselves."),
+    Setting("SMTP_PORT", "PASSERELLE_SMTP_PORT", "587", "Port of the mail server.", int),
+    Setting("SMTP_TLS", "PASSERELLE_SMTP_TLS", "starttls",
+            "How the connection to the mail server is encrypted: starttls, ssl (port 465 usually) or off."),
+    Setting("SMTP_USERNAME", "PASSERELLE_SMTP_USERNAME", "", "User name on the mail server, if it asks for one."),
+    Setting("SMTP_PASSWORD", "PASSERELLE_SMTP_PASSWORD", "", "Password on the mail server."),
+    Setting("SMTP_FROM", "PASSERELLE_SMTP_FROM", "passerelle@localhost",
+            "Sender address of the platform's messages, e.g. academy@example.org."),
 )
 
 

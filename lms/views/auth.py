@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import format_timedelta, gettext as _
 from flask_babel import lazy_gettext
 from flask_limiter.util import get_remote_address
@@ -38,7 +38,8 @@ def load_user(session_id: str):
         user = accounts.get_user(get_db(), int(user_id))
     except ValueError:
         return None
-    return user if user is not None and user.holds_session(token) else None
+    # Flask-Login checks is_active only when logging in: a deactivated account's sessions end here.
+    return user if user is not None and user.is_active and user.holds_session(token) else None
 
 
 def role_required(*roles: str):
@@ -85,7 +86,9 @@ def login():
     if user is None:
         form.password.errors.append(_("Wrong username or password."))
         return render_template("auth/login.html", form=form), 401
-    login_user(user)
+    if not login_user(user):  # Flask-Login refuses an account that is not active
+        form.password.errors.append(_("This account is deactivated. Ask an administrator."))
+        return render_template("auth/login.html", form=form), 403
     target = request.args.get("next", "")
     # Only follow local paths, so a crafted link cannot send users elsewhere.
     if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
@@ -120,6 +123,13 @@ def session_authority() -> dict:
 
 
 def init_app(app) -> None:
+    @app.before_request
+    def forget_the_last_request() -> None:
+        # A host application or a test may keep one application context across requests: the user and the
+        # CSRF token that Flask-Login and Flask-WTF keep in it belong to the request that set them.
+        for name in ("_login_user", "csrf_token", "csrf_valid"):
+            g.pop(name, None)
+
     login_manager.init_app(app)
     csrf.init_app(app)
     # The LRS needs no CSRF token: every request must carry the X-Experience-API-Version header,
