@@ -8,6 +8,8 @@ import re
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from conftest import csrf_token
 from lms.accounts import importing, services as accounts
@@ -29,9 +31,11 @@ def accounts_count(db) -> int:
 
 def upload(client, data: bytes, action: str, cohort=None):
     token = csrf_token(client, "/admin/accounts/import")
-    return client.post("/admin/accounts/import", content_type="multipart/form-data",
-                       data={"csrf_token": token, "action": action, "cohort": str(cohort.id) if cohort else "",
-                             "file": (io.BytesIO(data), "people.csv")})
+    # Encoded here, in memory: the test client would keep a large body in a temporary file it never closes.
+    boundary, body = encode_multipart({"csrf_token": token, "action": action,
+                                       "cohort": str(cohort.id) if cohort else "",
+                                       "file": FileStorage(io.BytesIO(data), "people.csv", content_type="text/csv")})
+    return client.post("/admin/accounts/import", data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def problems(response) -> list[str]:
