@@ -121,6 +121,28 @@ def enrolled(db, users, course):
     return enrolment
 
 
+#: The sample's modules that others name as prerequisites, up to migrants-in-crisis (see ``prerequisites_done``).
+DONE_FIRST = ("consular-crisis-response", "registration-contingency", "families-and-media")
+
+
+@pytest.fixture
+def prerequisites_done(db, enrolled):
+    """The learner has completed, as the LMS records it, the modules that the sample's later modules need first
+    (:data:`DONE_FIRST`), so that registration-contingency, families-and-media and migrants-in-crisis open."""
+    from lms.services import learning
+    from xapi import statements as xs
+    from xapi.store import store_statements
+
+    course = enrolled.course.current.model
+    learner = learning.enrolled_learner(enrolled, course.text_language, PUBLIC_URL)
+    for slug in DONE_FIRST:
+        statement = xs.build(learner.agent, "completed", learning.module_activity(course, course.module(slug)),
+                             language=learner.language, registration=learner.registration)
+        store_statements(db, [statement], learning.authority(PUBLIC_URL))
+    db.commit()
+    return enrolled
+
+
 def csrf_token(client, url: str) -> str:
     """Return the CSRF token of the form on ``url``, as a browser would read it."""
     html = client.get(url).get_data(as_text=True)

@@ -381,6 +381,16 @@ def progress(session: Session, learner: Learner, module: model.Module) -> Progre
     return state
 
 
+def missing_prerequisites(session: Session, learner: Learner, course: model.Course,
+                          module: model.Module) -> list[model.Module]:
+    """The modules to complete before ``module`` that the learner has not completed, in course order.
+
+    Completed as :func:`progress` counts it: only what the LMS vouches for.
+    """
+    return [m for m in course.modules
+            if m.slug in module.prerequisites and not progress(session, learner, m).completed]
+
+
 def quiz_score(statement: dict) -> float | None:
     """Return a statement's scaled score, if it has one."""
     score = (statement.get("result") or {}).get("score") or {}

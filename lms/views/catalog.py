@@ -47,9 +47,14 @@ def course(slug: str):
     progress = {}
     if learner is not None:
         progress = {m.slug: learning.progress(get_db(), learner, m) for m in edition.modules}
+    titles = {m.slug: m.title for m in edition.modules}
+    # What each module waits for (learning.missing_prerequisites, from the progress read above).
+    waiting = {m.slug: [titles[p] for p in m.prerequisites if p in progress and not progress[p].completed]
+               for m in edition.modules}
     session = get_db()
     return render_template("catalog/course.html", course=course, model=edition, learner=learner, progress=progress,
-                           fallback=fallback_of(edition), open_cohorts=cohorts.open_cohorts(session, course),
+                           fallback=fallback_of(edition), waiting=waiting,
+                           open_cohorts=cohorts.open_cohorts(session, course),
                            in_cohorts=not cohorts.may_enrol_in_course(session, course))
 
 

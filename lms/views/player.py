@@ -6,7 +6,18 @@ import io
 import json
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -51,7 +62,9 @@ def module(slug: str, module_slug: str):
     playable = learner is not None and module.type == model.SELF_PACED
     resume = launch.bookmark(get_db(), learner, module) if playable and not progress.completed else None
     live = sessions.module_panel(course.id, module.slug) if learner and module.type == model.LIVE else None
+    missing = learning.missing_prerequisites(get_db(), learner, edition, module) if learner else []
     return render_template("player/module.html", course=course, model=edition, module=module, live=live,
+                           missing=missing,
                            progress=progress, fallback=fallback_of(edition, module), resume=resume,
                            xapi=player_data(learner, [], offline=offline_files(course, edition, module))
                            if playable else None)
@@ -68,6 +81,7 @@ def start(slug: str, module_slug: str):
     here = url_for("player.module", slug=slug, module_slug=module_slug)
     if module.type != model.SELF_PACED:
         return redirect(here)
+    prerequisites_or_403(course, edition, module, learner)
     session = get_db()
     enrolment = catalog.enrolment_for(session, current_user, course)
     opened, secret = launch.start(session, learner, enrolment, edition, module,
@@ -139,7 +153,19 @@ def _page_or_404(slug: str, module_slug: str, page_id: str):
     page = module.page(page_id)
     if page is None:
         abort(404, description=_("The module has no page called “%(id)s”.", id=page_id))
-    return course, edition, module, page, enrolled_learner_or_403(course)
+    learner = enrolled_learner_or_403(course)
+    prerequisites_or_403(course, edition, module, learner)
+    return course, edition, module, page, learner
+
+
+def prerequisites_or_403(course: Course, edition: model.Course, module: model.Module,
+                         learner: learning.Learner) -> None:
+    """Refuse a module's pages and activities, with a page naming what to complete first, until its
+    prerequisites are completed; its overview stays open and says the same."""
+    missing = learning.missing_prerequisites(get_db(), learner, edition, module)
+    if missing:
+        abort(Response(render_template("player/locked.html", course=course, model=edition, module=module,
+                                       missing=missing, fallback=fallback_of(edition, module)), 403))
 
 
 def lrs_endpoint(external: bool = False) -> str:
@@ -212,6 +238,7 @@ def quiz(slug: str, module_slug: str):
     if module.quiz is None:
         abort(404, description=_("This module has no quiz."))
     learner = enrolled_learner_or_403(course)
+    prerequisites_or_403(course, edition, module, learner)
     session = get_db()
     left = learning.attempts_left(module.quiz, learning.progress(session, learner, module))
     page = {"course": course, "module": module, "attempts_left": left, "fallback": fallback_of(edition, module)}
@@ -248,6 +275,7 @@ def survey(slug: str, module_slug: str):
     if module.survey is None:
         abort(404, description=_("This module has no survey."))
     learner = enrolled_learner_or_403(course)
+    prerequisites_or_403(course, edition, module, learner)
     page = {"course": course, "module": module, "fallback": fallback_of(edition, module),
             "xapi": player_data(learner, [], survey=offline_survey(learner, edition, module))}
     if request.method == "GET":
@@ -278,6 +306,7 @@ def scenario(slug: str, module_slug: str, scenario_id: str):
     if scenario is None:
         abort(404, description=_("The module has no scenario called “%(id)s”.", id=scenario_id))
     learner = enrolled_learner_or_403(course)
+    prerequisites_or_403(course, edition, module, learner)
     path, choice = [scenario.steps[0].id], None
     if request.method == "POST":
         valid_form_or_400()

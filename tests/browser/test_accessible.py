@@ -20,7 +20,7 @@ def violations(page) -> list[str]:
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
-def test_learner_pages_pass_axe(live_server, browser_page, enrolled, language):
+def test_learner_pages_pass_axe(live_server, browser_page, enrolled, prerequisites_done, language):
     page = browser_page
     page.goto(f"{live_server}/auth/login?lang={language}")
     assert violations(page) == []
@@ -53,7 +53,8 @@ def test_reports_pass_axe(live_server, browser_page, users, course):
     assert violations(page) == []
 
 
-def test_the_keyboard_reaches_every_control_and_shows_where_it_is(live_server, browser_page, enrolled):
+def test_the_keyboard_reaches_every_control_and_shows_where_it_is(live_server, browser_page, enrolled,
+                                                                  prerequisites_done):
     page = browser_page
     log_in(page, live_server, "learner", PASSWORDS["learner"])
     page.goto(f"{live_server}{MODULE}/quiz")

@@ -33,7 +33,7 @@ def answer_quiz(page, answers: dict) -> None:
 
 
 def test_a_saved_module_is_read_and_answered_offline_and_every_statement_arrives_once(
-        live_server, http_server, browser_page, db, users, enrolled):
+        live_server, http_server, browser_page, db, users, enrolled, prerequisites_done):
     page, context = browser_page, browser_page.context
     log_in(page, live_server, "learner", PASSWORDS["learner"])
     page.goto(f"{live_server}{COURSE}/")
@@ -98,7 +98,7 @@ def test_a_saved_module_is_read_and_answered_offline_and_every_statement_arrives
 
 
 def test_a_test_answered_offline_waits_on_the_device_and_is_graded_when_it_arrives(
-        live_server, browser_page, db, users, enrolled):
+        live_server, browser_page, db, users, enrolled, prerequisites_done):
     """A quiz with ``graded: server`` (the sample's last module): no key on the page, no result on the device."""
     page, context = browser_page, browser_page.context
     log_in(page, live_server, "learner", PASSWORDS["learner"])

@@ -29,7 +29,8 @@ def test_admin_creates_a_cohort_with_trainers(client, auth, db, users, course, o
     assert 'type="date"' in html and "Other trainer (trainer2)" in html and "Demo learner" not in html
     token = csrf_token(client, "/cohorts/new")
     response = client.post("/cohorts/new", data={
-        **form_values(self_enrol="y"), "csrf_token": token, "trainers": [str(users["trainer"].id), str(other_trainer.id)]})
+        **form_values(self_enrol="y"), "csrf_token": token,
+        "trainers": [str(users["trainer"].id), str(other_trainer.id)]})
     assert response.status_code == 302
     db.expire_all()
     [made] = cohorts.list_cohorts(db)

@@ -83,7 +83,7 @@ def test_a_quiz_answered_on_the_device_is_graded_again_by_the_server(client, aut
     assert "You have completed this module." in result
 
 
-def test_a_quiz_graded_on_the_server_gives_the_page_no_answer_key(client, auth, enrolled, db):
+def test_a_quiz_graded_on_the_server_gives_the_page_no_answer_key(client, auth, enrolled, prerequisites_done, db):
     """The sample's last module has ``graded: server``: its answers wait on the device, graded on arrival."""
     auth.login("learner")
     html = client.get(f"{MIGRANTS}/quiz").get_data(as_text=True)
@@ -109,7 +109,8 @@ def test_a_quiz_graded_on_the_server_gives_the_page_no_answer_key(client, auth, 
     assert "You have used every attempt this quiz allows." in client.get(f"{MIGRANTS}/quiz").get_data(as_text=True)
 
 
-def test_a_survey_answered_on_the_device_is_recorded_as_responded_then_completed(client, auth, enrolled, db):
+def test_a_survey_answered_on_the_device_is_recorded_as_responded_then_completed(client, auth, enrolled,
+                                                                                  prerequisites_done, db):
     auth.login("learner")
     survey = player_data(client.get(f"{MIGRANTS}/survey").get_data(as_text=True))["survey"]
     first = survey["items"][0]["statement"]
