@@ -14,6 +14,9 @@ from authoring.problems import CourseError
 
 from . import i18n
 from .accounts import services as accounts
+from .cohorts import services as cohorts
+from .cohorts.cli import cohorts_group
+from .cohorts.demo import demo_programme
 from .db import get_db, migrate
 from .models import ROLES
 from .services import NotFound, catalog
@@ -22,6 +25,7 @@ DEMO_ACCOUNTS = (
     # username, password, role, display name, country, institution, gender
     ("admin", "admin-passerelle", "admin", "Academy administrator", "", "Diplomatic academy", ""),
     ("trainer", "trainer-passerelle", "trainer", "Amina Trainer", "MA", "Diplomatic academy", "female"),
+    ("trainer2", "facilitator-passerelle", "trainer", "Kwame Facilitator", "GH", "Diplomatic academy", "male"),
     ("learner", "learner-passerelle", "learner", "Jonas Learner", "NE", "Ministry of Foreign Affairs", "male"),
     ("analyst", "analyst-passerelle", "analyst", "M&E officer", "", "Programme M&E unit", "female"),
 )
@@ -137,7 +141,7 @@ def _import(package: str, allow_downgrade: bool = False):
 @click.option("-o", "--output", "out_dir", default="dist", show_default=True, type=click.Path(file_okay=False))
 @with_appcontext
 def demo_command(course_dir: str, out_dir: str) -> None:
-    """Set up a demonstration: build the sample course, create the database, accounts and enrolment."""
+    """Set up a demonstration: build the sample course, create the database, accounts, a cohort and its sessions."""
     try:
         result = build_course(course_dir, out_dir)
     except CourseError as exc:
@@ -151,8 +155,11 @@ def demo_command(course_dir: str, out_dir: str) -> None:
                                  institution=institution, gender=gender)
     session.commit()
     version, _ = _import(str(result.path))
-    catalog.enrol(session, accounts.find_user(session, "learner"), version.course)
+    trainers = [accounts.find_user(session, username) for username in ("trainer", "trainer2")]
+    cohort = demo_programme(session, version.course, trainers, current_app.config["PUBLIC_URL"])
     session.commit()
+    click.echo(f"cohort {cohort.name}: {len(cohorts.learners(session, cohort))} learners, "
+               f"{len(cohort.sessions)} live sessions")
     url = current_app.config["PUBLIC_URL"]
     click.echo(f"\nPasserelle is ready at {url}\nLog in with:")
     for username, password, role, *_ in DEMO_ACCOUNTS:
@@ -161,7 +168,8 @@ def demo_command(course_dir: str, out_dir: str) -> None:
 
 def init_app(app) -> None:
     translate_group.add_command(i18n.interface_command)
-    for command in (build_command, check_command, translate_group, users_group, import_command, demo_command):
+    for command in (build_command, check_command, translate_group, users_group, import_command, demo_command,
+                    cohorts_group):
         app.cli.add_command(command)
 
 
