@@ -152,3 +152,33 @@ def test_enrolling_nobody_or_unknown_accounts_is_400(client, auth, db, users, co
     response = client.post(f"/cohorts/{cohort.id}/enrol", data={"csrf_token": token, "users": users_field})
     assert response.status_code == 400
     assert cohorts.learners(db, cohort) == []
+
+
+def test_the_roster_shows_progress_schedule_and_materials(client, auth, db, users, course, cohort, in_cohort):
+    from lms.sessions import services as sessions
+
+    cohorts.enrol(db, cohort, users["analyst"])
+    past = sessions.schedule(db, cohort, "earthquake-tabletop", dt.datetime.combine(TODAY, dt.time(9)),
+                             place="Room 2", facilitators=[users["trainer"]])
+    sessions.mark(db, past, users["trainer"],
+                  {users["learner"].id: ("late", ""), users["analyst"].id: ("absent", "")},
+                  "https://lms.example.test/")
+    db.commit()
+    auth.login("learner")
+    module = "/courses/crisis-management/modules/consular-crisis-response"
+    answers = {"q-crisis-lead": ["1"], "q-registration-value": ["0", "1"], "q-registration-compulsory": ["1"],
+               "q-check-messages": "2", "q-wardens": "Wardens", "q-confirm-death": ["0"], "q-plan-testing": ["0"]}
+    client.post(f"{module}/quiz", data={"csrf_token": csrf_token(client, f"{module}/quiz"), **answers})  # 5 of 7
+    auth.logout()
+
+    auth.login("trainer")
+    html = client.get(f"/cohorts/{cohort.id}/").get_data(as_text=True)
+    rows = dict(re.findall(r'<tr><th scope="row">Demo (\w+) .*?</th>(.*?)</tr>', html, re.S))
+    cells = {name: re.findall(r"<td>(.*?)</td>", row) for name, row in rows.items()}
+    # The learner: the live module completed by attending (late counts), a best score of 71%, one session.
+    assert cells["learner"] == ["1 of 6", "71%", "1"]
+    assert cells["analyst"] == ["0 of 6", "—", "0"]
+    assert f'href="/sessions/{past.id}/attendance"' in html
+    assert f'href="/sessions/cohorts/{cohort.id}/schedule"' in html
+    for material in ("deck.pptx", "guide.html"):
+        assert f'href="/courses/crisis-management/modules/earthquake-tabletop/{material}"' in html
