@@ -71,7 +71,6 @@ def import_users_command(file, cohort_id: int | None, dry_run: bool) -> None:
     """Create or update the accounts of a CSV file (see the README), all or nothing; print the new ones' links."""
     from .accounts import importing
     from .accounts.welcome import password_link, send_links
-    from .cohorts import services as cohorts
 
     session = get_db()
     try:
@@ -87,10 +86,7 @@ def import_users_command(file, cohort_id: int | None, dry_run: bool) -> None:
         click.echo(f"the file is ready: {plan.new} new accounts, {plan.updated} updated; nothing stored (dry run)")
         return
     try:
-        done = importing.apply(session, plan)
-        for user, _created in done:
-            if cohort is not None:
-                cohorts.enrol(session, cohort, user)
+        done = cohorts.import_people(session, plan, cohort)
         session.commit()
     except (accounts.AccountError, cohorts.CohortError) as exc:
         session.rollback()

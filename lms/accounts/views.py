@@ -193,10 +193,7 @@ def import_csv():
         return render_template("accounts/import.html", plan=plan, problems=problems, checked=True,
                                **page), 400 if problems else 200
     try:
-        done = importing.apply(session, plan)
-        for user, _created in done:
-            if cohort is not None:
-                cohorts.enrol(session, cohort, user)
+        done = cohorts.import_people(session, plan, cohort)
         session.commit()
     except (services.AccountError, cohorts.CohortError) as exc:
         session.rollback()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from authoring.locales import INTERFACE_LANGUAGES, N_
 
+from ..accounts import importing
 from ..models import Course, Enrolment, User
 from ..services import NotFound
 from .models import Cohort, cohort_trainer
@@ -108,6 +109,18 @@ def enrol(session: Session, cohort: Cohort, user: User) -> Enrolment:
     enrolment.cohort = cohort
     session.flush()
     return enrolment
+
+
+def import_people(session: Session, plan: importing.Plan, cohort: Cohort | None = None) -> list[tuple[User, bool]]:
+    """Create or update the accounts of a checked CSV file and enrol them in ``cohort``, if one is given.
+
+    Nothing is committed: the caller commits once, so the import is all or nothing.
+    """
+    done = importing.apply(session, plan)
+    if cohort is not None:
+        for user, _created in done:
+            enrol(session, cohort, user)
+    return done
 
 
 def join(session: Session, cohort: Cohort, user: User, today: dt.date | None = None) -> Enrolment:
