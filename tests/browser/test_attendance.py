@@ -94,3 +94,18 @@ def test_a_trainer_marks_thirty_learners_on_a_phone(chromium, live_server, db, u
         assert fits(page)
     finally:
         context.close()
+
+
+def test_the_programme_screens_fit_a_phone(chromium, live_server, db, users, sheet):
+    """The roster of thirty, the schedule and the people screens an officer opens on a phone scroll only downwards."""
+    live, _learners = sheet
+    context = chromium.new_context(**PHONE)
+    page = context.new_page()
+    try:
+        log_in(page, live_server, "admin", PASSWORDS["admin"])
+        for path in (f"/cohorts/{live.cohort_id}/", f"/sessions/cohorts/{live.cohort_id}/schedule",
+                     "/admin/accounts/", "/admin/accounts/new", "/admin/accounts/import", "/account/profile"):
+            assert page.goto(live_server + path).status == 200, path
+            assert fits(page), path
+    finally:
+        context.close()
