@@ -46,6 +46,11 @@ SUCCESS = "success"
 FAILURE = "failure"
 OUTCOMES = (SUCCESS, FAILURE)
 
+#: How a trainer marks a learner at a live session (the LMS keeps the marks, the course names them): which
+#: marks complete a live module is the course's choice, present and late unless its course.yaml says otherwise.
+ATTENDANCE_MARKS = ("present", "late", "excused", "absent")
+DEFAULT_LIVE_COMPLETION = ("present", "late")
+
 
 @dataclass
 class Option:
@@ -309,6 +314,8 @@ class Course:
     prerequisites: list[str] = field(default_factory=list)
     modules: list[Module] = field(default_factory=list)
     completion: list[CompletionRule] = field(default_factory=list)
+    #: The attendance marks (of ATTENDANCE_MARKS) that complete a live module.
+    live_completion: list[str] = field(default_factory=lambda: list(DEFAULT_LIVE_COMPLETION))
     language: str = ""  # the language of the text: a translation's, or "" for the source language
     fallback: list[str] = field(default_factory=list)  # segments left in the source language by a translation
 

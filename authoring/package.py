@@ -234,6 +234,12 @@ def _check_course(course: model.Course, where: str) -> None:
         name("language", language)
     for rule in course.completion:
         number(f"the min_score of module {rule.module!r} in the completion rules", rule.min_score, 0, 1)
+    marks = ", ".join(model.ATTENDANCE_MARKS)
+    if not course.live_completion:
+        fail(f"live_completion lists no attendance mark; it must list some of {marks}")
+    for mark in course.live_completion:
+        if mark not in model.ATTENDANCE_MARKS:
+            fail(f"live_completion names {mark[:MAX_NAME_CHARS + 1]!r}, which is not an attendance mark ({marks})")
     for module in course.modules:
         name("module slug", module.slug)
         about = f"module {module.slug!r}"

@@ -46,6 +46,7 @@ COURSE_KEYS = {
     "prerequisites": "what learners should know or have done before the course",
     "modules": "module file names (without .md), in the order learners take them",
     "completion": "the modules that make the course complete, each 'completed' or a quiz score such as 70%",
+    "live_completion": "the attendance marks that complete a live module, e.g. [present]; present and late by default",
 }
 COURSE_REQUIRED = ("id", "title", "version", "source_language", "modules")
 
@@ -137,6 +138,8 @@ def read_course(course_dir: str | Path, cache: BuildCache | None = None) -> tupl
         problems.error(course_path, lines.get("modules", 1), "the course has no modules")
     _check_refs(course, pending, problems)
     course.completion = _read_completion(course, meta.get("completion"), course_path, lines, problems)
+    if "live_completion" in meta:
+        course.live_completion = _read_live_completion(meta["live_completion"], course_path, lines, problems)
     return course, problems
 
 
@@ -617,10 +620,29 @@ def _read_completion(course: model.Course, value, path: Path, lines: dict[str, i
     return rules
 
 
+def _read_live_completion(value, path: Path, lines: dict[str, int], problems: Problems) -> list[str]:
+    """Read which attendance marks complete a live module: some of model.ATTENDANCE_MARKS, at least one."""
+    marks = []
+    for index, mark in enumerate(_as_list(value)):
+        mark = str(mark).strip()
+        if mark not in model.ATTENDANCE_MARKS:
+            problems.error(path, lines.get(f"live_completion[{index}]", lines.get("live_completion", 1)),
+                           f"unknown attendance mark {mark!r} in live_completion",
+                           _did_you_mean(mark, list(model.ATTENDANCE_MARKS))
+                           or f"choose from {', '.join(model.ATTENDANCE_MARKS)}")
+        elif mark not in marks:
+            marks.append(mark)
+    if not _as_list(value):
+        problems.error(path, lines.get("live_completion", 1), "live_completion lists no attendance mark, so no "
+                       "live module could be completed", "write e.g. 'live_completion: [present]', or remove the key "
+                       "to count present and late")
+    return marks or list(model.DEFAULT_LIVE_COMPLETION)
+
+
 # -- small helpers ---------------------------------------------------------
 
 def _load_yaml(path, text: str, offset: int, problems: Problems) -> tuple[dict | None, dict[str, int]]:
-    """Parse YAML; return the mapping and the 1-based line of each top-level key."""
+    """Parse YAML; return the mapping and the 1-based line of each top-level key, and of the keys or items under it."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -640,6 +662,9 @@ def _load_yaml(path, text: str, offset: int, problems: Problems) -> tuple[dict |
             if isinstance(value_node, yaml.MappingNode):  # e.g. "completion.first"
                 for sub_key, _ in value_node.value:
                     lines[f"{key_node.value}.{sub_key.value}"] = offset + sub_key.start_mark.line + 1
+            elif isinstance(value_node, yaml.SequenceNode):  # e.g. "live_completion[1]"
+                for index, item in enumerate(value_node.value):
+                    lines[f"{key_node.value}[{index}]"] = offset + item.start_mark.line + 1
     return data, lines
 
 

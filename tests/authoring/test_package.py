@@ -61,3 +61,20 @@ def test_malformed_course_json_is_refused(sample_package):
 
     with pytest.raises(PackageError, match="course.json is malformed"):
         read_package(rezip(sample_package, break_model))
+
+
+@pytest.mark.parametrize("marks, reason", [([], "lists no attendance mark"),
+                                           (["present", "attended"], "names 'attended', which is not an attendance")])
+def test_a_live_completion_the_lms_cannot_apply_is_refused(sample_package, marks, reason):
+    def change(files):
+        import hashlib
+
+        course = json.loads(files["course.json"])
+        course["live_completion"] = marks
+        files["course.json"] = json.dumps(course).encode()
+        manifest = json.loads(files["manifest.json"])
+        manifest["files"]["course.json"] = hashlib.sha256(files["course.json"]).hexdigest()
+        files["manifest.json"] = json.dumps(manifest).encode()
+
+    with pytest.raises(PackageError, match=f"course.json: live_completion {reason}"):
+        read_package(rezip(sample_package, change))

@@ -156,3 +156,35 @@ def test_who_grades_a_quiz_is_kept_in_the_model_and_the_package(sample_package):
             edition = read_translation(stream, language) if language else read_package(stream).course
         assert edition.module("migrants-in-crisis").quiz.graded == model.SERVER
         assert edition.module("consular-crisis-response").quiz.graded == model.DEVICE
+
+
+def live_completion_course(tmp_path: Path, setting: str) -> Path:
+    """The live-completion fixture course with ``setting`` as its live_completion lines."""
+    course_dir = tmp_path / "live"
+    shutil.copytree(FIXTURES / "live-completion-problems", course_dir)
+    yaml_path = course_dir / "course.yaml"
+    text = yaml_path.read_text()
+    yaml_path.write_text(text[:text.index("live_completion:")] + setting)
+    return course_dir
+
+
+def test_attendance_marks_that_complete_a_live_module_are_the_courses_choice(tmp_path, sample_package):
+    course, problems = read_course(live_completion_course(tmp_path, "live_completion: [present, present]\n"))
+    assert problems.items == [] and course.live_completion == ["present"]
+    assert model.Course.from_dict(course.to_dict()).live_completion == ["present"]
+    course, problems = read_course(live_completion_course(tmp_path / "one", "live_completion: excused\n"))
+    assert problems.items == [] and course.live_completion == ["excused"]
+    # Without the key, present and late complete one, in the source and in the package built from it.
+    assert read_course(SAMPLE_COURSE)[0].live_completion == ["present", "late"]
+    with open(sample_package, "rb") as stream:
+        assert read_package(stream).course.live_completion == ["present", "late"]
+
+
+@pytest.mark.parametrize("setting", ["live_completion: []\n", "live_completion:\n"])
+def test_a_live_completion_that_lists_no_mark_is_an_error_at_its_line(tmp_path, setting):
+    course_dir = live_completion_course(tmp_path, "# marks\n" + setting)
+    _, problems = read_course(course_dir)
+    [problem] = problems.errors
+    assert (problem.path, problem.line) == (str(course_dir / "course.yaml"), 9)
+    assert problem.message == "live_completion lists no attendance mark, so no live module could be completed"
+    assert "live_completion: [present]" in problem.hint
