@@ -16,6 +16,7 @@ from . import i18n
 from .accounts import services as accounts
 from .cohorts import services as cohorts
 from .cohorts.cli import cohorts_group
+from .sessions import cli as _sessions_cli  # noqa: F401  (adds schedule and sessions to cohorts_group)
 from .cohorts.demo import demo_programme
 from .db import get_db, migrate
 from .models import ROLES
