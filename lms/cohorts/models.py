@@ -13,10 +13,13 @@ import uuid
 from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from authoring.model import ATTENDANCE_MARKS
+
 from ..models import Base, Course, User, utcnow
 
-#: How a learner's attendance at a live session is marked; present and late count as attended.
-ATTENDANCE = ("present", "late", "excused", "absent")
+#: How a learner's attendance at a live session is marked (the names courses use too); present and late count
+#: as attended, and complete a live module unless the course's ``live_completion`` says otherwise.
+ATTENDANCE = ATTENDANCE_MARKS
 ATTENDED = ("present", "late")
 
 cohort_trainer = Table(

@@ -2,7 +2,8 @@
 
 Each attendance mark is an xAPI statement the LMS records under its own
 authority; the ``Attendance`` row is its projection, updated in the same
-transaction.  Attending a live module (present or late) completes it.
+transaction.  Attending a live module completes it: a mark the course's ``live_completion``
+names, present or late by default.
 """
 
 from __future__ import annotations
@@ -283,15 +284,16 @@ def mark(session: Session, live: LiveSession, marker: User, marks: dict[int, tup
 
     A mark equal to the one stored is left as it is (no statement).  Each other one becomes a
     statement under the LMS's authority, and replaces the learner's row, which then names the
-    marker; attending (present or late) completes the live module the first time, then the
-    course when its rules are met.
+    marker; a mark the course's ``live_completion`` names (present or late by default) completes
+    the live module the first time, then the course when its rules are met.
     """
     if not cohorts.is_trainer(live.cohort, marker):
         raise SessionError(N_("Only a trainer of this cohort marks its attendance."))
     learners = {user.id: user for user in cohorts.learners(session, live.cohort)}
     current = {a.user_id: a for a in live.marks}
     now = utcnow()
-    changed, statements, attended = [], [], []
+    edition = edition_for(live.cohort)
+    changed, statements, completing = [], [], []
     for user_id, (status, remark) in marks.items():
         remark = remark.strip()
         if user_id not in learners:
@@ -312,14 +314,14 @@ def mark(session: Session, live: LiveSession, marker: User, marks: dict[int, tup
         row.status, row.remark, row.marked_by, row.marked_at = status, remark, marker, now
         row.statement_id = statement["id"]
         changed.append(row)
-        if status in ATTENDED:
-            attended.append(learner)
+        if status in edition.live_completion:  # the course's choice: present and late unless it says otherwise
+            completing.append(learner)
     if statements:
         store_statements(session, statements, learning.authority(home_page))
-    module = edition_for(live.cohort).module(live.module)
-    for learner in attended:
+    module = edition.module(live.module)
+    for learner in completing:
         if module is not None:
-            learning.record_live_completion(session, learner, edition_for(live.cohort), module)
+            learning.record_live_completion(session, learner, edition, module)
     session.flush()
     return changed
 

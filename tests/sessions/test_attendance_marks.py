@@ -238,9 +238,8 @@ def test_a_course_whose_completion_names_the_live_module_is_completed_by_attendi
     assert completed(db, users["learner"].actor_id, COURSE_IRI) == 1
 
 
-@pytest.fixture(scope="module")
-def live_rule_package(tmp_path_factory):
-    """The sample course built with one completion rule: attend the tabletop exercise."""
+def build_live_rule_course(tmp_path_factory, extra: str = ""):
+    """Build the sample course with one completion rule, attend the tabletop exercise, and ``extra`` course.yaml."""
     import shutil
 
     from authoring.build import build_course
@@ -250,18 +249,52 @@ def live_rule_package(tmp_path_factory):
     shutil.copytree(SAMPLE_COURSE, source)
     yaml = (source / "course.yaml").read_text()
     start = yaml.index("completion:")
-    (source / "course.yaml").write_text(yaml[:start] + f"completion:\n  {LIVE}: completed\n")
+    (source / "course.yaml").write_text(yaml[:start] + f"completion:\n  {LIVE}: completed\n" + extra)
     return build_course(source, tmp_path_factory.mktemp("dist")).path
+
+
+@pytest.fixture(scope="module")
+def live_rule_package(tmp_path_factory):
+    """The sample course built with one completion rule: attend the tabletop exercise."""
+    return build_live_rule_course(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def present_only_package(tmp_path_factory):
+    """The same course, where only being marked present completes a live module."""
+    return build_live_rule_course(tmp_path_factory, "live_completion: [present]\n")
+
+
+def import_course(app, db, package):
+    from lms.services import catalog
+
+    with open(package, "rb") as stream:
+        version, _ = catalog.import_package(db, stream, app.config["PACKAGE_DIR"])
+    db.commit()
+    return version.course
 
 
 @pytest.fixture
 def live_rule_course(app, db, live_rule_package):
-    from lms.services import catalog
+    return import_course(app, db, live_rule_package)
 
-    with open(live_rule_package, "rb") as stream:
-        version, _ = catalog.import_package(db, stream, app.config["PACKAGE_DIR"])
+
+def test_a_course_where_only_present_counts_is_not_completed_by_coming_late(app, db, users, present_only_package):
+    course = import_course(app, db, present_only_package)
+    made = cohorts.create_cohort(db, course, "On time", dt.date(2026, 1, 1), dt.date(2026, 12, 31),
+                                 "Europe/Chisinau", "en", trainers=[users["trainer"]])
+    cohorts.enrol(db, made, users["learner"])
+    first = services.schedule(db, made, LIVE, dt.datetime(2026, 6, 1, 10, 0), place="Room 4")
+    second = services.schedule(db, made, LIVE, dt.datetime(2026, 6, 8, 10, 0), place="Room 4")
     db.commit()
-    return version.course
+    services.mark(db, first, users["trainer"], {users["learner"].id: ("late", "")}, PUBLIC_URL)
+    db.commit()
+    assert completed(db, users["learner"].actor_id, LIVE_IRI) == 0
+    assert completed(db, users["learner"].actor_id, COURSE_IRI) == 0
+    services.mark(db, second, users["trainer"], {users["learner"].id: ("present", "")}, PUBLIC_URL)
+    db.commit()
+    assert completed(db, users["learner"].actor_id, LIVE_IRI) == 1
+    assert completed(db, users["learner"].actor_id, COURSE_IRI) == 1
 
 
 def test_the_live_module_page_says_attended_missed_or_the_next_date(client, db, users, course):
