@@ -8,8 +8,6 @@ commits all of them (and whatever it adds, such as enrolments) or none.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -17,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from authoring.locales import INTERFACE_LANGUAGES, N_
 
+from ..csvfiles import CsvFileError, Problem, read_sheet
 from ..models import User
 from .services import FIELD_NAMES, LIMITS, AccountError, check_field, countries, create_user, update_user
 
@@ -28,18 +27,6 @@ ALIASES = {"e-mail": "email", "display name": "name", "display_name": "name", "t
 FIELDS = {"name": "display_name"}
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
-
-
-@dataclass
-class Problem:
-    """Why a line of the file cannot be imported: an untranslated sentence and its parameters."""
-
-    line: int
-    message: str
-    params: dict = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return f"line {self.line}: " + (self.message % self.params if self.params else self.message)
 
 
 @dataclass
@@ -74,74 +61,32 @@ def read_csv(session: Session, data: bytes, language: str = "en") -> Plan:
     Countries are two-letter codes, or names in ``language`` or English. A file that cannot be read at
     all (too large, not UTF-8) raises :class:`AccountError`.
     """
-    if len(data) > MAX_BYTES:
-        raise AccountError(N_("The file is larger than %(size)s MB; split it into several files."),
-                           size=MAX_BYTES // (1024 * 1024))
     try:
-        text = data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte order mark
-    except UnicodeDecodeError as exc:
-        raise AccountError(N_("The file is not UTF-8 (line %(line)s). In Excel, save it as “CSV UTF-8”; in "
-                              "LibreOffice, choose the character set “Unicode (UTF-8)”."),
-                           line=data[:exc.start].count(b"\n") + 1) from None
-    plan = Plan()
-    reader, header = _header(text, plan)
-    if reader is None:
-        return plan
+        sheet = read_sheet(data, COLUMNS, required="username", aliases=ALIASES, max_bytes=MAX_BYTES,
+                           max_rows=MAX_ROWS,
+                           header_message=N_("The first line must be the header, with a username column; the "
+                                             "columns are %(columns)s."),
+                           too_many_message=N_("The file has more than %(rows)s accounts; split it into several "
+                                               "files."))
+    except CsvFileError as exc:
+        raise AccountError(exc.message, **exc.params) from None
+    plan = Plan(problems=sheet.problems)
     country_codes = {name.casefold(): code for lang in ("en", language)
                      for code, name in countries(lang).items()}
     seen: dict[str, int] = {}
-    last = reader.line_num
-    try:
-        for cells in reader:
-            line, last = last + 1, reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(plan.rows) + len(plan.problems) >= MAX_ROWS:
-                raise AccountError(N_("The file has more than %(rows)s accounts; split it into several files."),
-                                   rows=MAX_ROWS)
-            _read_row(plan, line, header, cells, seen, country_codes)
-    except csv.Error as exc:
-        plan.problems.append(Problem(reader.line_num, N_("The line cannot be read as CSV (%(reason)s)."),
-                                     {"reason": str(exc)}))
+    for line, values in sheet.rows:
+        _read_row(plan, line, values, seen, country_codes)
+    plan.problems.sort(key=lambda problem: problem.line)
     if not plan.rows and not plan.problems:
         plan.problems.append(Problem(1, N_("The file has a header but no accounts.")))
     _match_accounts(session, plan)
     return plan
 
 
-def _header(text: str, plan: Plan):
-    """Find the separator from the header line (Excel writes ``;`` where the decimal mark is a comma)."""
-    first = text.split("\n", 1)[0]
-    for delimiter in (",", ";", "\t"):
-        names = [cell.strip().casefold() for cell in next(csv.reader([first], delimiter=delimiter), [])]
-        names = [ALIASES.get(name, name) for name in names]
-        if "username" in names:
-            break
-    else:
-        plan.problems.append(Problem(1, N_("The first line must be the header, with a username column; the "
-                                           "columns are %(columns)s."), {"columns": ", ".join(COLUMNS)}))
-        return None, []
-    for number, name in enumerate(names):
-        if name and name not in COLUMNS:
-            plan.problems.append(Problem(1, N_("Unknown column %(name)s; the columns are %(columns)s."),
-                                         {"name": name, "columns": ", ".join(COLUMNS)}))
-        elif name and name in names[:number]:
-            plan.problems.append(Problem(1, N_("The column %(name)s appears twice."), {"name": name}))
-    if plan.problems:
-        return None, []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    next(reader)
-    return reader, names
-
-
-def _read_row(plan: Plan, line: int, header: list[str], cells: list[str], seen: dict[str, int],
+def _read_row(plan: Plan, line: int, values: dict[str, str], seen: dict[str, int],
               country_codes: dict[str, str]) -> None:
     problems = len(plan.problems)
-    if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header):]):
-        plan.problems.append(Problem(line, N_("The line has %(count)s cells; the header has %(columns)s."),
-                                     {"count": len(cells), "columns": len(header)}))
-        return
-    values = {name: cell.strip() for name, cell in zip(header, cells) if name}
+    values = dict(values)
     username = values.pop("username", "")
     if not username:
         plan.problems.append(Problem(line, N_("A username is required.")))
