@@ -40,6 +40,7 @@ class Sheet:
     """A file's rows, ``(line, {column: stripped cell})`` without blank lines, and the problems met reading it."""
 
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)  # the header's column names, as given
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -80,6 +81,7 @@ def read_sheet(data: bytes, columns: Sequence[str], *, required: str, header_mes
             sheet.problems.append(Problem(1, N_("The column %(name)s appears twice."), {"name": name}))
     if sheet.problems:
         return sheet
+    sheet.columns = [name for name in names if name]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     next(reader)
     last, count = reader.line_num, 0

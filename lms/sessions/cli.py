@@ -11,7 +11,7 @@ from ..cohorts import services as cohorts
 from ..cohorts.cli import _user, cohorts_group
 from ..db import get_db
 from ..services import NotFound
-from . import services
+from . import importing, services
 
 
 def _cohort(session, cohort_id: int):
@@ -69,3 +69,32 @@ def sessions_command(cohort_id: int) -> None:
         click.echo(f"{live.id}\t{live.module}\t{live.starts_at:%Y-%m-%d %H:%M} UTC\t"
                    f"{live.starts_at.astimezone(zone):%Y-%m-%d %H:%M} {cohort.timezone}\t{live.duration} min\t"
                    f"{live.place or live.meeting_url}\tfacilitators {facilitators}")
+
+
+@cohorts_group.command("schedule-import")
+@click.argument("cohort_id", type=int)
+@click.argument("file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Check the file and say what it would schedule; store nothing.")
+@with_appcontext
+def schedule_import_command(cohort_id: int, file, dry_run: bool) -> None:
+    """Schedule the sessions of a CSV FILE for the cohort COHORT_ID, all or none (columns: see the README)."""
+    session = get_db()
+    cohort = _cohort(session, cohort_id)
+    try:
+        plan = importing.import_schedule(session, cohort, file.read(importing.MAX_BYTES + 1), dry_run=dry_run)
+    except services.SessionError as exc:
+        session.rollback()
+        raise click.ClickException(str(exc)) from None
+    if plan.problems:
+        session.rollback()
+        raise click.ClickException("nothing was imported:\n" + "\n".join(str(problem) for problem in plan.problems))
+    zone = services.zone(cohort.timezone)
+    for planned in plan.sessions:
+        click.echo(f"line {planned.line}: {planned.module} at {planned.starts_at:%Y-%m-%d %H:%M} UTC "
+                   f"({planned.starts_at.astimezone(zone):%Y-%m-%d %H:%M} {cohort.timezone}), {planned.duration} min")
+    if dry_run:
+        session.rollback()
+        click.echo(f"the file is ready: {len(plan.sessions)} sessions would be scheduled (dry run, nothing stored)")
+    else:
+        session.commit()
+        click.echo(f"scheduled {len(plan.sessions)} sessions for {cohort.name}")

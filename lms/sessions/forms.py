@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -27,3 +28,9 @@ class ScheduleForm(FlaskForm):
     # Asked only when the time happens twice, as the clocks go back.
     fold = RadioField(_l("When the clocks go back, this time happens twice"), validate_choice=False,
                       choices=[SelectChoice("0", _l("the first time")), SelectChoice("1", _l("the second time"))])
+
+
+class ScheduleImportForm(FlaskForm):
+    """A CSV file of sessions, one a line (see :mod:`lms.sessions.importing`)."""
+
+    file = FileField(_l("CSV file"), validators=[FileRequired()])

@@ -18,8 +18,8 @@ from ..i18n import format_in_zone, user_zone
 from ..models import User
 from ..services import NotFound
 from ..views.common import valid_form_or_400
-from . import services
-from .forms import ScheduleForm
+from . import importing, services
+from .forms import ScheduleForm, ScheduleImportForm
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions", template_folder="templates")
 
@@ -68,9 +68,7 @@ def schedule(cohort_id: int):
     modules = services.live_modules(cohort)
     me = _me()
     people = list(dict.fromkeys([*cohort.trainers, *([me] if me.has_role("admin") else [])]))
-    form = ScheduleForm()
-    form.module.choices = [SelectChoice(m.slug, m.title) for m in modules]
-    form.facilitators.choices = [SelectChoice(p.id, p.display_name) for p in people]
+    form = _schedule_form(cohort, modules, people)
     if request.method == "GET":
         form.facilitators.data = [me.id] if me in people else []
     error, ambiguous = None, False
@@ -94,9 +92,54 @@ def schedule(cohort_id: int):
                 return redirect(url_for("sessions.schedule", cohort_id=cohort.id), 303)
         else:
             error = "; ".join(f"{form[name].label.text}: {messages[0]}" for name, messages in form.errors.items())
-    return (render_template("sessions/schedule.html", cohort=cohort, form=form, modules=modules, error=error,
-                            ambiguous=ambiguous, title_of=_title, module_link=module_link, utc=services.utc),
-            400 if error else 200)
+    return _schedule_page(cohort, modules, form, ScheduleImportForm(formdata=None), error=error,
+                          ambiguous=ambiguous), 400 if error else 200
+
+
+def _schedule_form(cohort, modules, people) -> ScheduleForm:
+    form = ScheduleForm()
+    form.module.choices = [SelectChoice(m.slug, m.title) for m in modules]
+    form.facilitators.choices = [SelectChoice(p.id, p.display_name) for p in people]
+    return form
+
+
+def _schedule_page(cohort, modules, form, import_form, **page) -> str:
+    return render_template("sessions/schedule.html", cohort=cohort, form=form, import_form=import_form,
+                           modules=modules, title_of=_title, module_link=module_link, utc=services.utc,
+                           import_columns=importing.COLUMNS, **page)
+
+
+@bp.post("/cohorts/<int:cohort_id>/schedule/import")
+@login_required
+def schedule_import(cohort_id: int):
+    """Check a CSV file of sessions ("check"), or schedule them all or none ("import")."""
+    cohort = _cohort_to_run(cohort_id)
+    session = get_db()
+    modules = services.live_modules(cohort)
+    me = _me()
+    people = list(dict.fromkeys([*cohort.trainers, *([me] if me.has_role("admin") else [])]))
+    form = _schedule_form(cohort, modules, people)
+    form.process(formdata=None)
+    form.facilitators.data = [me.id] if me in people else []
+    import_form = ScheduleImportForm()
+    if not import_form.validate_on_submit():
+        error = "; ".join(messages[0] for messages in import_form.errors.values())
+        return _schedule_page(cohort, modules, form, import_form, import_error=error), 400
+    dry_run = request.form.get("action") != "import"
+    try:
+        plan = importing.import_schedule(session, cohort, import_form.file.data.stream.read(importing.MAX_BYTES + 1),
+                                         dry_run=dry_run)
+    except services.SessionError as exc:
+        session.rollback()
+        return _schedule_page(cohort, modules, form, import_form, import_error=_error(exc)), 400
+    problems = [(problem.line, _(problem.message, **problem.params)) for problem in plan.problems]
+    if problems or dry_run:
+        session.rollback()
+        return _schedule_page(cohort, modules, form, import_form, plan=plan, problems=problems,
+                              checked=True), 400 if problems else 200
+    session.commit()
+    flash(_("Imported: %(count)s sessions scheduled.", count=len(plan.sessions)))
+    return redirect(url_for("sessions.schedule", cohort_id=cohort.id), 303)
 
 
 @bp.get("/")
