@@ -1,4 +1,4 @@
-"""``passerelle cohorts schedule`` and ``passerelle cohorts sessions``: live sessions of a cohort, for scripts."""
+"""``passerelle cohorts schedule``, ``schedule-import`` and ``sessions``: live sessions of a cohort, for scripts."""
 
 from __future__ import annotations
 
