@@ -54,6 +54,11 @@ def _error(exc: services.SessionError) -> str:
     return _(exc.message, **exc.params)
 
 
+def _who_may_facilitate(cohort, me: User) -> list[User]:
+    """The people a session of the cohort may name as facilitators: its trainers, and the admin scheduling it."""
+    return list(dict.fromkeys([*cohort.trainers, *([me] if me.has_role("admin") else [])]))
+
+
 def module_link(live: LiveSession, external: bool = False) -> str:
     """The address of a session's live module: its agenda and materials."""
     return url_for("player.module", slug=live.cohort.course.slug, module_slug=live.module, _external=external)
@@ -67,7 +72,7 @@ def schedule(cohort_id: int):
     session = get_db()
     modules = services.live_modules(cohort)
     me = _me()
-    people = list(dict.fromkeys([*cohort.trainers, *([me] if me.has_role("admin") else [])]))
+    people = _who_may_facilitate(cohort, me)
     form = _schedule_form(cohort, modules, people)
     if request.method == "GET":
         form.facilitators.data = [me.id] if me in people else []
@@ -117,7 +122,7 @@ def schedule_import(cohort_id: int):
     session = get_db()
     modules = services.live_modules(cohort)
     me = _me()
-    people = list(dict.fromkeys([*cohort.trainers, *([me] if me.has_role("admin") else [])]))
+    people = _who_may_facilitate(cohort, me)
     form = _schedule_form(cohort, modules, people)
     form.process(formdata=None)
     form.facilitators.data = [me.id] if me in people else []
