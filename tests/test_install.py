@@ -17,7 +17,7 @@ from authoring.locales import DOMAIN, INTERFACE_DIR, INTERFACE_LANGUAGES
 from conftest import ROOT, SAMPLE_COURSE
 from lms.i18n import update_interface_catalogs
 
-LOCK = ROOT / "requirements.lock"
+LOCK = ROOT / "requirements.txt"
 
 
 def locked() -> dict[str, tuple[str, list[str]]]:
@@ -48,6 +48,17 @@ def interface_copy(tmp_path):
     folder = tmp_path / "interface"
     shutil.copytree(INTERFACE_DIR, folder, ignore=shutil.ignore_patterns("*.mo"))
     return folder, sorted(folder.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+
+
+def test_make_installs_only_what_the_lock_names_checked_against_its_hashes():
+    """What ``make demo``, ``make test`` and CI install is the lock, never the newest versions pyproject allows."""
+    import subprocess
+
+    recipe = subprocess.run(["make", "--dry-run", "--always-make", "install", "PYTHON=python3", "VENV=/nonexistent"],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    installs = [line for line in recipe.splitlines() if " install " in line]
+    assert installs and all("--require-hashes" in line and f"-r {LOCK.name}" in line or "--no-deps" in line
+                            for line in installs), recipe
 
 
 def test_updating_the_interface_catalogs_leaves_unchanged_ones_byte_for_byte(tmp_path):
