@@ -226,6 +226,10 @@ def set_active(session: Session, user: User, active: bool) -> None:
     session.flush()
 
 
+#: The last page of accounts a search reaches: any further is empty anyway, and the database's offsets are bounded.
+MAX_PAGE = 100_000
+
+
 def search_users(session: Session, text: str = "", role: str = "", active: bool | None = None,
                  page: int = 1, per_page: int = 50) -> tuple[list[User], int]:
     """Return one page of the accounts matching ``text`` (in username, name, e-mail, institution),
@@ -242,5 +246,5 @@ def search_users(session: Session, text: str = "", role: str = "", active: bool 
         query = query.where(User.active.is_(active))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     users = session.scalars(query.order_by(func.lower(User.display_name), User.id)
-                            .offset((max(page, 1) - 1) * per_page).limit(per_page)).all()
+                            .offset((min(max(page, 1), MAX_PAGE) - 1) * per_page).limit(per_page)).all()
     return list(users), total

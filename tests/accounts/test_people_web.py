@@ -168,3 +168,9 @@ def test_anyone_sets_their_own_time_zone_and_language(client, auth, db, users):
     db.expire_all()
     assert (users["learner"].timezone, users["learner"].language) == ("America/Costa_Rica", "es")
     assert 'lang="es"' in client.get("/account/profile").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "-5", "x"])
+def test_a_page_number_out_of_any_range_shows_a_page_not_an_error(client, as_admin, page):
+    response = client.get(f"/admin/accounts/?page={page}")
+    assert response.status_code == 200
