@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from authoring.locales import N_
 
 from ..models import User
+from ..services import by_id
 from .services import AccountError
 
 #: Keeps these tokens apart from anything else signed with the same key (sessions, CSRF tokens).
@@ -42,7 +43,7 @@ def user_for_token(session: Session, secret: str, token: str, max_age_days: int)
         raise AccountError(N_("This link has expired. Ask an administrator for a new one.")) from None
     except (BadSignature, TypeError, ValueError):
         raise AccountError(N_("This link is not valid. Check that it was copied whole.")) from None
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    user = by_id(session, User, user_id)
     if user is None or not isinstance(fingerprint, str) or fingerprint != _fingerprint(user):
         raise AccountError(N_("This link has already been used. Log in, or ask an administrator for a new one."))
     if not user.active:

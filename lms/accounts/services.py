@@ -24,6 +24,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from authoring.locales import INTERFACE_LANGUAGES, N_
 
 from ..models import ROLES, User, new_session_token
+from ..services import by_id
 
 MIN_PASSWORD = 12
 #: A password needs this many different characters ("aaaaaaaaaaaa" and "abababababab" are guessed at once).
@@ -204,7 +205,7 @@ def end_sessions(session: Session, user: User) -> None:
 
 
 def get_user(session: Session, user_id: int) -> User | None:
-    return session.get(User, user_id)
+    return by_id(session, User, user_id)
 
 
 def find_user(session: Session, username: str) -> User | None:

@@ -19,7 +19,7 @@ from authoring.locales import INTERFACE_LANGUAGES, N_
 
 from ..accounts import importing
 from ..models import Course, Enrolment, User
-from ..services import NotFound
+from ..services import NotFound, by_id
 from .models import Cohort, cohort_trainer
 
 #: The roles that may train a cohort.
@@ -187,7 +187,7 @@ def list_cohorts(session: Session) -> list[Cohort]:
 
 def get_cohort(session: Session, cohort_id: int) -> Cohort:
     """The cohort with this id; raise :class:`lms.services.NotFound` when there is none."""
-    cohort = session.get(Cohort, cohort_id)
+    cohort = by_id(session, Cohort, cohort_id)
     if cohort is None:
         raise NotFound(f"no cohort {cohort_id}")
     return cohort

@@ -27,7 +27,7 @@ from xapi.store import store_statements
 from ..cohorts import services as cohorts
 from ..cohorts.models import ATTENDANCE, ATTENDED, Attendance, Cohort, LiveSession, session_facilitator
 from ..models import Enrolment, User, utcnow
-from ..services import NotFound, catalog, learning
+from ..services import NotFound, by_id, catalog, learning
 
 ATTENDED_VERB = "http://adlnet.gov/expapi/verbs/attended"
 MEETING = "http://adlnet.gov/expapi/activities/meeting"
@@ -169,7 +169,7 @@ def schedule(session: Session, cohort: Cohort, module_slug: str, local_start: dt
 
 def get_session(session: Session, session_id: int) -> LiveSession:
     """Return the live session ``session_id``; raise :class:`NotFound` if there is none."""
-    live = session.get(LiveSession, session_id)
+    live = by_id(session, LiveSession, session_id)
     if live is None:
         raise NotFound(f"no live session {session_id}")
     return live

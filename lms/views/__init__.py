@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from flask_babel import gettext
+from werkzeug.routing import IntegerConverter
 
 from authoring import markdown
 
+from ..services import LARGEST_ID
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in an address matches only numbers an id can be, so a larger one is a 404, never a database error."""
+
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None, max: int | None = LARGEST_ID,
+                 signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
 
 def init_app(app) -> None:
+    app.url_map.converters["int"] = IdConverter  # before any blueprint's rules are added
     from . import admin, catalog, player, reports
 
     for module in (catalog, player, reports, admin):
