@@ -32,9 +32,10 @@ catalogs: install
 compile-catalogs: install
 	$(BIN)/passerelle translate interface --compile-only
 
+# Mail (links to set or reset a password) is written to the server's log instead of being sent.
 demo: compile-catalogs
-	$(BIN)/passerelle demo
-	$(BIN)/passerelle run --host $(HOST) --port $(PORT)
+	PASSERELLE_MAIL_LOG=1 $(BIN)/passerelle demo
+	PASSERELLE_MAIL_LOG=1 $(BIN)/passerelle run --host $(HOST) --port $(PORT)
 
 test: compile-catalogs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

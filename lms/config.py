@@ -36,6 +36,12 @@ SETTINGS = (
             "Folder where imported course packages are kept (default: packages/ in the instance folder)."),
     Setting("MAX_UPLOAD_MB", "PASSERELLE_MAX_UPLOAD_MB", "100",
             "Largest course package or request body accepted, in megabytes.", int),
+    Setting("ACADEMY_NAME", "PASSERELLE_ACADEMY_NAME", "Passerelle Academy",
+            "The academy that runs the platform: it issues and signs the certificates of completion."),
+    Setting("CERTIFICATE_DIR", "PASSERELLE_CERTIFICATE_DIR", None,
+            "Folder of the academy's own certificate look: logo.png (or logo.jpg) and template.json, each "
+            "optional (default: certificate/ in the instance folder). The key that signs certificates is kept "
+            "in the instance folder."),
     Setting("TIMEZONE", "PASSERELLE_TIMEZONE", "UTC",
             "Time zone in which dates and times are shown, e.g. Europe/Paris or Africa/Tunis."),
     Setting("TRUSTED_PROXIES", "PASSERELLE_TRUSTED_PROXIES", "0",
@@ -73,6 +79,14 @@ SETTINGS = (
     Setting("SMTP_PASSWORD", "PASSERELLE_SMTP_PASSWORD", "", "Password on the mail server."),
     Setting("SMTP_FROM", "PASSERELLE_SMTP_FROM", "passerelle@localhost",
             "Sender address of the platform's messages, e.g. academy@example.org."),
+    Setting("MAIL_LOG", "PASSERELLE_MAIL_LOG", "0",
+            "1: the platform's messages (links to set or reset a password) are written to the application's log "
+            "instead of being sent, e.g. for a demonstration or a test server; 0: sent when SMTP_HOST is set."),
+    Setting("RESET_LINK_HOURS", "PASSERELLE_RESET_LINK_HOURS", "2",
+            "Hours a link to choose a new password, mailed to whoever forgot theirs, keeps working.", int),
+    Setting("RESET_LIMIT", "PASSERELLE_RESET_LIMIT", "5 per hour",
+            "Requests for a new-password link allowed from one client address, and for one username or e-mail "
+            "address; past it, the page asks to wait."),
 )
 
 
@@ -95,6 +109,8 @@ def complete(config: dict) -> dict:
     config["DATABASE_URL"] = sqlalchemy_url(config["DATABASE_URL"])
     if not config.get("PACKAGE_DIR"):
         config["PACKAGE_DIR"] = str(instance / "packages")
+    if not config.get("CERTIFICATE_DIR"):
+        config["CERTIFICATE_DIR"] = str(instance / "certificate")
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
     if not config["PUBLIC_URL"].endswith("/"):

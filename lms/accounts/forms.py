@@ -16,6 +16,12 @@ class ProfileForm(FlaskForm):
     timezone = SelectField(_l("Time zone"), validate_choice=False)
 
 
+class OwnProfileForm(ProfileForm):
+    """A user's own profile: their name too (the accounts service checks it, as it does an admin's edit)."""
+
+    display_name = StringField(_l("Name"))
+
+
 class AccountForm(ProfileForm):
     """An account as an admin creates or edits it (the username only when creating)."""
 
@@ -37,3 +43,13 @@ class PasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
     confirm = PasswordField(_l("The same password again"),
                             validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
+
+
+class ChangePasswordForm(PasswordForm):
+    """A new password, given with the current one."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+
+
+class ForgotPasswordForm(FlaskForm):
+    name = StringField(_l("Username or e-mail address"), validators=[DataRequired(), Length(max=254)])

@@ -58,6 +58,10 @@ class AccountError(ValueError):
         self.message, self.params = message, params
 
 
+class WrongPassword(AccountError):
+    """The password given as the account's current one is not it."""
+
+
 def create_user(session: Session, username: str, password: str | None, role: str, display_name: str = "",
                 **profile: str) -> User:
     """Create an account with a hashed password.
@@ -217,6 +221,29 @@ def set_password(session: Session, user: User, password: str) -> None:
     check_new_password(password, user.username)
     user.password_hash = generate_password_hash(password)
     end_sessions(session, user)
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Give ``user`` the password ``new`` if ``current`` is theirs (else :class:`WrongPassword`); their
+    other sessions end."""
+    if not check_password_hash(user.password_hash, current):
+        raise WrongPassword(N_("This is not your current password."))
+    set_password(session, user, new)
+
+
+#: Most accounts one request for a new-password link mails (several may share an e-mail address).
+MAX_RESET_ACCOUNTS = 5
+
+
+def accounts_to_reset(session: Session, name: str) -> list[User]:
+    """The active accounts with an e-mail address whose username, or e-mail address (in any case), is ``name``."""
+    name = name.strip()[:LIMITS["email"]]
+    if not name:
+        return []
+    query = (select(User).where(User.active.is_(True), User.email != "",
+                                or_(User.username == name, func.lower(User.email) == name.lower()))
+             .order_by(User.id).limit(MAX_RESET_ACCOUNTS))
+    return list(session.scalars(query))
 
 
 def set_active(session: Session, user: User, active: bool) -> None:

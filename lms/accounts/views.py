@@ -1,12 +1,15 @@
 """Accounts in the web interface: admins list, create, edit, deactivate and import them; everyone sets
-their own time zone and language; new accounts set their password with a one-time link."""
+their own name, time zone, language and password; new accounts set their password with a one-time link, and
+whoever forgot theirs asks for one by mail."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_timedelta, gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user
 from sqlalchemy.exc import IntegrityError
 
@@ -16,11 +19,13 @@ from ..db import get_db
 from ..i18n import select_language
 from ..models import ROLES, User
 from ..services import NotFound
-from ..views.auth import role_required
+from ..security import limiter
+from ..views.auth import account_key, account_limit, address_limit, limit_window, role_required
 from ..views.common import valid_form_or_400
-from . import importing, links, services
-from .forms import AccountForm, ImportForm, PasswordForm, ProfileForm
-from .welcome import password_link, send_links
+from . import importing, links, mail, services
+from .forms import (AccountForm, ChangePasswordForm, ForgotPasswordForm, ImportForm, OwnProfileForm, PasswordForm,
+                    ProfileForm)
+from .welcome import mail_reset_links, password_link, send_links
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -159,7 +164,8 @@ def _links_page(users: list[User], message: str, status: int = 200, **context):
     pairs = [(user, password_link(user)) for user in users]
     sent, failure = send_links(pairs)
     return render_template("accounts/links.html", message=message, pairs=pairs, sent=sent, failure=failure,
-                           days=current_app.config["PASSWORD_LINK_DAYS"], **context), status
+                           logged=mail.to_log(current_app.config), days=current_app.config["PASSWORD_LINK_DAYS"],
+                           **context), status
 
 
 @bp.route("/admin/accounts/import", methods=["GET", "POST"])
@@ -216,16 +222,35 @@ def import_csv():
 @bp.route("/account/password/<token>", methods=["GET", "POST"])
 def set_password(token: str):
     """Let the owner of a new account choose their password, once, with the link they were given."""
-    session = get_db()
     try:
-        user = links.user_for_token(session, current_app.config["SECRET_KEY"], token,
+        user = links.user_for_token(get_db(), current_app.config["SECRET_KEY"], token,
                                     current_app.config["PASSWORD_LINK_DAYS"])
     except services.AccountError as exc:
         abort(400, description=explain(exc.message, exc.params))
+    return _choose_password(user, _("Your password is set. Welcome, %(name)s.", name=user.display_name))
+
+
+@bp.route("/account/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Let whoever forgot their password choose a new one, once, with the link mailed to them."""
+    try:
+        user = links.user_for_token(get_db(), current_app.config["SECRET_KEY"], token,
+                                    current_app.config["RESET_LINK_HOURS"] / 24, links.RESET_SALT)
+    except links.LinkExpired:
+        abort(400, description=_("This link has expired. Ask for a new one with “Forgot your password?” on the "
+                                 "log-in page."))
+    except services.AccountError as exc:
+        abort(400, description=explain(exc.message, exc.params))
+    return _choose_password(user, _("Your new password is set. Welcome back, %(name)s.", name=user.display_name))
+
+
+def _choose_password(user: User, done: str):
+    """The form with which the holder of a one-time link sets ``user``'s password, then is logged in."""
     form = PasswordForm()
     if not form.is_submitted():
         return render_template("accounts/password.html", form=form, user=user)
     if form.validate():
+        session = get_db()
         try:
             services.set_password(session, user, form.password.data)
         except services.AccountError as exc:
@@ -234,25 +259,56 @@ def set_password(token: str):
         else:
             session.commit()
             login_user(user)
-            flash(_("Your password is set. Welcome, %(name)s.", name=user.display_name))
+            flash(done)
             return redirect(url_for("catalog.courses"))
     return render_template("accounts/password.html", form=form, user=user), 400
+
+
+def _reset_limit(scope: str, key_func):
+    return limiter.shared_limit(
+        lambda: current_app.config["RESET_LIMIT"], scope=scope, methods=["POST"], key_func=key_func,
+        error_message=lambda: _("Too many requests for a new password. Try again in %(time)s.",
+                                time=limit_window("RESET_LIMIT")))
+
+
+@bp.route("/account/forgot", methods=["GET", "POST"])
+# Every request counts, whether or not it names an account, so that the limits tell nothing either.
+@_reset_limit("reset:address", lambda: "address:" + (get_remote_address() or ""))
+@_reset_limit("reset:name", lambda: "name:" + request.form.get("name", "").strip().casefold()[:254])
+def forgot_password():
+    """Mail a link to choose a new password to the account named (by username or e-mail address), if any.
+
+    The page answers the same whether or not such an account exists; without mail, it says to ask an admin.
+    """
+    form = ForgotPasswordForm()
+    page = {"form": form, "mail": mail.configured(current_app.config),
+            "time": format_timedelta(dt.timedelta(hours=current_app.config["RESET_LINK_HOURS"]), threshold=2)}
+    if not form.is_submitted() or not page["mail"]:
+        return render_template("accounts/forgot.html", **page)
+    if not form.validate():
+        return render_template("accounts/forgot.html", **page), 400
+    mail_reset_links(services.accounts_to_reset(get_db(), form.name.data))
+    return render_template("accounts/forgot.html", asked=True, **page)
 
 
 @bp.route("/account/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    """Let any user choose their time zone (in which times are shown to them) and preferred language."""
+    """Let any user change their name, their time zone (in which times are shown to them) and preferred language;
+    show what admins set (username, role, e-mail address, country, institution, gender)."""
     user = current_user._get_current_object()
-    form = ProfileForm(obj=user)
-    _profile_choices(form, select_language())
+    form = OwnProfileForm(obj=user)
+    language = select_language()
+    _profile_choices(form, language)
+    page = {"form": form, "set_by_admins": _set_by_admins(user, language)}
     if not form.is_submitted():
-        return render_template("accounts/profile.html", form=form)
+        return render_template("accounts/profile.html", **page)
     error = None
     if form.validate():
         session = get_db()
         try:
-            services.update_user(session, user, language=form.language.data or "", timezone=form.timezone.data or "")
+            services.update_user(session, user, display_name=form.display_name.data or "",
+                                 language=form.language.data or "", timezone=form.timezone.data or "")
             session.commit()
         except services.AccountError as exc:
             session.rollback()
@@ -260,4 +316,49 @@ def profile():
         else:
             flash(_("Your profile is saved."))
             return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form, error=error), 400
+    return render_template("accounts/profile.html", error=error, **page), 400
+
+
+def _set_by_admins(user: User, language: str) -> list[tuple[str, str]]:
+    """The profile fields only admins change, named and with their values as the reader reads them."""
+    return [(_("Username"), user.username), (_("Role"), _(ROLE_NAMES.get(user.role, user.role))),
+            (_("E-mail address"), user.email or "—"),
+            (_("Country"), services.countries(language).get(user.country, user.country) or "—"),
+            (_("Institution"), user.institution or "—"),
+            (_("Gender"), _(services.GENDERS[user.gender]) if user.gender in services.GENDERS
+             else _("Not recorded"))]
+
+
+def _wrong_password(response) -> bool:
+    return g.get("wrong_password", False)
+
+
+@bp.route("/account/profile/password", methods=["GET", "POST"])
+@login_required
+# A wrong current password counts as a failed log-in: the form is no way around the log-in limits.
+@account_limit(lambda: account_key(current_user.username), _wrong_password)
+@address_limit(_wrong_password)
+def change_password():
+    """Let a user change their password, given their current one; their other sessions end, this one stays."""
+    g.wrong_password = False  # g may outlive a request (one application context kept across several)
+    form = ChangePasswordForm()
+    if not form.is_submitted():
+        return render_template("accounts/change_password.html", form=form)
+    if form.validate():
+        session = get_db()
+        user = current_user._get_current_object()
+        try:
+            services.change_password(session, user, form.current.data, form.password.data)
+        except services.WrongPassword as exc:
+            session.rollback()
+            g.wrong_password = True
+            form.current.errors.append(explain(exc.message, exc.params))
+        except services.AccountError as exc:
+            session.rollback()
+            form.password.errors.append(explain(exc.message, exc.params))
+        else:
+            session.commit()
+            login_user(user)  # the session carries the account's new token, so this one stays open
+            flash(_("Your password is changed. You stay logged in here; elsewhere, log in again with it."))
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/change_password.html", form=form), 400

@@ -60,21 +60,39 @@ def _failed(response) -> bool:
     return response.status_code == 401
 
 
-def _wait(setting: str) -> str:
+def limit_window(setting: str) -> str:
     """How long a limit's window lasts, in the reader's words ("15 minutes")."""
     return format_timedelta(dt.timedelta(seconds=parse(current_app.config[setting]).get_expiry()))
 
 
+def account_key(username: str) -> str:
+    """The key under which the failed log-ins of ``username`` are counted."""
+    return "username:" + username.strip().casefold()[:100]
+
+
+def account_limit(key_func, deduct_when):
+    """The limit of failed log-ins of one account, counted alike wherever its password is tried."""
+    return limiter.shared_limit(
+        lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"], scope="log-in:account", methods=["POST"],
+        key_func=key_func, deduct_when=deduct_when,
+        error_message=lambda: _("Too many failed log-ins for this account. Try again in %(time)s.",
+                                time=limit_window("LOGIN_LIMIT_ACCOUNT")))
+
+
+def address_limit(deduct_when):
+    """The limit of failed log-ins from one client address, counted alike wherever a password is tried."""
+    return limiter.shared_limit(
+        lambda: current_app.config["LOGIN_LIMIT_ADDRESS"], scope="log-in:address", methods=["POST"],
+        key_func=lambda: "address:" + (get_remote_address() or ""), deduct_when=deduct_when,
+        error_message=lambda: _("Too many failed log-ins from your address. Try again in %(time)s.",
+                                time=limit_window("LOGIN_LIMIT_ADDRESS")))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 # Only failed log-ins count; once a limit is reached even the right password waits for the window to pass.
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"], methods=["POST"], deduct_when=_failed,
-               key_func=lambda: "username:" + request.form.get("username", "").strip().casefold()[:100],
-               error_message=lambda: _("Too many failed log-ins for this account. Try again in %(time)s.",
-                                       time=_wait("LOGIN_LIMIT_ACCOUNT")))
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ADDRESS"], methods=["POST"], deduct_when=_failed,
-               key_func=lambda: "address:" + (get_remote_address() or ""),
-               error_message=lambda: _("Too many failed log-ins from your address. Try again in %(time)s.",
-                                       time=_wait("LOGIN_LIMIT_ADDRESS")))
+# The current password asked on the profile counts toward the same limits, so it guesses no more.
+@account_limit(lambda: account_key(request.form.get("username", "")), _failed)
+@address_limit(_failed)
 def login():
     """Show the log-in form; log the user in with a right username and password."""
     form = LoginForm()
