@@ -33,6 +33,9 @@ def create_app(config: dict | None = None) -> Flask:
                                                                                    app.config["PUBLIC_URL"]),
                   max_batch=app.config["XAPI_MAX_BATCH"])
     views.init_app(app)
+    from .certificates import views as certificates
+
+    certificates.init_app(app)
     cli.init_app(app)
     delivery.init_app(app)
     return app

@@ -13,15 +13,19 @@ from authoring.package import PackageError
 from authoring.problems import CourseError
 
 from . import i18n
-from .accounts import services as accounts
+from .accounts import mail, services as accounts
 from .cohorts import services as cohorts
 from .cohorts.cli import cohorts_group
 from .sessions import cli as _sessions_cli  # noqa: F401  (adds schedule and sessions to cohorts_group)
 from .cohorts.demo import demo_programme
+from .certificates.cli import certificates_group
+from .certificates.demo import study_through
 from .db import get_db, migrate
 from .models import ROLES
 from .services import NotFound, catalog
 
+#: The demo learner who has studied the course through, so that the demo shows a certificate (in French).
+GRADUATE = "awa.diop"
 DEMO_ACCOUNTS = (
     # username, password, role, display name, country, institution, gender
     ("admin", "admin-passerelle", "admin", "Academy administrator", "", "Diplomatic academy", ""),
@@ -149,7 +153,7 @@ def demo_command(course_dir: str, out_dir: str) -> None:
     for username, password, role, name, country, institution, gender in DEMO_ACCOUNTS:
         if accounts.find_user(session, username) is None:
             accounts.create_user(session, username, password, role, name, country=country,
-                                 institution=institution, gender=gender)
+                                 institution=institution, gender=gender, email=f"{username}@example.org")
     session.commit()
     version, _ = _import(str(result.path))
     trainers = [accounts.find_user(session, username) for username in ("trainer", "trainer2")]
@@ -157,16 +161,23 @@ def demo_command(course_dir: str, out_dir: str) -> None:
     session.commit()
     click.echo(f"cohort {cohort.name}: {len(cohorts.learners(session, cohort))} learners, "
                f"{len(cohort.sessions)} live sessions")
+    graduate = catalog.enrolment_for(session, accounts.find_user(session, GRADUATE), version.course)
+    certificate = study_through(session, graduate, current_app.config["PUBLIC_URL"])
+    session.commit()
+    if certificate is not None:
+        click.echo(f"{GRADUATE} completed the course; certificate: {certificate.details.verify_url}")
     url = current_app.config["PUBLIC_URL"]
     click.echo(f"\nPasserelle is ready at {url}\nLog in with:")
     for username, password, role, *_ in DEMO_ACCOUNTS:
         click.echo(f"  {role:<8} username {username:<8} password {password}")
+    if mail.to_log(current_app.config):
+        click.echo("Mail is written to the log, not sent (PASSERELLE_MAIL_LOG=1): try “Forgot your password?”.")
 
 
 def init_app(app) -> None:
     translate_group.add_command(i18n.interface_command)
     for command in (build_command, check_command, translate_group, users_group, import_command, demo_command,
-                    cohorts_group):
+                    cohorts_group, certificates_group):
         app.cli.add_command(command)
 
 

@@ -96,11 +96,19 @@ def format_in_zone(moment: datetime.datetime, zone: str) -> str:
     return f"{locale.datetime_formats['medium'].format(time, date)} ({offset})"
 
 
+def day_in_zone(moment: datetime.datetime, zone: str) -> datetime.date:
+    """The day an aware time falls on in ``zone`` (naive is UTC): a completion at 23:30 UTC is the next day in Tunis."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
 def _template_globals() -> dict:
     language = select_language()
     return {"language": language, "direction": direction(language), "languages": INTERFACE_LANGUAGES,
             "format_date": format_date, "format_datetime": format_datetime, "format_number": format_decimal,
             "format_percent": format_percent, "format_size": format_size, "format_in_zone": format_in_zone,
+            "day_in_zone": day_in_zone,
             "user_zone": user_zone, "fallback": Fallback()}
 
 

@@ -165,3 +165,5 @@ class Launch(Base):
 # The domains' own tables share this metadata; importing them here keeps one registry of classes
 # (``Enrolment.cohort``) whoever imports the models first.
 from .cohorts.models import Cohort  # noqa: E402
+from .certificates.models import Certificate  # noqa: E402
+from .privacy.models import Erasure  # noqa: E402

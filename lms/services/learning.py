@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 
+from blinker import Namespace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +21,11 @@ from ..models import Enrolment
 from .catalog import edition
 
 LMS_ACCOUNT = "lms"
+
+#: Sent once per learner and course, in the transaction that records the course's completion, with the
+#: database's engine as sender: ``send(engine, session=…, learner=…, course=…)``.  The domains above learning
+#: (certificates) act on a completion without learning knowing them.
+course_completed = Namespace().signal("course-completed")
 
 
 @dataclass
@@ -337,6 +344,41 @@ def _record_course_completion_if_earned(session: Session, learner: Learner, cour
         statement = _statement(learner, "completed", course_activity(course), parents=[], grouping=[],
                                result=xs.completion_result())
         store_statements(session, [statement], authority(learner.home_page))
+        course_completed.send(session.get_bind(), session=session, learner=learner, course=course)
+
+
+@dataclass
+class CourseStatus:
+    """Where a learner stands in a course: when they completed it, or the completion rules still to meet."""
+
+    completed: dt.datetime | None
+    remaining: list[tuple[model.Module, float | None]]  # each rule not met: its module, and the score it asks
+
+
+def course_status(session: Session, learner: Learner, course: model.Course) -> CourseStatus:
+    """Tell when the learner completed the course (as the LMS recorded it), or which of its rules remain."""
+    row = session.execute(select(StatementRecord.data, StatementRecord.stored).where(
+        StatementRecord.actor_key == learner.key, StatementRecord.voided.is_(False), vouched(learner.home_page),
+        StatementRecord.object_id == course.iri, StatementRecord.verb_id == xs.VERBS["completed"],
+    ).order_by(StatementRecord.seq).limit(1)).first()
+    if row is not None:
+        return CourseStatus(completed=_timestamp(row.data, row.stored), remaining=[])
+    remaining = []
+    for rule in course.completion:
+        module = course.module(rule.module)
+        state = progress(session, learner, module)
+        if not state.completed or (rule.min_score is not None and (state.best_score or 0.0) < rule.min_score - 1e-9):
+            remaining.append((module, rule.min_score))
+    return CourseStatus(completed=None, remaining=remaining)
+
+
+def _timestamp(data: str, stored: dt.datetime) -> dt.datetime:
+    """When a statement says it happened (the LMS sets it: it is the completion's time), else when it was stored."""
+    try:
+        moment = dt.datetime.fromisoformat(json.loads(data)["timestamp"].replace("Z", "+00:00"))
+    except (KeyError, TypeError, ValueError):
+        moment = stored
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def progress(session: Session, learner: Learner, module: model.Module) -> Progress:
@@ -425,6 +467,11 @@ def cohort_activity(learner: Learner):
 def cohort_type(home_page: str) -> str:
     """The activity type of a cohort, in the platform's own vocabulary: ADL's has no word for one."""
     return f"{home_page}xapi-vocabulary/activity-types/cohort"
+
+
+def course_statement(learner: Learner, verb: str, obj, course: model.Course) -> dict:
+    """A statement about something of the course's (its parent), in the learner's registration and cohort."""
+    return _statement(learner, verb, obj, parents=[course_activity(course)], grouping=[])
 
 
 def _statement(learner: Learner, verb: str, obj, parents: list, grouping: list, result=None) -> dict:

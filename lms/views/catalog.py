@@ -30,10 +30,15 @@ def index():
 @bp.get("/courses/")
 @login_required
 def courses():
-    """List the courses, marking those the user is enrolled in."""
+    """List the courses, marking those the user is enrolled in, and when they completed them or what remains."""
     session = get_db()
-    items = [(course, edition_of(course), catalog.enrolment_for(session, current_user, course))
-             for course in catalog.list_courses(session) if course.versions]
+    items = []
+    for course in catalog.list_courses(session):
+        if not course.versions:
+            continue
+        edition, learner = edition_of(course), current_learner(course)
+        status = learning.course_status(session, learner, edition) if learner is not None else None
+        items.append((course, edition, learner, status))
     return render_template("catalog/courses.html", items=items)
 
 
@@ -44,16 +49,17 @@ def course(slug: str):
     course = course_or_404(slug)
     edition = edition_of(course)
     learner = current_learner(course)
-    progress = {}
+    progress, status = {}, None
     if learner is not None:
         progress = {m.slug: learning.progress(get_db(), learner, m) for m in edition.modules}
+        status = learning.course_status(get_db(), learner, edition)
     titles = {m.slug: m.title for m in edition.modules}
     # What each module waits for (learning.missing_prerequisites, from the progress read above).
     waiting = {m.slug: [titles[p] for p in m.prerequisites if p in progress and not progress[p].completed]
                for m in edition.modules}
     session = get_db()
     return render_template("catalog/course.html", course=course, model=edition, learner=learner, progress=progress,
-                           fallback=fallback_of(edition), waiting=waiting,
+                           fallback=fallback_of(edition), waiting=waiting, status=status,
                            open_cohorts=cohorts.open_cohorts(session, course),
                            in_cohorts=not cohorts.may_enrol_in_course(session, course))
 

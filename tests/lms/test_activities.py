@@ -8,8 +8,8 @@ import json
 from sqlalchemy import select
 
 from authoring.model import CompletionRule
-from authoring.quiz import is_correct
 from conftest import DONE_FIRST, csrf_token
+from learning_helpers import finish
 from lms.services import learning
 from lms.services.learning import Learner
 from xapi.models import StatementRecord
@@ -121,33 +121,6 @@ def test_pages_link_to_downloads_with_their_size_and_to_other_modules(client, au
 def learner_of(app, enrolment) -> Learner:
     return Learner(actor_id=enrolment.user.actor_id, registration=enrolment.registration, language="en",
                    home_page=app.config["PUBLIC_URL"])
-
-
-def answers(quiz, wrong: int = 0) -> dict[str, list[str]]:
-    """Right answers to every question of a quiz but the first ``wrong`` ones."""
-    responses = {}
-    for index, q in enumerate(quiz.questions):
-        if q.options:
-            responses[q.id] = [str(i) for i, o in enumerate(q.options) if o.correct != (index < wrong)]
-        else:
-            responses[q.id] = [q.answers[0] if q.answers else f"{q.number:g}"]
-            if index < wrong:
-                responses[q.id] = ["something else"]
-        assert is_correct(q, responses[q.id]) == (index >= wrong)
-    return responses
-
-
-def finish(db, learner, course, slug, wrong: int = 0) -> None:
-    """Read every page, play every scenario to an end and pass the quiz of a module."""
-    module = course.module(slug)
-    for page in module.pages:
-        learning.record_page_view(db, learner, course, module, page)
-    for scenario in module.scenarios:
-        learning.record_scenario(db, learner, course, module, scenario, ["alert", "wardens", "shelter"])
-    if module.quiz:
-        responses = answers(module.quiz, wrong)
-        learning.record_quiz(db, learner, course, module, responses, learning.grade_quiz(module.quiz, responses))
-    db.commit()
 
 
 def test_the_course_completes_by_its_rules(app, enrolled, db):
