@@ -179,6 +179,9 @@ def init_app(app) -> None:
     for command in (build_command, check_command, translate_group, users_group, import_command, demo_command,
                     cohorts_group, certificates_group):
         app.cli.add_command(command)
+    from .privacy import cli as privacy_cli
+
+    privacy_cli.init_app(app)
 
 
 def _create_app():

@@ -36,3 +36,6 @@ def init_app(app) -> None:
     from ..cohorts import views as cohorts
 
     app.register_blueprint(cohorts.bp)
+    from ..privacy import views as privacy
+
+    app.register_blueprint(privacy.bp)
