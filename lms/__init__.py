@@ -36,6 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .certificates import views as certificates
 
     certificates.init_app(app)
+    from .reports import cli as reports
+
+    reports.init_app(app)
     cli.init_app(app)
     delivery.init_app(app)
     return app

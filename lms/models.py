@@ -167,3 +167,4 @@ class Launch(Base):
 from .cohorts.models import Cohort  # noqa: E402
 from .certificates.models import Certificate  # noqa: E402
 from .privacy.models import Erasure  # noqa: E402
+from .reports.models import CourseProgress, ModuleProgress, QuestionAnswer, SurveyAnswer  # noqa: E402

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from blinker import Namespace
 from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
@@ -112,6 +113,12 @@ class AttachmentPart:
     content: bytes
 
 
+#: Sent in the storing transaction once new statements are stored, with the database's engine as sender:
+#: ``send(engine, session=…, records=[stored statements], voided=[ids of the statements they voided]``.  What
+#: keeps figures beside the store (the LMS's projections) updates them in the same transaction.
+statements_stored = Namespace().signal("statements-stored")
+
+
 def store_statements(session: Session, statements: list[dict], authority: dict,
                      attachments: list[AttachmentPart] = (), forward: bool = False) -> list[str]:
     """Validate and store statements (all or none); return their ids.
@@ -204,6 +211,7 @@ def store_statements(session: Session, statements: list[dict], authority: dict,
     if forward:
         from .forwarding import enqueue
         enqueue(session, [seqs[record["id"]] for record in records])
+    statements_stored.send(session.get_bind(), session=session, records=records, voided=voids)
     return out
 
 

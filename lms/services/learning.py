@@ -81,6 +81,9 @@ class Progress:
     passed: bool = False
     completed: bool = False
     best_score: float | None = None
+    first_score: float | None = None  # the first attempt the LMS graded: a pre-test's score
+    started_at: dt.datetime | None = None  # when the platform first heard of the learner in the module
+    completed_at: dt.datetime | None = None  # when the LMS recorded the module's completion
 
     @property
     def started(self) -> bool:
@@ -182,7 +185,7 @@ def grade_sent_answers(session: Session, learner: Learner, course: model.Course,
         StatementRecord.actor_key == learner.key, StatementRecord.registration == learner.registration,
         StatementRecord.verb_id == xs.VERBS["answered"], StatementRecord.object_id.in_(list(questions)),
         StatementRecord.voided.is_(False), StatementRecord.seq > (last or 0)).order_by(StatementRecord.seq))
-    responses = {questions[iri].id: _sent_response(questions[iri], json.loads(data)) for iri, data in rows}
+    responses = {questions[iri].id: sent_response(questions[iri], json.loads(data)) for iri, data in rows}
     if len(responses) < len(quiz.questions) or attempts_left(quiz, progress(session, learner, module)) == 0:
         return None
     result = _score(quiz, responses)
@@ -190,7 +193,7 @@ def grade_sent_answers(session: Session, learner: Learner, course: model.Course,
     return result
 
 
-def _sent_response(question: model.Question, statement: dict) -> list[str]:
+def sent_response(question: model.Question, statement: dict) -> list[str]:
     """A response as an ``answered`` statement gives it: option indexes joined by ``[,]``, or one text."""
     response = (statement.get("result") or {}).get("response")
     if not isinstance(response, str):
@@ -355,14 +358,20 @@ class CourseStatus:
     remaining: list[tuple[model.Module, float | None]]  # each rule not met: its module, and the score it asks
 
 
-def course_status(session: Session, learner: Learner, course: model.Course) -> CourseStatus:
-    """Tell when the learner completed the course (as the LMS recorded it), or which of its rules remain."""
+def course_completed_at(session: Session, learner: Learner, course: model.Course) -> dt.datetime | None:
+    """When the LMS recorded the learner's completion of the course, or None."""
     row = session.execute(select(StatementRecord.data, StatementRecord.stored).where(
         StatementRecord.actor_key == learner.key, StatementRecord.voided.is_(False), vouched(learner.home_page),
         StatementRecord.object_id == course.iri, StatementRecord.verb_id == xs.VERBS["completed"],
     ).order_by(StatementRecord.seq).limit(1)).first()
-    if row is not None:
-        return CourseStatus(completed=_timestamp(row.data, row.stored), remaining=[])
+    return _timestamp(row.data, row.stored) if row is not None else None
+
+
+def course_status(session: Session, learner: Learner, course: model.Course) -> CourseStatus:
+    """Tell when the learner completed the course (as the LMS recorded it), or which of its rules remain."""
+    completed = course_completed_at(session, learner, course)
+    if completed is not None:
+        return CourseStatus(completed=completed, remaining=[])
     remaining = []
     for rule in course.completion:
         module = course.module(rule.module)
@@ -393,6 +402,7 @@ def progress(session: Session, learner: Learner, module: model.Module) -> Progre
     """
     rows = session.scalars(
         select(StatementRecord).where(StatementRecord.actor_key == learner.key, about_activity(module.iri))
+        .order_by(StatementRecord.seq)
     )
     state = Progress()
     page_prefix = module.iri + "/pages/"
@@ -405,6 +415,7 @@ def progress(session: Session, learner: Learner, module: model.Module) -> Progre
             state.attempts += 1
         if row.voided:
             continue
+        started = state.started
         if row.verb_id == xs.VERBS["experienced"] and row.object_id.startswith(page_prefix):
             state.pages_seen.add(row.object_id[len(page_prefix):])
         elif row.verb_id == xs.VERBS["completed"] and row.object_id == module.survey_iri:
@@ -415,11 +426,16 @@ def progress(session: Session, learner: Learner, module: model.Module) -> Progre
             state.scenarios_done.add(row.object_id[len(scenario_prefix):])
         elif row.verb_id == xs.VERBS["completed"] and row.object_id == module.iri:
             state.completed = True
+            state.completed_at = state.completed_at or row.stored
         elif row.verb_id in outcomes and row.object_id == module.quiz_iri:
             state.passed = state.passed or row.verb_id == xs.VERBS["passed"]
             scaled = quiz_score(json.loads(row.data))
             if scaled is not None and (state.best_score is None or scaled > state.best_score):
                 state.best_score = scaled
+            if scaled is not None and state.first_score is None:
+                state.first_score = scaled
+        if state.started and not started:
+            state.started_at = row.stored
     return state
 
 

@@ -1,0 +1,74 @@
+"""Projections: small tables of where each learner stands, kept up to date in the transaction that stores the
+statements changing them, and rebuilt from the store on demand (``passerelle reports rebuild``).
+
+Each is keyed by enrolment (a learner in a course, in a cohort); the people's profile facets (sex, country,
+institution, language) and the cohort are joined from the LMS's own tables when a report is read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..models import Base
+
+
+class ModuleProgress(Base):
+    """A learner's progress in one module, as :func:`lms.services.learning.progress` reads it from the store."""
+
+    __tablename__ = "lms_module_progress"
+    __table_args__ = (UniqueConstraint("enrolment_id", "module"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("lms_enrolment.id", ondelete="CASCADE"), index=True)
+    module: Mapped[str] = mapped_column(String(100))
+    started: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    completed: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    passed: Mapped[bool] = mapped_column(Boolean, default=False)
+    best_score: Mapped[float | None] = mapped_column(Float)
+    first_score: Mapped[float | None] = mapped_column(Float)
+    surveyed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CourseProgress(Base):
+    """A learner's course: when they were first trained (a module completed or a live session attended) and
+    when the LMS recorded the course's completion."""
+
+    __tablename__ = "lms_course_progress"
+
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("lms_enrolment.id", ondelete="CASCADE"), primary_key=True)
+    trained: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    completed: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SurveyAnswer(Base):
+    """A learner's latest answer to a survey item: a scale point (1 = the first) or a text."""
+
+    __tablename__ = "lms_survey_answer"
+    __table_args__ = (UniqueConstraint("enrolment_id", "module", "item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("lms_enrolment.id", ondelete="CASCADE"), index=True)
+    module: Mapped[str] = mapped_column(String(100))
+    item: Mapped[str] = mapped_column(String(100))
+    value: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text, default="")
+    answered: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class QuestionAnswer(Base):
+    """A learner's first answer to a quiz question, graded by the server against the key: item analysis."""
+
+    __tablename__ = "lms_question_answer"
+    __table_args__ = (UniqueConstraint("enrolment_id", "module", "question"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("lms_enrolment.id", ondelete="CASCADE"), index=True)
+    module: Mapped[str] = mapped_column(String(100))
+    question: Mapped[str] = mapped_column(String(100))
+    response: Mapped[str] = mapped_column(String(1000), default="")
+    correct: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
