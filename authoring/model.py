@@ -51,6 +51,9 @@ OUTCOMES = (SUCCESS, FAILURE)
 ATTENDANCE_MARKS = ("present", "late", "excused", "absent")
 DEFAULT_LIVE_COMPLETION = ("present", "late")
 
+#: The longest wait a follow-up survey may have after the course's completion: ten years, in days.
+MAX_FOLLOW_UP_DAYS = 3650
+
 
 @dataclass
 class Option:
@@ -299,6 +302,36 @@ class CompletionRule:
 
 
 @dataclass
+class KnowledgeTest:
+    """A pre/post knowledge test: the quiz of module ``pre`` taken before the course, that of ``post`` after.
+
+    With the same module for both, a learner's first graded attempt is their pre-test score and the best of
+    their later graded attempts their post-test score; with two modules, the first graded attempt of each.
+    """
+
+    pre: str  # slug of the module whose quiz is the pre-test
+    post: str  # slug of the module whose quiz is the post-test, maybe the same
+    line: int = 0
+
+    @property
+    def same_quiz(self) -> bool:
+        """Whether the post-test is the pre-test's quiz taken again."""
+        return self.pre == self.post
+
+
+@dataclass
+class FollowUp:
+    """The survey of a self-paced module, due ``after_days`` days after a learner completes the course.
+
+    Only the answers given once it is due are follow-up answers; earlier ones are the module's own survey.
+    """
+
+    module: str
+    after_days: int
+    line: int = 0
+
+
+@dataclass
 class Course:
     """A course: its identity, its audience and its modules in order."""
 
@@ -316,6 +349,8 @@ class Course:
     completion: list[CompletionRule] = field(default_factory=list)
     #: The attendance marks (of ATTENDANCE_MARKS) that complete a live module.
     live_completion: list[str] = field(default_factory=lambda: list(DEFAULT_LIVE_COMPLETION))
+    knowledge: list[KnowledgeTest] = field(default_factory=list)  # pre/post knowledge tests, for M&E
+    follow_up: FollowUp | None = None  # the behaviour survey some time after completion, for M&E
     language: str = ""  # the language of the text: a translation's, or "" for the source language
     fallback: list[str] = field(default_factory=list)  # segments left in the source language by a translation
 

@@ -272,6 +272,19 @@ def _check_course(course: model.Course, where: str) -> None:
                 number(f"the points of {what}", question.points, 0, MAX_POINTS)
                 number(f"the number that answers {what}", question.number, -MAX_ANSWER, MAX_ANSWER)
                 number(f"the tolerance of {what}", question.tolerance, 0, MAX_ANSWER)
+    # The LMS reports on these M&E declarations without checking them again: each names one of the modules
+    # checked above, with what it needs.
+    for test in course.knowledge:
+        for slug in (test.pre, test.post):
+            module = course.module(slug)
+            if module is None or module.quiz is None:
+                fail(f"knowledge test {slug[:MAX_NAME_CHARS + 1]!r} is not a module of the course with a quiz")
+    if course.follow_up is not None:
+        module = course.module(course.follow_up.module)
+        if module is None or module.type != model.SELF_PACED or module.survey is None:
+            fail(f"follow_up {course.follow_up.module[:MAX_NAME_CHARS + 1]!r} is not a self-paced module of the "
+                 "course with a survey")
+        number("the after_days of follow_up", course.follow_up.after_days, 1, model.MAX_FOLLOW_UP_DAYS)
 
 
 def _open_zip(stream: BinaryIO) -> zipfile.ZipFile:

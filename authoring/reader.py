@@ -47,6 +47,8 @@ COURSE_KEYS = {
     "modules": "module file names (without .md), in the order learners take them",
     "completion": "the modules that make the course complete, each 'completed' or a quiz score such as 70%",
     "live_completion": "the attendance marks that complete a live module, e.g. [present]; present and late by default",
+    "knowledge": "pre/post knowledge tests: a list of '{pre: module, post: module}' whose quizzes are compared",
+    "follow_up": "a follow-up survey: '{module: module with a survey, after_days: 90}' after the course's completion",
 }
 COURSE_REQUIRED = ("id", "title", "version", "source_language", "modules")
 
@@ -137,9 +139,13 @@ def read_course(course_dir: str | Path, cache: BuildCache | None = None) -> tupl
     if "modules" in meta and not course.modules and not problems.errors:
         problems.error(course_path, lines.get("modules", 1), "the course has no modules")
     _check_refs(course, pending, problems)
+    if "follow_up" in meta:
+        course.follow_up = _read_follow_up(course, meta["follow_up"], course_path, lines, problems)
     course.completion = _read_completion(course, meta.get("completion"), course_path, lines, problems)
     if "live_completion" in meta:
         course.live_completion = _read_live_completion(meta["live_completion"], course_path, lines, problems)
+    if "knowledge" in meta:
+        course.knowledge = _read_knowledge(course, meta["knowledge"], course_path, lines, problems)
     return course, problems
 
 
@@ -593,10 +599,13 @@ def _check_refs(course: model.Course, pending: list[_Ref], problems: Problems) -
 
 
 def _read_completion(course: model.Course, value, path: Path, lines: dict[str, int], problems: Problems) -> list:
-    """Read the completion rules; without any, every self-paced module must be completed."""
+    """Read the completion rules; without any, every self-paced module but the follow-up survey's must be completed."""
     line = lines.get("completion", 1)
     if value is None:
-        return [model.CompletionRule(m.slug, line=line) for m in course.modules if m.type == model.SELF_PACED]
+        # The follow-up survey opens only after completion, so it cannot be one of its conditions by default.
+        follow_up = course.follow_up.module if course.follow_up else None
+        return [model.CompletionRule(m.slug, line=line) for m in course.modules
+                if m.type == model.SELF_PACED and m.slug != follow_up]
     if not isinstance(value, dict) or not value:
         problems.error(path, line, "completion must list modules with 'completed' or a quiz score",
                        "write e.g. 'completion: {consular-crisis-cycle: 70%, registration: completed}'")
@@ -639,6 +648,113 @@ def _read_live_completion(value, path: Path, lines: dict[str, int], problems: Pr
     return marks or list(model.DEFAULT_LIVE_COMPLETION)
 
 
+_KNOWLEDGE_KEYS = {"pre": "the module whose quiz is taken before", "post": "the module whose quiz is taken after"}
+_KNOWLEDGE_EXAMPLE = "write e.g. 'knowledge: [{pre: first-module, post: first-module}]'"
+_FOLLOW_UP_KEYS = {"module": "a self-paced module with a survey", "after_days": "days after the course's completion"}
+_FOLLOW_UP_EXAMPLE = "write e.g. 'follow_up: {module: follow-up-survey, after_days: 90}'"
+
+
+def _read_knowledge(course: model.Course, value, path: Path, lines: dict[str, int],
+                    problems: Problems) -> list[model.KnowledgeTest]:
+    """Read the pre/post knowledge tests: pairs of self-paced modules whose quizzes are compared."""
+    if not isinstance(value, list) or not value:
+        problems.error(path, lines.get("knowledge", 1), "knowledge must list pre/post tests, each with a 'pre' "
+                       "and a 'post' module", _KNOWLEDGE_EXAMPLE)
+        return []
+    order = [m.slug for m in course.modules]
+    tests: list[model.KnowledgeTest] = []
+    for index, item in enumerate(value):
+        where = f"knowledge[{index}]"
+        line = lines.get(where, lines.get("knowledge", 1))
+        if not isinstance(item, dict):
+            problems.error(path, line, f"knowledge test {item!r:.80} is not a pair of 'pre' and 'post' modules",
+                           "write '- pre: first-module' and, under it, '  post: first-module'")
+            continue
+        if not _check_entry(item, lines, where, line, _KNOWLEDGE_KEYS, "a knowledge test", path, problems):
+            continue
+        test = model.KnowledgeTest(str(item["pre"]), str(item["post"]), line)
+        ok = True
+        for key in ("pre", "post"):
+            slug = str(item[key])
+            module = _entry_module(course, slug, f"knowledge {key}-test", lines.get(f"{where}.{key}", line),
+                                   path, problems)
+            if module is None:
+                ok = False
+            elif module.quiz is None:
+                problems.error(path, lines.get(f"{where}.{key}", line), f"knowledge {key}-test {slug!r} has no quiz",
+                               "name a self-paced module that ends with a ':::: quiz' block")
+                ok = False
+        if not ok:
+            continue
+        if test.same_quiz and course.module(test.pre).quiz.attempts == 1:
+            problems.error(path, line, f"the quiz of {test.pre!r} allows one attempt, so it cannot be taken again "
+                           "as the post-test", "allow more attempts (e.g. ':::: quiz attempts=3') or name another "
+                           "module's quiz as post")
+        elif order.index(test.pre) > order.index(test.post):
+            problems.error(path, line, f"pre-test {test.pre!r} comes after post-test {test.post!r} in the module list",
+                           "list the pre-test's module earlier in 'modules', or swap pre and post")
+        elif (test.pre, test.post) in {(t.pre, t.post) for t in tests}:
+            problems.error(path, line, f"knowledge test {test.pre!r} -> {test.post!r} is listed twice",
+                           "remove the second one")
+        else:
+            tests.append(test)
+    return tests
+
+
+def _read_follow_up(course: model.Course, value, path: Path, lines: dict[str, int],
+                    problems: Problems) -> model.FollowUp | None:
+    """Read the follow-up survey: a self-paced module's survey, due some days after the course's completion."""
+    line = lines.get("follow_up", 1)
+    if not isinstance(value, dict):
+        problems.error(path, line, "follow_up must name a 'module' with a survey and 'after_days'", _FOLLOW_UP_EXAMPLE)
+        return None
+    if not _check_entry(value, lines, "follow_up", line, _FOLLOW_UP_KEYS, "follow_up", path, problems):
+        return None
+    slug, days = str(value["module"]), value["after_days"]
+    ok = True
+    module = _entry_module(course, slug, "follow_up", lines.get("follow_up.module", line), path, problems)
+    if module is not None and module.survey is None:
+        problems.error(path, lines.get("follow_up.module", line), f"follow_up module {slug!r} has no survey",
+                       "name a self-paced module with a '::: survey' block")
+        ok = False
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= model.MAX_FOLLOW_UP_DAYS:
+        problems.error(path, lines.get("follow_up.after_days", line), f"after_days {days!r:.40} is not a whole number "
+                       f"of days from 1 to {model.MAX_FOLLOW_UP_DAYS}", "write e.g. 'after_days: 90' for three months "
+                       "after the course's completion")
+        ok = False
+    return model.FollowUp(slug, days, line) if ok and module is not None else None
+
+
+def _check_entry(data: dict, lines: dict[str, int], where: str, line: int, known: dict[str, str], what: str,
+                 path: Path, problems: Problems) -> bool:
+    """Report unknown and missing keys of a mapping in course.yaml; return True if it has no such problem."""
+    ok = True
+    for key in data:
+        if key not in known:
+            problems.error(path, lines.get(f"{where}.{key}", line), f"unknown key {key!r} in {what}",
+                           _did_you_mean(str(key), list(known)) or f"known keys: {', '.join(known)}")
+            ok = False
+    for key, meaning in known.items():
+        if data.get(key) in (None, ""):
+            problems.error(path, line, f"{what} is missing {key!r}", f"add '{key}:' ({meaning})")
+            ok = False
+    return ok
+
+
+def _entry_module(course: model.Course, slug: str, what: str, line: int, path: Path,
+                  problems: Problems) -> model.Module | None:
+    """Return the self-paced module an M&E entry names, or report why there is none."""
+    module = course.module(slug)
+    if module is None:
+        problems.error(path, line, f"{what} names module {slug!r}, which is not in the course",
+                       _did_you_mean(slug, [m.slug for m in course.modules]) or "use a module file name without .md")
+    elif module.type == model.LIVE:
+        problems.error(path, line, f"{what} names live module {slug!r}",
+                       "name a self-paced module, which each learner opens and answers on their own")
+        return None
+    return module
+
+
 # -- small helpers ---------------------------------------------------------
 
 def _load_yaml(path, text: str, offset: int, problems: Problems) -> tuple[dict | None, dict[str, int]]:
@@ -665,6 +781,9 @@ def _load_yaml(path, text: str, offset: int, problems: Problems) -> tuple[dict |
             elif isinstance(value_node, yaml.SequenceNode):  # e.g. "live_completion[1]"
                 for index, item in enumerate(value_node.value):
                     lines[f"{key_node.value}[{index}]"] = offset + item.start_mark.line + 1
+                    if isinstance(item, yaml.MappingNode):  # e.g. "knowledge[0].post"
+                        for sub_key, _ in item.value:
+                            lines[f"{key_node.value}[{index}].{sub_key.value}"] = offset + sub_key.start_mark.line + 1
     return data, lines
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from authoring.reader import read_course
+from authoring.reader import COURSE_KEYS, read_course
 from conftest import ROOT
 from test_images import photo
 
@@ -47,3 +47,7 @@ def test_each_example_reads_without_errors(tmp_path, example):
     (course / "modules" / "m.md").write_text(text)
     _, problems = read_course(course)
     assert [p.format() for p in problems.items] == []
+
+
+def test_every_course_yaml_key_is_in_the_guides_table():
+    assert [key for key in COURSE_KEYS if f"| `{key}` |" not in GUIDE] == []
