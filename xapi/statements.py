@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from tincan import (
     Activity,
@@ -48,6 +51,20 @@ ACTIVITY_TYPES = {
     "survey": "http://id.tincanapi.com/activitytype/survey",
     "scenario": "http://adlnet.gov/expapi/activities/simulation",
 }
+
+
+#: The time statements built now say they happened at, when something records the past (see :func:`recorded_at`).
+_MOMENT: ContextVar[dt.datetime | None] = ContextVar("statement_moment", default=None)
+
+
+@contextmanager
+def recorded_at(moment: dt.datetime) -> Iterator[None]:
+    """Build statements as if at ``moment`` (aware): what a demonstration or an import of past records needs."""
+    token = _MOMENT.set(moment)
+    try:
+        yield
+    finally:
+        _MOMENT.reset(token)
 
 
 def account_agent(home_page: str, name: str) -> Agent:
@@ -89,7 +106,7 @@ def build(actor: Agent, verb: str, obj: Activity, *, language: str, registration
         object=obj,
         context=context,
         result=result,
-        timestamp=timestamp or dt.datetime.now(dt.timezone.utc),
+        timestamp=timestamp or _MOMENT.get() or dt.datetime.now(dt.timezone.utc),
     )
     return json.loads(statement.to_json(VERSION))
 

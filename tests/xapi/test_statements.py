@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from lrs_helpers import ACTOR, Lrs, make_key, new_id, statement
+from xapi import statements as xs
 
 GROUP = {"objectType": "Group", "name": "Crisis cell",
          "member": [{"mbox": "mailto:amina@academy.example.org"}, {"mbox": "mailto:jonas@academy.example.org"}]}
@@ -235,3 +238,13 @@ def test_pages_of_filters_read_from_an_index_hold_each_match_once(lrs, params, c
     assert seen == [s["id"] for s in lrs.query(**params, ascending=ascending)]
     both = [i for i in seen if i in ids]
     assert both == (ids if ascending == "true" else ids[::-1])
+
+
+def test_statements_built_while_recording_the_past_carry_its_time():
+    moment = dt.datetime(2026, 3, 29, 2, 30, tzinfo=dt.timezone.utc)
+    agent = xs.account_agent("https://lms.example.test/", "u1")
+    with xs.recorded_at(moment):
+        past = xs.build(agent, "completed", xs.activity("https://academy.example.org/c", "course", "C"), language="en")
+    now = xs.build(agent, "completed", xs.activity("https://academy.example.org/c", "course", "C"), language="en")
+    assert dt.datetime.fromisoformat(past["timestamp"].replace("Z", "+00:00")) == moment
+    assert dt.datetime.fromisoformat(now["timestamp"].replace("Z", "+00:00")) > moment
