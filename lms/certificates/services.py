@@ -90,6 +90,7 @@ def issue(session: Session, learner: learning.Learner, course: model.Course, *, 
     user, cohort = enrolment.user, enrolment.cohort
     language = certificate_language(user, learner.language)
     now = utcnow()
+    completed = completed or learning.course_completed_at(session, learner, course) or now
     code = new_code()
     written = edition(enrolment.course.current, language)
     certificate = Certificate(code=code, user=user, course=enrolment.course, registration=enrolment.registration,
@@ -98,7 +99,7 @@ def issue(session: Session, learner: learning.Learner, course: model.Course, *, 
         code=code, learner=user.display_name, course=written.title, hours=course_hours(course),
         cohort=cohort.name if cohort else "", cohort_start=cohort.starts_on if cohort else None,
         cohort_end=cohort.ends_on if cohort else None, institution=user.institution, academy=academy,
-        language=language, completed=(completed or now).astimezone(ZoneInfo(user.timezone or timezone)).date(),
+        language=language, completed=completed.astimezone(ZoneInfo(user.timezone or timezone)).date(),
         verify_url=verify_url(learner.home_page, code))
     try:
         with session.begin_nested():

@@ -30,6 +30,7 @@ class ModuleProgress(Base):
     passed: Mapped[bool] = mapped_column(Boolean, default=False)
     best_score: Mapped[float | None] = mapped_column(Float)
     first_score: Mapped[float | None] = mapped_column(Float)
+    later_score: Mapped[float | None] = mapped_column(Float)  # best after the first: a same-quiz post-test
     surveyed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -45,10 +46,14 @@ class CourseProgress(Base):
 
 
 class SurveyAnswer(Base):
-    """A learner's latest answer to a survey item: a scale point (1 = the first) or a text."""
+    """A learner's latest answer to a survey item: a scale point (1 = the first) or a text.
+
+    ``follow_up`` answers are those given to the course's follow-up survey once it was due (``follow_up`` in
+    course.yaml): the same item answered at the end of the module and months later counts once in each.
+    """
 
     __tablename__ = "lms_survey_answer"
-    __table_args__ = (UniqueConstraint("enrolment_id", "module", "item"),)
+    __table_args__ = (UniqueConstraint("enrolment_id", "module", "item", "follow_up"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("lms_enrolment.id", ondelete="CASCADE"), index=True)
@@ -56,6 +61,7 @@ class SurveyAnswer(Base):
     item: Mapped[str] = mapped_column(String(100))
     value: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text, default="")
+    follow_up: Mapped[bool] = mapped_column(Boolean, default=False)
     answered: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -83,7 +83,7 @@ def refresh(session: Session, enrolment: Enrolment, home_page: str, ids: set[str
             continue
         _refresh_module(session, enrolment, learner, module)
         if module.survey is not None and (ids is None or any(i.startswith(module.survey_iri) for i in ids)):
-            _refresh_survey(session, enrolment, learner, module)
+            _refresh_survey(session, enrolment, learner, course, module)
         if module.quiz is not None and (ids is None or any(i.startswith(module.quiz_iri) for i in ids)):
             _refresh_answers(session, enrolment, learner, module)
     _refresh_course(session, enrolment, learner, course)
@@ -99,7 +99,8 @@ def _refresh_module(session: Session, enrolment: Enrolment, learner: learning.Le
     _upsert(session, ModuleProgress.__table__, {
         "enrolment_id": enrolment.id, "module": module.slug, "started": state.started_at,
         "completed": state.completed_at, "attempts": state.attempts, "passed": state.passed,
-        "best_score": state.best_score, "first_score": state.first_score, "surveyed": state.surveyed,
+        "best_score": state.best_score, "first_score": state.first_score, "later_score": state.later_score,
+        "surveyed": state.surveyed,
     }, ("enrolment_id", "module"))
 
 
@@ -134,27 +135,40 @@ def _statements(session: Session, learner: learning.Learner, verb: str, iris: It
         StatementRecord.voided.is_(False)).order_by(StatementRecord.seq))
 
 
-def _refresh_survey(session: Session, enrolment: Enrolment, learner: learning.Learner, module: model.Module) -> None:
-    """Each item's latest answer: a survey is never graded, so what the learner's device sent counts."""
+def follow_up_due(session: Session, learner: learning.Learner, course: model.Course) -> dt.datetime | None:
+    """When the course's follow-up survey falls due for the learner (their completion plus its days), or None."""
+    if course.follow_up is None:
+        return None
+    completed = learning.course_completed_at(session, learner, course)
+    return _utc(completed) + dt.timedelta(days=course.follow_up.after_days) if completed else None
+
+
+def _refresh_survey(session: Session, enrolment: Enrolment, learner: learning.Learner, course: model.Course,
+                    module: model.Module) -> None:
+    """Each item's latest answer, before and after the follow-up fell due: a survey is never graded, so what
+    the learner's device sent counts."""
+    due = follow_up_due(session, learner, course) if course.follow_up and course.follow_up.module == module.slug \
+        else None
     items = {module.survey_item_iri(item): item for item in module.survey.items}
     latest = {}
     for iri, data, stored in _statements(session, learner, "responded", items):
         response = (json.loads(data).get("result") or {}).get("response")
         if isinstance(response, str) and response.strip():
-            latest[items[iri].id] = (items[iri], response.strip(), stored)
+            when = learning.statement_time(data, stored)
+            later = due is not None and when >= due
+            latest[(items[iri].id, later)] = (items[iri], response.strip(), when)
     session.execute(delete(SurveyAnswer).where(SurveyAnswer.enrolment_id == enrolment.id,
-                                               SurveyAnswer.module == module.slug,
-                                               SurveyAnswer.item.not_in(list(latest) or [""])))
-    for item_id, (item, response, stored) in latest.items():
+                                               SurveyAnswer.module == module.slug))
+    for (item_id, later), (item, response, stored) in latest.items():
         value = None
         if item.kind == model.LIKERT:
             value = int(response) if response.isdigit() and 1 <= int(response) <= len(item.scale) else None
             if value is None:
                 continue  # not a point of the scale: kept in the store, counted nowhere
         _upsert(session, SurveyAnswer.__table__, {
-            "enrolment_id": enrolment.id, "module": module.slug, "item": item_id, "value": value,
-            "text": "" if value is not None else response[:4000], "answered": stored,
-        }, ("enrolment_id", "module", "item"))
+            "enrolment_id": enrolment.id, "module": module.slug, "item": item_id, "follow_up": later,
+            "value": value, "text": "" if value is not None else response[:4000], "answered": stored,
+        }, ("enrolment_id", "module", "item", "follow_up"))
 
 
 def _refresh_answers(session: Session, enrolment: Enrolment, learner: learning.Learner, module: model.Module) -> None:
@@ -165,7 +179,8 @@ def _refresh_answers(session: Session, enrolment: Enrolment, learner: learning.L
         question = questions[iri]
         if question.id not in first:
             response = learning.sent_response(question, json.loads(data))
-            first[question.id] = ("[,]".join(response), is_correct(question, response), stored)
+            first[question.id] = ("[,]".join(response), is_correct(question, response),
+                                  learning.statement_time(data, stored))
     session.execute(delete(QuestionAnswer).where(QuestionAnswer.enrolment_id == enrolment.id,
                                                  QuestionAnswer.module == module.slug,
                                                  QuestionAnswer.question.not_in(list(first) or [""])))

@@ -82,8 +82,9 @@ class Progress:
     completed: bool = False
     best_score: float | None = None
     first_score: float | None = None  # the first attempt the LMS graded: a pre-test's score
-    started_at: dt.datetime | None = None  # when the platform first heard of the learner in the module
-    completed_at: dt.datetime | None = None  # when the LMS recorded the module's completion
+    later_score: float | None = None  # the best of the attempts after the first: the same quiz as a post-test
+    started_at: dt.datetime | None = None  # when the learner started the module (the statement's timestamp)
+    completed_at: dt.datetime | None = None  # when the LMS recorded the module's completion (its timestamp)
 
     @property
     def started(self) -> bool:
@@ -364,7 +365,7 @@ def course_completed_at(session: Session, learner: Learner, course: model.Course
         StatementRecord.actor_key == learner.key, StatementRecord.voided.is_(False), vouched(learner.home_page),
         StatementRecord.object_id == course.iri, StatementRecord.verb_id == xs.VERBS["completed"],
     ).order_by(StatementRecord.seq).limit(1)).first()
-    return _timestamp(row.data, row.stored) if row is not None else None
+    return statement_time(row.data, row.stored) if row is not None else None
 
 
 def course_status(session: Session, learner: Learner, course: model.Course) -> CourseStatus:
@@ -381,8 +382,9 @@ def course_status(session: Session, learner: Learner, course: model.Course) -> C
     return CourseStatus(completed=None, remaining=remaining)
 
 
-def _timestamp(data: str, stored: dt.datetime) -> dt.datetime:
-    """When a statement says it happened (the LMS sets it: it is the completion's time), else when it was stored."""
+def statement_time(data: str, stored: dt.datetime) -> dt.datetime:
+    """When a statement says it happened (its timestamp; a device offline sets it when the learner acted), else when
+    it was stored."""
     try:
         moment = dt.datetime.fromisoformat(json.loads(data)["timestamp"].replace("Z", "+00:00"))
     except (KeyError, TypeError, ValueError):
@@ -426,7 +428,7 @@ def progress(session: Session, learner: Learner, module: model.Module) -> Progre
             state.scenarios_done.add(row.object_id[len(scenario_prefix):])
         elif row.verb_id == xs.VERBS["completed"] and row.object_id == module.iri:
             state.completed = True
-            state.completed_at = state.completed_at or row.stored
+            state.completed_at = state.completed_at or statement_time(row.data, row.stored)
         elif row.verb_id in outcomes and row.object_id == module.quiz_iri:
             state.passed = state.passed or row.verb_id == xs.VERBS["passed"]
             scaled = quiz_score(json.loads(row.data))
@@ -434,8 +436,10 @@ def progress(session: Session, learner: Learner, module: model.Module) -> Progre
                 state.best_score = scaled
             if scaled is not None and state.first_score is None:
                 state.first_score = scaled
+            elif scaled is not None and (state.later_score is None or scaled > state.later_score):
+                state.later_score = scaled
         if state.started and not started:
-            state.started_at = row.stored
+            state.started_at = statement_time(row.data, row.stored)
     return state
 
 

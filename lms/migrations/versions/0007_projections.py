@@ -34,6 +34,7 @@ def upgrade() -> None:
     sa.Column('passed', sa.Boolean(), nullable=False),
     sa.Column('best_score', sa.Float(), nullable=True),
     sa.Column('first_score', sa.Float(), nullable=True),
+    sa.Column('later_score', sa.Float(), nullable=True),
     sa.Column('surveyed', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['enrolment_id'], ['lms_enrolment.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -60,10 +61,11 @@ def upgrade() -> None:
     sa.Column('item', sa.String(length=100), nullable=False),
     sa.Column('value', sa.Integer(), nullable=True),
     sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('follow_up', sa.Boolean(), nullable=False),
     sa.Column('answered', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['enrolment_id'], ['lms_enrolment.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('enrolment_id', 'module', 'item')
+    sa.UniqueConstraint('enrolment_id', 'module', 'item', 'follow_up')
     )
     op.create_index('ix_lms_survey_answer_enrolment_id', 'lms_survey_answer', ['enrolment_id'])
 
