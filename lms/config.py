@@ -42,6 +42,9 @@ SETTINGS = (
             "Folder of the academy's own certificate look: logo.png (or logo.jpg) and template.json, each "
             "optional (default: certificate/ in the instance folder). The key that signs certificates is kept "
             "in the instance folder."),
+    Setting("REPORTS_MIN_GROUP", "PASSERELLE_REPORTS_MIN_GROUP", "5",
+            "Smallest group of people a report figure is shown for: a cell computed from fewer (but some) is "
+            "shown as \"< 5\", in pages and exports, so no one is singled out.", int),
     Setting("TIMEZONE", "PASSERELLE_TIMEZONE", "UTC",
             "Time zone in which dates and times are shown, e.g. Europe/Paris or Africa/Tunis."),
     Setting("TRUSTED_PROXIES", "PASSERELLE_TRUSTED_PROXIES", "0",

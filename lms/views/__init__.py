@@ -20,9 +20,9 @@ class IdConverter(IntegerConverter):
 
 def init_app(app) -> None:
     app.url_map.converters["int"] = IdConverter  # before any blueprint's rules are added
-    from . import admin, catalog, player, reports
+    from . import admin, catalog, player
 
-    for module in (catalog, player, reports, admin):
+    for module in (catalog, player, admin):
         app.register_blueprint(module.bp)
     from ..accounts import views as accounts
 
@@ -39,3 +39,6 @@ def init_app(app) -> None:
     from ..privacy import views as privacy
 
     app.register_blueprint(privacy.bp)
+    from ..reports import views as reports
+
+    app.register_blueprint(reports.bp)

@@ -51,6 +51,12 @@ def test_reports_pass_axe(live_server, browser_page, users, course):
     log_in(page, live_server, "analyst", PASSWORDS["analyst"])
     page.goto(f"{live_server}/reports/")
     assert violations(page) == []
+    page.goto(f"{live_server}/reports/crisis-management/")
+    assert violations(page) == []
+    page.goto(f"{live_server}/reports/crisis-management/?lang=ar")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator("figure.chart svg[role=img]").count() >= 5
+    assert violations(page) == []
 
 
 def test_the_keyboard_reaches_every_control_and_shows_where_it_is(live_server, browser_page, enrolled,

@@ -47,13 +47,13 @@ def test_anonymous_users_are_sent_to_log_in(client):
     assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
 
 
-@pytest.mark.parametrize("role, status", [("learner", 403), ("trainer", 403), ("analyst", 200), ("admin", 200)])
-def test_reports_are_for_analysts_and_admins(client, auth, users, role, status):
+@pytest.mark.parametrize("role, status", [("learner", 403), ("trainer", 200), ("analyst", 200), ("admin", 200)])
+def test_reports_are_for_analysts_admins_and_trainers(client, auth, users, role, status):
     auth.login(role)
     response = client.get("/reports/")
     assert response.status_code == status
     if status == 403:
-        assert "This page is for accounts with the role analyst / admin." in response.get_data(as_text=True)
+        assert "This page is for accounts with the role analyst / admin / trainer." in response.get_data(as_text=True)
 
 
 def test_users_create_cli(runner, client, auth):

@@ -1,0 +1,152 @@
+"""The M&E pages: a course's indicators with filters in the address, small groups hidden, readers scoped to
+what they may see, every table downloadable as CSV and XLSX that csv and openpyxl read back."""
+
+from __future__ import annotations
+
+import csv
+import html as html_text
+import datetime as dt
+import io
+import re
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from conftest import PUBLIC_URL
+from learning_helpers import finish, finish_course
+from lms.accounts import services as accounts
+from lms.cohorts import services as cohorts
+from lms.models import User
+from lms.services import learning
+
+REPORT = "/reports/crisis-management/"
+TODAY = dt.date.today()
+
+
+def people(db, course, cohort, count: int, prefix: str, **profile):
+    """``count`` learners enrolled in ``cohort``, with the same profile."""
+    made = []
+    for n in range(count):
+        user = accounts.create_user(db, f"{prefix}{n}", None, "learner", f"{prefix} {n}", **profile)
+        made.append(cohorts.enrol(db, cohort, user))
+    db.commit()
+    return made
+
+
+@pytest.fixture
+def programme(db, users, course):
+    """Two cohorts: six women from Senegal who all complete the course, three men from Moldova who read a page."""
+    dakar = cohorts.create_cohort(db, course, "Dakar", TODAY - dt.timedelta(days=30), TODAY + dt.timedelta(days=30),
+                                  "Africa/Dakar", "fr", trainers=[users["trainer"]])
+    chisinau = cohorts.create_cohort(db, course, "Chisinau", TODAY - dt.timedelta(days=30),
+                                     TODAY + dt.timedelta(days=30), "Europe/Chisinau", "ru")
+    model = course.current.model
+    women = people(db, course, dakar, 6, "awa", country="SN", gender="female", institution="MFA Senegal")
+    men = people(db, course, chisinau, 3, "ion", country="MD", gender="male", institution="MFA Moldova")
+    for enrolment in women:
+        learner = learning.enrolled_learner(enrolment, "en", PUBLIC_URL)
+        finish(db, learner, model, "consular-crisis-response", wrong=4)  # a low first attempt: the pre-test
+        finish_course(db, learner, model)  # the quiz again, right: the post-test
+    for enrolment in men:
+        module = model.module("consular-crisis-response")
+        learning.record_page_view(db, learning.enrolled_learner(enrolment, "en", PUBLIC_URL), model, module,
+                                  module.pages[0])
+    db.commit()
+    return {"dakar": dakar, "chisinau": chisinau}
+
+
+def cells(html: str, table: str) -> list[list[str]]:
+    body = re.search(rf'<table class="figures" id="table-{table}">(.*?)</table>', html, re.S)[1]
+    return [[html_text.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body.split("<tbody>")[1], re.S)]
+
+
+def test_reach_and_its_breakdowns_hide_groups_under_five(client, auth, programme):
+    auth.login("analyst")
+    html = client.get(REPORT).get_data(as_text=True)
+    assert cells(html, "reach") == [["Enrolled", "9"], ["Trained", "6"], ["Completed the course", "6"]]
+    assert cells(html, "by-sex") == [["Female", "6", "6", "6"], ["Male", "< 5", "0", "0"]]
+    assert cells(html, "by-cohort") == [["Dakar", "6", "6", "6"], ["Chisinau", "< 5", "0", "0"]]
+    assert "<svg" in html and 'role="img"' in html
+
+
+def test_filters_live_in_the_address_and_narrow_every_figure(client, auth, programme):
+    auth.login("analyst")
+    html = client.get(f"{REPORT}?country=SN").get_data(as_text=True)
+    assert cells(html, "reach") == [["Enrolled", "6"], ["Trained", "6"], ["Completed the course", "6"]]
+    assert 'name="country"' in html and '<option value="SN" selected>' in html
+    assert f"{REPORT}reach.csv?country=SN" in html
+    later = (TODAY + dt.timedelta(days=1)).isoformat()
+    html = client.get(f"{REPORT}?start={later}").get_data(as_text=True)
+    assert cells(html, "reach")[1:] == [["Trained", "0"], ["Completed the course", "0"]]  # nothing happened since
+
+
+def test_knowledge_gain_counts_learners_with_both_scores(client, auth, programme):
+    auth.login("analyst")
+    [row] = cells(client.get(REPORT).get_data(as_text=True), "knowledge")
+    assert row[1] == "6"  # learners with both
+    assert row[2] == "42.9%" and row[3] == "100.0%"  # 3 of 7 first, then all right
+    assert row[4] == "100.0%" and row[5] == "100.0%"  # gain (1 - 3/7) / (1 - 3/7); all improved
+
+
+def test_a_trainer_sees_only_the_cohorts_they_train_and_a_learner_nothing(client, auth, programme):
+    auth.login("trainer")
+    html = client.get(REPORT).get_data(as_text=True)
+    assert cells(html, "reach")[0] == ["Enrolled", "6"]  # Dakar only
+    assert "Chisinau" not in html
+    auth.logout()
+    auth.login("learner")
+    assert client.get(REPORT).status_code == 403
+
+
+def test_every_table_downloads_as_csv_and_xlsx_with_the_pages_figures(client, auth, programme):
+    auth.login("analyst")
+    text = client.get(f"{REPORT}by-sex.csv").data.decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(text))) == [["Sex", "Enrolled", "Trained", "Completed the course"],
+                                                   ["Female", "6", "6", "6"], ["Male", "< 5", "0", "0"]]
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"{REPORT}all.xlsx?cohort="
+                                                            f"{programme['dakar'].id}").data))
+    sheet = workbook[workbook.sheetnames[0]]
+    assert [c.value for c in sheet[1]] == ["Step", "Learners"] and sheet.freeze_panes in ("A2", "B2")
+    assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2)] == [
+        ["Enrolled", 6], ["Trained", 6], ["Completed the course", 6]]
+    assert client.get(f"{REPORT}nonsense.csv").status_code == 404
+
+
+@pytest.mark.parametrize("query", ["?start=yesterday&cohort=99999999999999", "?country=<script>&sex=%00",
+                                   "?institution=" + "x" * 5000])
+def test_hostile_filters_are_ignored_or_escaped_never_a_500(client, auth, programme, query):
+    auth.login("analyst")
+    response = client.get(REPORT + query)
+    assert response.status_code == 200 and "<script>" not in response.get_data(as_text=True).split("<main>")[1]
+
+
+def test_item_analysis_reads_each_learners_first_answers(client, auth, programme):
+    auth.login("trainer")
+    html = client.get(f"{REPORT}modules/consular-crisis-response/").get_data(as_text=True)
+    assert html.count('class="card"') == 7  # one per question
+    assert "Discrimination" in html
+
+
+def test_the_per_learner_export_is_pseudonymised_stable_and_identified_only_for_admins(client, auth, programme, db):
+    auth.login("analyst")
+    first = list(csv.reader(io.StringIO(client.get(f"{REPORT}learners.csv").data.decode("utf-8-sig"))))
+    again = list(csv.reader(io.StringIO(client.get(f"{REPORT}learners.csv").data.decode("utf-8-sig"))))
+    assert first == again and len(first) == 1 + 9
+    header, rows = first[0], first[1:]
+    assert header[:3] == ["Learner", "Sex", "Country"]
+    assert all(re.fullmatch(r"P-[0-9a-f]{16}", row[0]) for row in rows) and len({row[0] for row in rows}) == 9
+    everything = "\n".join(",".join(row) for row in first)
+    for user in db.scalars(select(User)):
+        assert user.actor_id not in everything and f",{user.username}," not in everything
+    pre, post = header.index("Pre-test"), header.index("Post-test")
+    women = [row for row in rows if row[1] == "female"]
+    assert {(row[pre], row[post]) for row in women} == {("0.4286", "1")}
+    assert client.get(f"{REPORT}learners.csv?identified=1").status_code == 403
+    auth.logout()
+    auth.login("admin")
+    named = client.get(f"{REPORT}learners.xlsx?identified=1")
+    sheet = openpyxl.load_workbook(io.BytesIO(named.data)).worksheets[0]
+    assert [c.value for c in sheet[1]][:3] == ["Learner", "Username", "Name"]
+    assert {row[1] for row in sheet.iter_rows(min_row=2, values_only=True)} >= {"awa0", "ion2"}
