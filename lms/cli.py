@@ -22,6 +22,7 @@ from .certificates.cli import certificates_group
 from .certificates.demo import study_through
 from .db import get_db, migrate
 from .models import ROLES
+from .reports.demo import seed_programme
 from .services import NotFound, catalog
 
 #: The demo learner who has studied the course through, so that the demo shows a certificate (in French).
@@ -142,7 +143,8 @@ def _import(package: str, allow_downgrade: bool = False):
 @click.option("-o", "--output", "out_dir", default="dist", show_default=True, type=click.Path(file_okay=False))
 @with_appcontext
 def demo_command(course_dir: str, out_dir: str) -> None:
-    """Set up a demonstration: build the sample course, create the database, accounts, a cohort and its sessions."""
+    """Set up a demonstration: build the sample course, create the database, accounts, a cohort and its sessions,
+    and past cohorts with their learning for the M&E reports."""
     try:
         result = build_course(course_dir, out_dir)
     except CourseError as exc:
@@ -166,6 +168,9 @@ def demo_command(course_dir: str, out_dir: str) -> None:
     session.commit()
     if certificate is not None:
         click.echo(f"{GRADUATE} completed the course; certificate: {certificate.details.verify_url}")
+    programme = seed_programme(session, version.course, trainers, current_app.config["PUBLIC_URL"])
+    session.commit()
+    click.echo(str(programme))
     url = current_app.config["PUBLIC_URL"]
     click.echo(f"\nPasserelle is ready at {url}\nLog in with:")
     for username, password, role, *_ in DEMO_ACCOUNTS:

@@ -3,6 +3,8 @@ course, its certificate, the verification page and the signed credential."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy.orm import Session
 
 from authoring import model
@@ -22,15 +24,26 @@ def study_through(session: Session, enrolment: Enrolment, home_page: str) -> Cer
     return certificate_for(session, enrolment.user, enrolment.course)
 
 
-def finish_module(session: Session, learner: learning.Learner, course: model.Course, module: model.Module) -> None:
-    """Read every page, play every scenario to its first end and pass the quiz of a module, as a learner would."""
+def finish_module(session: Session, learner: learning.Learner, course: model.Course, module: model.Module,
+                  wrong: Collection[str] = ()) -> None:
+    """Read every page, play every scenario to its first end and take the quiz of a module, as a learner would:
+    passing it, unless answering the questions ``wrong`` names wrongly fails it."""
     for page in module.pages:
         learning.record_page_view(session, learner, course, module, page)
     for scenario in module.scenarios:
         learning.record_scenario(session, learner, course, module, scenario, _first_walk(scenario))
     if module.quiz is not None:
-        responses = {question.id: _right_answer(question) for question in module.quiz.questions}
-        learning.record_quiz(session, learner, course, module, responses, learning.grade_quiz(module.quiz, responses))
+        take_quiz(session, learner, course, module, wrong)
+
+
+def take_quiz(session: Session, learner: learning.Learner, course: model.Course, module: model.Module,
+              wrong: Collection[str] = ()) -> learning.QuizResult:
+    """Answer every question of the module's quiz, rightly but for those ``wrong`` names; return the graded attempt."""
+    responses = {question.id: _wrong_answer(question) if question.id in wrong else _right_answer(question)
+                 for question in module.quiz.questions}
+    result = learning.grade_quiz(module.quiz, responses)
+    learning.record_quiz(session, learner, course, module, responses, result)
+    return result
 
 
 def _first_walk(scenario: model.Scenario) -> list[str]:
@@ -46,3 +59,16 @@ def _right_answer(question: model.Question) -> list[str]:
     if question.options:
         return [str(index) for index, option in enumerate(question.options) if option.correct]
     return [question.answers[0] if question.answers else f"{question.number:g}"]
+
+
+def _wrong_answer(question: model.Question) -> list[str]:
+    """A plausible mistake: a wrong option (or one right option missed), a number off, a text nobody accepts."""
+    if question.options:
+        right = [index for index, option in enumerate(question.options) if option.correct]
+        others = [index for index, option in enumerate(question.options) if not option.correct]
+        if question.kind == model.MULTIPLE_CHOICE and len(right) > 1:
+            return [str(index) for index in right[:-1]]
+        return [str(others[0] if others else right[0])]
+    if question.number is not None:
+        return [f"{question.number + question.tolerance + 1:g}"]
+    return ["I am not sure"]
