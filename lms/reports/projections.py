@@ -135,20 +135,12 @@ def _statements(session: Session, learner: learning.Learner, verb: str, iris: It
         StatementRecord.voided.is_(False)).order_by(StatementRecord.seq))
 
 
-def follow_up_due(session: Session, learner: learning.Learner, course: model.Course) -> dt.datetime | None:
-    """When the course's follow-up survey falls due for the learner (their completion plus its days), or None."""
-    if course.follow_up is None:
-        return None
-    completed = learning.course_completed_at(session, learner, course)
-    return _utc(completed) + dt.timedelta(days=course.follow_up.after_days) if completed else None
-
-
 def _refresh_survey(session: Session, enrolment: Enrolment, learner: learning.Learner, course: model.Course,
                     module: model.Module) -> None:
     """Each item's latest answer, before and after the follow-up fell due: a survey is never graded, so what
     the learner's device sent counts."""
-    due = follow_up_due(session, learner, course) if course.follow_up and course.follow_up.module == module.slug \
-        else None
+    due = learning.follow_up_due(session, learner, course) \
+        if course.follow_up and course.follow_up.module == module.slug else None
     items = {module.survey_item_iri(item): item for item in module.survey.items}
     latest = {}
     for iri, data, stored in _statements(session, learner, "responded", items):

@@ -357,6 +357,7 @@ class CourseStatus:
 
     completed: dt.datetime | None
     remaining: list[tuple[model.Module, float | None]]  # each rule not met: its module, and the score it asks
+    follow_up: model.Module | None = None  # the module whose survey is due again (the course's follow-up), if so
 
 
 def course_completed_at(session: Session, learner: Learner, course: model.Course) -> dt.datetime | None:
@@ -368,11 +369,36 @@ def course_completed_at(session: Session, learner: Learner, course: model.Course
     return statement_time(row.data, row.stored) if row is not None else None
 
 
+def _follow_up_waiting(session: Session, learner: Learner, course: model.Course,
+                       completed: dt.datetime) -> model.Module | None:
+    """The follow-up survey's module, once it is due and until the learner answers it again."""
+    if course.follow_up is None:
+        return None
+    due = completed + dt.timedelta(days=course.follow_up.after_days)
+    module = course.module(course.follow_up.module)
+    if module is None or module.survey is None or dt.datetime.now(dt.timezone.utc) < due:
+        return None
+    answers = session.execute(select(StatementRecord.data, StatementRecord.stored).where(
+        StatementRecord.actor_key == learner.key, StatementRecord.registration == learner.registration,
+        StatementRecord.verb_id == xs.VERBS["completed"], StatementRecord.object_id == module.survey_iri,
+        StatementRecord.voided.is_(False)))
+    return None if any(statement_time(data, stored) >= due for data, stored in answers) else module
+
+
+def follow_up_due(session: Session, learner: Learner, course: model.Course) -> dt.datetime | None:
+    """When the course's follow-up survey falls due for the learner (their completion plus its days), or None."""
+    if course.follow_up is None:
+        return None
+    completed = course_completed_at(session, learner, course)
+    return completed + dt.timedelta(days=course.follow_up.after_days) if completed else None
+
+
 def course_status(session: Session, learner: Learner, course: model.Course) -> CourseStatus:
     """Tell when the learner completed the course (as the LMS recorded it), or which of its rules remain."""
     completed = course_completed_at(session, learner, course)
     if completed is not None:
-        return CourseStatus(completed=completed, remaining=[])
+        return CourseStatus(completed=completed, remaining=[], follow_up=_follow_up_waiting(session, learner, course,
+                                                                                           completed))
     remaining = []
     for rule in course.completion:
         module = course.module(rule.module)

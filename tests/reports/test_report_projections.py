@@ -156,3 +156,25 @@ def test_a_rebuild_from_the_store_gives_the_same_projections(app, db, enrolled, 
     assert snapshot(db) != before  # the comparison sees a difference when there is one
     projections.rebuild(db, PUBLIC_URL)
     assert snapshot(db) == before
+
+
+def test_the_follow_up_survey_is_offered_when_due_and_its_answers_kept_apart(client, auth, db, enrolled, learner):
+    """Completed 91 days ago: the course page offers the follow-up survey; answered, it counts as follow-up."""
+    from xapi import statements as xs
+
+    course = enrolled.course.current.model
+    module = course.module(course.follow_up.module)
+    likert = next(item for item in module.survey.items if item.scale)
+    long_ago = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=91)
+    with xs.recorded_at(long_ago):
+        finish_course(db, learner, course)
+        learning.record_survey(db, learner, course, module, {likert.id: "2"})
+        db.commit()
+    auth.login("learner")
+    page = client.get("/courses/crisis-management/").get_data(as_text=True)
+    assert "Answer the follow-up survey" in page
+    learning.record_survey(db, learner, course, module, {likert.id: "5"})
+    db.commit()
+    answers = {(a.follow_up, a.value) for a in db.scalars(select(SurveyAnswer).where(SurveyAnswer.item == likert.id))}
+    assert answers == {(False, 2), (True, 5)}
+    assert "Answer the follow-up survey" not in client.get("/courses/crisis-management/").get_data(as_text=True)
