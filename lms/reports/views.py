@@ -49,14 +49,20 @@ def _course_or_404(slug: str, scope: Scope) -> Course:
     return course
 
 
-def course_tables(course: Course, filters: Filters, scope: Scope) -> dict[str, Table]:
-    """Every table of a course's report, by the name its export has, in the reader's language."""
+def course_tables(course: Course, filters: Filters, scope: Scope, only: str | None = None) -> dict[str, Table]:
+    """Every table of a course's report (or ``only`` the one named so), by the name in its address, in the
+    reader's language: an export of one table computes that table alone."""
     session, minimum = get_db(), _minimum()
     edition = catalog.edition(course.current, select_language())
     titles = {m.slug: m.title for m in edition.modules}
     tables = {}
-    reach = indicators.reach(session, course, filters, scope, minimum)
-    tables["reach"] = Table(_("Reach"), [Column("step", _("Step")), Column("people", _("Learners"), "count")],
+
+    def wanted(name: str) -> bool:
+        return only is None or only == name
+
+    if wanted("reach"):
+        reach = indicators.reach(session, course, filters, scope, minimum)
+        tables["reach"] = Table(_("Reach"), [Column("step", _("Step")), Column("people", _("Learners"), "count")],
                             [[_("Enrolled"), reach.enrolled], [_("Trained"), reach.trained],
                              [_("Completed the course"), reach.completed]],
                             description=_("Learners enrolled, trained (a module completed or a live session "
@@ -64,6 +70,8 @@ def course_tables(course: Course, filters: Filters, scope: Scope) -> dict[str, T
     countries = accounts.countries(select_language())
     languages = dict(INTERFACE_LANGUAGES)
     for dimension, (label, _column) in DIMENSIONS.items():
+        if not wanted(f"by-{dimension}"):
+            continue
         found = indicators.breakdown(session, course, dimension, filters, scope, minimum)
         names = {"sex": lambda v: _(SEXES[v]) if v in SEXES else (v or _("Not recorded")),
                  "country": lambda v: countries.get(v, v) or _("Not recorded"),
@@ -75,18 +83,20 @@ def course_tables(course: Course, filters: Filters, scope: Scope) -> dict[str, T
             [[names(value), *counts] for value, *counts in found.rows],
             description=_("Learners enrolled, trained and who completed the course, in each group."),
             name=f"reach-by-{dimension}")
-    tables["funnel"] = Table(
-        _("Modules"), [Column("module", _("Module")), Column("enrolled", _("Enrolled"), "count"),
-                       Column("started", _("Started"), "count"), Column("completed", _("Completed"), "count"),
-                       Column("score", _("Mean quiz score"), "score"), Column("scored", _("Scored"), "count")],
-        [[titles.get(r.module.slug, r.module.title), r.enrolled, r.started, r.completed, r.mean_score, r.scored]
-         for r in indicators.funnel(session, course, filters, scope, minimum)],
-        description=_("Per module: learners enrolled, who started it and who completed it; the mean of each "
-                      "learner's best quiz score."), name="modules")
+    if wanted("funnel"):
+        tables["funnel"] = Table(
+            _("Modules"), [Column("module", _("Module")), Column("enrolled", _("Enrolled"), "count"),
+                           Column("started", _("Started"), "count"), Column("completed", _("Completed"), "count"),
+                           Column("score", _("Mean quiz score"), "score"), Column("scored", _("Scored"), "count")],
+            [[titles.get(r.module.slug, r.module.title), r.enrolled, r.started, r.completed, r.mean_score, r.scored]
+             for r in indicators.funnel(session, course, filters, scope, minimum)],
+            description=_("Per module: learners enrolled, who started it and who completed it; the mean of each "
+                          "learner's best quiz score."), name="modules")
     for follow_up in (False, True):
-        rows = indicators.reaction(session, course, filters, scope, minimum, follow_up=follow_up)
-        if follow_up and course.current.model.follow_up is None:
+        if not wanted("follow-up-answers" if follow_up else "reaction") or (
+                follow_up and course.current.model.follow_up is None):
             continue
+        rows = indicators.reaction(session, course, filters, scope, minimum, follow_up=follow_up)
         tables["follow-up-answers" if follow_up else "reaction"] = Table(
             _("Follow-up survey") if follow_up else _("Satisfaction"),
             [Column("item", _("Statement")), Column("module", _("Module")), Column("answers", _("Answers"), "count"),
@@ -95,24 +105,27 @@ def course_tables(course: Course, filters: Filters, scope: Scope) -> dict[str, T
             description=_("Each survey statement: the number of answers, their mean on the scale and the share "
                           "who agree (the points above its middle)."),
             name="follow-up" if follow_up else "satisfaction")
-    tables["knowledge"] = Table(
-        _("Knowledge gain"), [Column("test", _("Test")), Column("learners", _("Learners with both"), "count"),
-                              Column("pre", _("Pre-test"), "score"), Column("post", _("Post-test"), "score"),
-                              Column("gain", _("Normalised gain"), "score"), Column("improved", _("Improved"), "share")],
-        [[titles.get(k.test.pre, k.test.pre) if k.test.same_quiz else
-          f"{titles.get(k.test.pre, k.test.pre)} → {titles.get(k.test.post, k.test.post)}",
-          k.learners, k.pre, k.post, k.gain, k.improved]
-         for k in indicators.knowledge(session, course, filters, scope, minimum)],
-        description=_("Mean pre-test and post-test scores of the learners who took both, the normalised gain "
-                      "(post − pre) / (1 − pre) and the share who improved."), name="knowledge-gain")
-    tables["quizzes"] = Table(
-        _("Quizzes"), [Column("module", _("Module")), Column("attempted", _("Attempted"), "count"),
-                       Column("passed", _("Passed"), "count"), Column("rate", _("Pass rate"), "share")],
-        [[titles.get(q.module.slug, q.module.title), q.attempted, q.passed, q.rate]
-         for q in indicators.pass_rates(session, course, filters, scope, minimum)],
-        description=_("Per quiz: learners who made a graded attempt, who passed, and the pass rate."),
-        name="pass-rates")
-    due = indicators.follow_up(session, course, filters, scope, minimum)
+    if wanted("knowledge"):
+        tables["knowledge"] = Table(
+            _("Knowledge gain"),
+            [Column("test", _("Test")), Column("learners", _("Learners with both"), "count"),
+             Column("pre", _("Pre-test"), "score"), Column("post", _("Post-test"), "score"),
+             Column("gain", _("Normalised gain"), "score"), Column("improved", _("Improved"), "share")],
+            [[titles.get(k.test.pre, k.test.pre) if k.test.same_quiz else
+              f"{titles.get(k.test.pre, k.test.pre)} → {titles.get(k.test.post, k.test.post)}",
+              k.learners, k.pre, k.post, k.gain, k.improved]
+             for k in indicators.knowledge(session, course, filters, scope, minimum)],
+            description=_("Mean pre-test and post-test scores of the learners who took both, the normalised gain "
+                          "(post − pre) / (1 − pre) and the share who improved."), name="knowledge-gain")
+    if wanted("quizzes"):
+        tables["quizzes"] = Table(
+            _("Quizzes"), [Column("module", _("Module")), Column("attempted", _("Attempted"), "count"),
+                           Column("passed", _("Passed"), "count"), Column("rate", _("Pass rate"), "share")],
+            [[titles.get(q.module.slug, q.module.title), q.attempted, q.passed, q.rate]
+             for q in indicators.pass_rates(session, course, filters, scope, minimum)],
+            description=_("Per quiz: learners who made a graded attempt, who passed, and the pass rate."),
+            name="pass-rates")
+    due = indicators.follow_up(session, course, filters, scope, minimum) if wanted("follow-up") else None
     if due is not None:
         tables["follow-up"] = Table(
             _("Follow-up response"), [Column("due", _("Due"), "count"), Column("answered", _("Answered"), "count"),
@@ -239,7 +252,7 @@ def download(slug: str, name: str, extension: str):
     """One table of the course's report (or ``all``, as a workbook), as CSV or XLSX, with the page's filters."""
     scope = _scope()
     course = _course_or_404(slug, scope)
-    tables = course_tables(course, Filters.from_args(request.args), scope)
+    tables = course_tables(course, Filters.from_args(request.args), scope, only=None if name == "all" else name)
     if extension not in ("csv", "xlsx") or (name not in tables and not (name == "all" and extension == "xlsx")):
         abort(404, description=_("There is no such table to download."))
     return _download(course, list(tables.values()) if name == "all" else tables[name], extension)

@@ -150,3 +150,16 @@ def test_the_per_learner_export_is_pseudonymised_stable_and_identified_only_for_
     sheet = openpyxl.load_workbook(io.BytesIO(named.data)).worksheets[0]
     assert [c.value for c in sheet[1]][:3] == ["Learner", "Username", "Name"]
     assert {row[1] for row in sheet.iter_rows(min_row=2, values_only=True)} >= {"awa0", "ion2"}
+
+
+def test_a_single_table_export_computes_that_table_alone(app, client, auth, programme, monkeypatch):
+    from lms.reports import indicators
+
+    def not_this_one(*args, **kwargs):
+        raise AssertionError("a table nobody asked for was computed")
+
+    auth.login("analyst")
+    monkeypatch.setattr(indicators, "knowledge", not_this_one)
+    monkeypatch.setattr(indicators, "reaction", not_this_one)
+    assert client.get(f"{REPORT}by-sex.csv").status_code == 200
+    assert client.get(f"{REPORT}reach.xlsx").status_code == 200
