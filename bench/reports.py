@@ -78,12 +78,14 @@ from authoring import model  # noqa: E402
 from authoring.build import build_course  # noqa: E402
 from lms import create_app  # noqa: E402
 from lms.accounts import services as accounts  # noqa: E402
+from lms.certificates.demo import first_walk, right_answer, wrong_answer  # noqa: E402
 from lms.cohorts import services as cohorts  # noqa: E402
 from lms.db import get_db, make_engine, migrate  # noqa: E402
 from lms.models import Course, Enrolment  # noqa: E402
 from lms.reports import projections  # noqa: E402
 from lms.reports.demo import COMMENTS, COUNTRIES, GENDERS  # noqa: E402
 from lms.reports.models import CourseProgress, ModuleProgress, QuestionAnswer, SurveyAnswer  # noqa: E402
+from lms.services.learning import _statement as recorded  # noqa: E402  (the LMS's own statements, as it builds them)
 from lms.services import catalog, learning  # noqa: E402
 from lrs import analyze as analyze_postgres, fresh_postgres  # noqa: E402  (bench/lrs.py, beside this script)
 from xapi import statements as xs  # noqa: E402
@@ -223,39 +225,6 @@ def set_up(session, course: Course, plans: list[CohortPlan], people: list[Person
 
 
 # -- journeys: what each learner does, and the statements that records ----------------------------------------
-
-def recorded(learner: learning.Learner, verb: str, obj, parents: list, grouping: list, result=None) -> dict:
-    """A statement in the learner's registration and cohort, as the LMS records its own (completions)."""
-    cohort = learning.cohort_activity(learner)
-    return xs.build(learner.agent, verb, obj, language=learner.language, registration=learner.registration,
-                    parents=parents, grouping=[*grouping, cohort] if cohort else grouping, result=result)
-
-
-def right_answer(question: model.Question) -> list[str]:
-    if question.options:
-        return [str(index) for index, option in enumerate(question.options) if option.correct]
-    return [question.answers[0] if question.answers else f"{question.number:g}"]
-
-
-def wrong_answer(question: model.Question) -> list[str]:
-    if question.options:
-        right = [index for index, option in enumerate(question.options) if option.correct]
-        others = [index for index, option in enumerate(question.options) if not option.correct]
-        if question.kind == model.MULTIPLE_CHOICE and len(right) > 1:
-            return [str(index) for index in right[:-1]]
-        return [str(others[0] if others else right[0])]
-    if question.number is not None:
-        return [f"{question.number + question.tolerance + 1:g}"]
-    return ["I am not sure"]
-
-
-def first_walk(scenario: model.Scenario) -> list[str]:
-    path, step = [], scenario.steps[0]
-    while step is not None and step.id not in path:
-        path.append(step.id)
-        step = scenario.step(step.choices[0].goto) if step.choices else None
-    return path
-
 
 class Journeys:
     """Each learner's journey, planned from the seed and their number: the same at every run."""

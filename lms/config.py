@@ -132,6 +132,27 @@ def sqlalchemy_url(url: str) -> str:
 
 def _instance_secret(path: Path) -> str:
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        write_secret_once(path, secrets.token_hex(32).encode())
     return path.read_text().strip()
+
+
+def write_secret_once(path: Path, data: bytes) -> None:
+    """Write a secret file (mode 0600) at ``path``, unless another process gets there first: its file is kept.
+
+    The file is written whole under a name of its own, then linked to the real name. A link never replaces
+    a file, so processes starting at once all read the secret of whichever linked first, and none reads half.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            os.chmod(temporary, 0o600)  # whatever the umask
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+    finally:
+        temporary.unlink(missing_ok=True)

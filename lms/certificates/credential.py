@@ -18,9 +18,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import os
 import re
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +31,8 @@ from cryptography.hazmat.primitives.serialization import (Encoding, NoEncryption
                                                           load_pem_private_key)
 
 from authoring.locales import INTERFACE_LANGUAGES, interface_translations
+
+from ..config import write_secret_once
 
 if TYPE_CHECKING:
     from .details import Details
@@ -91,24 +91,7 @@ def load_or_create_key(instance_path: str | Path) -> RSAPrivateKey:
 def _create_key(path: Path) -> None:
     """Write a new key at ``path``, unless another process gets there first: then its key is the one kept."""
     key = generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
-    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-    # Written whole under a name of its own, then linked to the real name. A link never replaces a file, so two
-    # processes starting at once both end up reading the key of whichever linked first, and no process ever
-    # reads half a key.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            os.chmod(temporary, 0o600)  # whatever the umask
-            file.write(pem)
-            file.flush()
-            os.fsync(file.fileno())
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-    finally:
-        temporary.unlink(missing_ok=True)
+    write_secret_once(path, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
 
 
 @functools.lru_cache(maxsize=8)

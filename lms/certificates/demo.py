@@ -31,7 +31,7 @@ def finish_module(session: Session, learner: learning.Learner, course: model.Cou
     for page in module.pages:
         learning.record_page_view(session, learner, course, module, page)
     for scenario in module.scenarios:
-        learning.record_scenario(session, learner, course, module, scenario, _first_walk(scenario))
+        learning.record_scenario(session, learner, course, module, scenario, first_walk(scenario))
     if module.quiz is not None:
         take_quiz(session, learner, course, module, wrong)
 
@@ -39,14 +39,14 @@ def finish_module(session: Session, learner: learning.Learner, course: model.Cou
 def take_quiz(session: Session, learner: learning.Learner, course: model.Course, module: model.Module,
               wrong: Collection[str] = ()) -> learning.QuizResult:
     """Answer every question of the module's quiz, rightly but for those ``wrong`` names; return the graded attempt."""
-    responses = {question.id: _wrong_answer(question) if question.id in wrong else _right_answer(question)
+    responses = {question.id: wrong_answer(question) if question.id in wrong else right_answer(question)
                  for question in module.quiz.questions}
     result = learning.grade_quiz(module.quiz, responses)
     learning.record_quiz(session, learner, course, module, responses, result)
     return result
 
 
-def _first_walk(scenario: model.Scenario) -> list[str]:
+def first_walk(scenario: model.Scenario) -> list[str]:
     """The steps met by always taking the first choice, up to an end (or a step already met)."""
     path, step = [], scenario.steps[0]
     while step is not None and step.id not in path:
@@ -55,13 +55,13 @@ def _first_walk(scenario: model.Scenario) -> list[str]:
     return path
 
 
-def _right_answer(question: model.Question) -> list[str]:
+def right_answer(question: model.Question) -> list[str]:
     if question.options:
         return [str(index) for index, option in enumerate(question.options) if option.correct]
     return [question.answers[0] if question.answers else f"{question.number:g}"]
 
 
-def _wrong_answer(question: model.Question) -> list[str]:
+def wrong_answer(question: model.Question) -> list[str]:
     """A plausible mistake: a wrong option (or one right option missed), a number off, a text nobody accepts."""
     if question.options:
         right = [index for index, option in enumerate(question.options) if option.correct]

@@ -17,7 +17,6 @@ import hmac
 import io
 import math
 import numbers
-import os
 import re
 import secrets
 import unicodedata
@@ -34,6 +33,8 @@ from openpyxl.writer.excel import ExcelWriter
 
 from authoring.locales import N_
 from lms.reports.tables import Suppressed, Table
+
+from ..config import write_secret_once
 
 #: The decimal places kept of a share, a score or a number: finer than any survey can measure.
 PLACES = 4
@@ -335,22 +336,8 @@ def pseudonym_key(instance_path: str | Path) -> bytes:
 
 def _create_key(path: Path) -> None:
     """Write a new key at ``path``, unless another process gets there first: then its key is the one kept."""
-    # Written whole under a name of its own, then linked to the real name. A link never replaces a file, so
-    # exports started at once all read the key of whichever linked first, and none reads half a key.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "w", encoding="ascii") as file:
-            os.chmod(temporary, 0o600)  # whatever the umask
-            file.write(secrets.token_hex(KEY_BYTES) + "\n")  # hexadecimal, to copy to other servers and backups
-            file.flush()
-            os.fsync(file.fileno())
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-    finally:
-        temporary.unlink(missing_ok=True)
+    # Hexadecimal, to copy to other servers and backups.
+    write_secret_once(path, (secrets.token_hex(KEY_BYTES) + "\n").encode("ascii"))
 
 
 # -- file names -------------------------------------------------------------------------------------------------
