@@ -53,6 +53,40 @@ class StatementRecord(Base):
     data: Mapped[str] = mapped_column(Text)
 
 
+#: What SQLite's query planner is told of ``xapi_statement`` until ANALYZE measures it: in a store of a million
+#: statements, about a hundred share an actor or a registration, a few hundred an object, tens of thousands a
+#: verb and most of them an authority (the LMS's).  Without statistics SQLite rates every one-column index alike
+#: and takes whichever the schema happened to create last, so a learner's statements could be read through the
+#: authority's index, which holds most of the store.  (This is SQLite's documented way of steering its planner,
+#: "Manual Control Of Query Plans Using SQLITE_STAT Tables"; PostgreSQL gathers its own statistics.)
+SQLITE_STATISTICS = {
+    None: "1000000",
+    "ix_xapi_statement_actor_seq": "1000000 100 1",
+    "ix_xapi_statement_registration_seq": "1000000 100 1",
+    "ix_xapi_statement_object_seq": "1000000 300 1",
+    "ix_xapi_statement_verb_seq": "1000000 50000 1",
+    "ix_xapi_statement_authority_key": "1000000 500000",
+    "ix_xapi_statement_stored": "1000000 2",
+    "ix_xapi_statement_target": "1000 1 1",
+}
+
+
+def steer_sqlite_planner(connection) -> bool:
+    """Give SQLite's planner :data:`SQLITE_STATISTICS` for the statements' table, unless it has measured
+    statistics of its own (ANALYZE was run); return whether it was given them."""
+    connection.exec_driver_sql("ANALYZE sqlite_schema")  # creates sqlite_stat1 if there is none yet
+    measured = connection.exec_driver_sql(
+        "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'xapi_statement' AND stat NOT LIKE '0%'").scalar()
+    if measured:
+        return False
+    connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'xapi_statement'")
+    for index, stat in SQLITE_STATISTICS.items():
+        connection.exec_driver_sql("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('xapi_statement', ?, ?)",
+                                   (index, stat))
+    connection.exec_driver_sql("ANALYZE sqlite_schema")  # this connection reads them again; new ones read them
+    return True
+
+
 class StatementAgent(Base):
     """An agent a statement is about: as actor or object, or (``related``) anywhere else in it."""
 
