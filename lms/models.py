@@ -11,10 +11,12 @@ import hmac
 import json
 import secrets
 import uuid
-from functools import lru_cache
+from collections import OrderedDict
+from collections.abc import Callable
+from contextlib import suppress
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from authoring.model import Course as CourseModel
 
@@ -116,20 +118,43 @@ class CourseVersion(Base):
     @property
     def model(self) -> CourseModel:
         """The course model of this version, parsed once per process (treat it as read-only)."""
-        return _parsed_model(self.sha256, self.content)
+        return _parsed_model(self.sha256, lambda: self.content)
 
 
-@lru_cache(maxsize=64)
-def _parsed_model(sha256: str, content: str) -> CourseModel:
+def current_model(session: Session, course_id: int) -> CourseModel | None:
+    """The model of the course's current version (:attr:`Course.current`), or None before any import: its JSON is
+    read from the database only the first time this process meets the version."""
+    version = session.execute(select(CourseVersion.id, CourseVersion.sha256).where(CourseVersion.course_id == course_id)
+                              .order_by(CourseVersion.id.desc()).limit(1)).first()
+    if version is None:
+        return None
+    return _parsed_model(version.sha256, lambda: session.scalar(select(CourseVersion.content)
+                                                                .where(CourseVersion.id == version.id)))
+
+
+_PARSED: OrderedDict[str, CourseModel] = OrderedDict()  # package hash -> its model, the 64 met last
+
+
+def _parsed_model(sha256: str, content: Callable[[], str]) -> CourseModel:
     # Keyed by the package hash: a version's content never changes once imported.
-    return CourseModel.from_dict(json.loads(content))
+    model = _PARSED.get(sha256)
+    if model is not None:
+        with suppress(KeyError):  # another thread may have just let it go
+            _PARSED.move_to_end(sha256)
+    else:
+        model = _PARSED[sha256] = CourseModel.from_dict(json.loads(content()))
+        while len(_PARSED) > 64:
+            _PARSED.popitem(last=False)
+    return model
 
 
 class Enrolment(Base):
     """A learner enrolled in a course, in one of its cohorts; ``registration`` groups their statements."""
 
     __tablename__ = "lms_enrolment"
-    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+    __table_args__ = (UniqueConstraint("user_id", "course_id"),
+                      # The statements stored name their registration: the projections find the enrolment by it.
+                      Index("ix_lms_enrolment_registration", "registration", unique=True))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("lms_user.id"))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from blinker import Namespace
-from sqlalchemy import Table, insert, or_, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
@@ -520,8 +520,18 @@ def about_activity(iri: str, include_children: bool = True):
     exact = StatementRecord.object_id == iri
     if not include_children:
         return exact
+    return or_(exact, StatementRecord.object_id.like(about_params(iri)["about_under"], escape="\\"))
+
+
+#: :func:`about_activity` with the activity as parameters (:func:`about_params`), for a statement built once.
+ABOUT = or_(StatementRecord.object_id == bindparam("about"),
+            StatementRecord.object_id.like(bindparam("about_under"), escape="\\"))
+
+
+def about_params(iri: str) -> dict[str, str]:
+    """The parameters of :data:`ABOUT` for statements about ``iri`` and the activities under ``iri/``."""
     prefix = iri.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return or_(exact, StatementRecord.object_id.like(prefix + "/%", escape="\\"))
+    return {"about": iri, "about_under": prefix + "/%"}
 
 
 def attachments_for(session: Session, statements: list[dict]) -> list[Attachment]:

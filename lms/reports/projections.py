@@ -1,17 +1,18 @@
 """Keep the M&E projections beside the statements: refreshed in the transaction that stores the statements changing
 them (including voiding), and rebuilt from the store on demand.
 
-Each refresh reads the learner's statements about one module through :func:`lms.services.learning.progress`, the
-one definition of progress the player and the certificates use too, so a projection never disagrees with them.
+Each refresh reads the learner's statements about the course once, and folds them with
+:func:`lms.services.learning.progress_of` and :func:`~lms.services.learning.completed_at_of`, the one definition of
+progress the player and the certificates use too, so a projection never disagrees with them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,7 +22,7 @@ from xapi import statements as xs
 from xapi.models import StatementRecord
 
 from ..cohorts.models import ATTENDED, Attendance, LiveSession
-from ..models import Enrolment
+from ..models import Enrolment, User, current_model
 from ..services import learning
 from .models import CourseProgress, ModuleProgress, QuestionAnswer, SurveyAnswer
 
@@ -29,12 +30,22 @@ from .models import CourseProgress, ModuleProgress, QuestionAnswer, SurveyAnswer
 REBUILD_BATCH = 200
 
 
-def _upsert(session: Session, table, values: dict, keys: tuple[str, ...]) -> None:
-    """Insert a row or, where its keys are taken (by this transaction or another), update it: no race loses."""
-    dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
-    insert = dialect.insert(table).values(**values)
-    session.execute(insert.on_conflict_do_update(
-        index_elements=list(keys), set_={k: v for k, v in values.items() if k not in keys}))
+_UPSERTS: dict[tuple[str, str], object] = {}
+
+
+def _upsert(session: Session, table, rows: list[dict], keys: tuple[str, ...]) -> None:
+    """Insert rows or, where their keys are taken (by this transaction or another), update them: no race loses.
+    One statement per table and database, built once: building it anew for each row cost more than running it."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    statement = _UPSERTS.get((dialect, table.name))
+    if statement is None:
+        insert = {"postgresql": postgresql, "sqlite": sqlite}[dialect].insert(table)
+        statement = _UPSERTS[(dialect, table.name)] = insert.on_conflict_do_update(
+            index_elements=list(keys), set_={c.name: insert.excluded[c.name] for c in table.columns
+                                             if c.name not in keys and not c.primary_key})
+    session.execute(statement, rows)
 
 
 def activity_ids(statement: dict) -> set[str]:
@@ -66,121 +77,205 @@ def touched(session: Session, records: list[dict], voided: list[str]) -> dict[st
     return found
 
 
+#: An enrolment as a refresh needs it: who (their actor id), in which registration, course and cohort.
+_ENROLLED = select(Enrolment.id, Enrolment.registration, Enrolment.user_id, Enrolment.cohort_id, Enrolment.course_id,
+                   User.actor_id).join(User, User.id == Enrolment.user_id)
+_BY_REGISTRATION = _ENROLLED.where(Enrolment.registration.in_(bindparam("registrations", expanding=True)))
+#: When the learner first attended a live session of their cohort.
+_ATTENDED = select(func.min(LiveSession.starts_at)).join(Attendance, Attendance.session_id == LiveSession.id).where(
+    Attendance.user_id == bindparam("user"), Attendance.status.in_(ATTENDED), LiveSession.cohort_id == bindparam("cohort"))
+
+
 def on_stored(session: Session, records: list[dict], voided: list[str], home_page: str) -> None:
     """Refresh the projections the stored statements change: the modules they are about, and the course."""
-    for registration, ids in touched(session, records, voided).items():
-        enrolment = session.scalar(select(Enrolment).where(Enrolment.registration == registration))
-        if enrolment is not None and enrolment.course.versions:
-            refresh(session, enrolment, home_page, ids)
+    found = touched(session, records, voided)
+    if found:
+        for enrolled in session.connection().execute(_BY_REGISTRATION, {"registrations": list(found)}).all():
+            refresh(session, enrolled, home_page, found[enrolled.registration])
 
 
-def refresh(session: Session, enrolment: Enrolment, home_page: str, ids: set[str] | None = None) -> None:
-    """Recompute an enrolment's projections from the store: the modules ``ids`` touch (all if None), the course."""
-    course = enrolment.course.current.model
-    learner = learning.enrolled_learner(enrolment, course.text_language, home_page)
+def refresh(session: Session, enrolled, home_page: str, ids: set[str] | None = None) -> bool:
+    """Recompute an enrolment's projections (``enrolled``: a row of :data:`_ENROLLED`) from the store: the modules
+    ``ids`` touch (all if None), and the course.
+
+    The learner's statements about the course are read once; each projection is what :mod:`learning` reads from
+    them, and only the rows that differ from those kept are written.  Returns False if the course has no version.
+    """
+    course = current_model(session, enrolled.course_id)
+    if course is None:
+        return False
+    learner = learning.Learner(actor_id=enrolled.actor_id, registration=enrolled.registration,
+                               language=course.text_language, home_page=home_page)
+    statements = learning.learner_statements(session, learner, course.iri)
+    kept = _Kept(session, enrolled.id)
+    completed = learning.completed_at_of(statements, learner, course)
     for module in course.modules:
         if ids is not None and not any(i == module.iri or i.startswith(module.iri + "/") for i in ids):
             continue
-        _refresh_module(session, enrolment, learner, module)
+        kept.module(module.slug, _module_row(learning.progress_of(statements, learner, module)))
         if module.survey is not None and (ids is None or any(i.startswith(module.survey_iri) for i in ids)):
-            _refresh_survey(session, enrolment, learner, course, module)
+            kept.answers(SurveyAnswer, module.slug, _survey_rows(statements, learner, course, module, completed))
         if module.quiz is not None and (ids is None or any(i.startswith(module.quiz_iri) for i in ids)):
-            _refresh_answers(session, enrolment, learner, module)
-    _refresh_course(session, enrolment, learner, course)
+            kept.answers(QuestionAnswer, module.slug, _question_rows(statements, learner, module))
+    attended = None
+    if enrolled.cohort_id is not None:
+        attended = session.connection().execute(_ATTENDED, {"user": enrolled.user_id,
+                                                            "cohort": enrolled.cohort_id}).scalar()
+    # Trained: the first module completed or live session attended; completed: as course_status says.
+    firsts = [row["completed"] for row in kept.modules.values() if row["completed"] is not None]
+    firsts += [attended] if attended is not None else []
+    kept.course({"trained": min(firsts, key=_utc), "completed": completed} if firsts or completed else None)
+    kept.write()
+    return True
 
 
-def _refresh_module(session: Session, enrolment: Enrolment, learner: learning.Learner, module: model.Module) -> None:
-    state = learning.progress(session, learner, module)
+def _module_row(state: learning.Progress) -> dict | None:
+    """A module's projection, or None where nothing (or nothing left, once voided) is about it: no row then, as
+    a rebuild would leave none."""
     if state.started_at is None and state.completed_at is None and not state.attempts and not state.surveyed:
-        # Nothing (or nothing left, once voided) about the module: no row, as a rebuild would leave none.
-        session.execute(delete(ModuleProgress).where(ModuleProgress.enrolment_id == enrolment.id,
-                                                     ModuleProgress.module == module.slug))
-        return
-    _upsert(session, ModuleProgress.__table__, {
-        "enrolment_id": enrolment.id, "module": module.slug, "started": state.started_at,
-        "completed": state.completed_at, "attempts": state.attempts, "passed": state.passed,
-        "best_score": state.best_score, "first_score": state.first_score, "later_score": state.later_score,
-        "surveyed": state.surveyed,
-    }, ("enrolment_id", "module"))
-
-
-def _refresh_course(session: Session, enrolment: Enrolment, learner: learning.Learner, course: model.Course) -> None:
-    """Trained: the first module completed or live session attended; completed: as :func:`course_status` says."""
-    session.flush()  # the module rows just written, and attendance marks being recorded
-    firsts = [session.scalar(select(func.min(ModuleProgress.completed)).where(
-        ModuleProgress.enrolment_id == enrolment.id)),
-        session.scalar(select(func.min(LiveSession.starts_at)).join(Attendance, Attendance.session_id == LiveSession.id)
-                       .where(Attendance.user_id == enrolment.user_id, Attendance.status.in_(ATTENDED),
-                              LiveSession.cohort_id == enrolment.cohort_id))
-        if enrolment.cohort_id is not None else None]
-    firsts = [moment for moment in firsts if moment is not None]
-    completed = learning.course_completed_at(session, learner, course)
-    if not firsts and completed is None:  # neither trained nor completed: no row, as a rebuild would leave none
-        session.execute(delete(CourseProgress).where(CourseProgress.enrolment_id == enrolment.id))
-        return
-    _upsert(session, CourseProgress.__table__, {
-        "enrolment_id": enrolment.id, "trained": min(firsts, key=_utc) if firsts else None, "completed": completed,
-    }, ("enrolment_id",))
+        return None
+    return {"started": state.started_at, "completed": state.completed_at, "attempts": state.attempts,
+            "passed": state.passed, "best_score": state.best_score, "first_score": state.first_score,
+            "later_score": state.later_score, "surveyed": state.surveyed}
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)  # SQLite gives times back naive
 
 
-def _statements(session: Session, learner: learning.Learner, verb: str, iris: Iterable[str]) -> Iterator:
+def _in_registration(statements: list, learner: learning.Learner, verb: str, iris) -> Iterator:
     """The learner's statements in their registration with ``verb`` about ``iris``, not voided, oldest first."""
-    return session.execute(select(StatementRecord.object_id, StatementRecord.data, StatementRecord.stored).where(
-        StatementRecord.actor_key == learner.key, StatementRecord.registration == learner.registration,
-        StatementRecord.verb_id == xs.VERBS[verb], StatementRecord.object_id.in_(list(iris)),
-        StatementRecord.voided.is_(False)).order_by(StatementRecord.seq))
+    verb_id = xs.VERBS[verb]
+    for row in statements:
+        if row.verb_id == verb_id and row.object_id in iris and row.registration == learner.registration \
+                and not row.voided:
+            yield row
 
 
-def _refresh_survey(session: Session, enrolment: Enrolment, learner: learning.Learner, course: model.Course,
-                    module: model.Module) -> None:
+def _survey_rows(statements: list, learner: learning.Learner, course: model.Course, module: model.Module,
+                 completed: dt.datetime | None) -> dict[tuple, dict]:
     """Each item's latest answer, before and after the follow-up fell due: a survey is never graded, so what
     the learner's device sent counts."""
-    due = learning.follow_up_due(session, learner, course) \
-        if course.follow_up and course.follow_up.module == module.slug else None
+    due = None
+    if completed is not None and course.follow_up and course.follow_up.module == module.slug:
+        due = completed + dt.timedelta(days=course.follow_up.after_days)
     items = {module.survey_item_iri(item): item for item in module.survey.items}
     latest = {}
-    for iri, data, stored in _statements(session, learner, "responded", items):
-        response = (json.loads(data).get("result") or {}).get("response")
+    for row in _in_registration(statements, learner, "responded", items):
+        response = (json.loads(row.data).get("result") or {}).get("response")
         if isinstance(response, str) and response.strip():
-            when = learning.statement_time(data, stored)
+            when = learning.statement_time(row.data, row.stored)
             later = due is not None and when >= due
-            latest[(items[iri].id, later)] = (items[iri], response.strip(), when)
-    session.execute(delete(SurveyAnswer).where(SurveyAnswer.enrolment_id == enrolment.id,
-                                               SurveyAnswer.module == module.slug))
-    for (item_id, later), (item, response, stored) in latest.items():
+            latest[(items[row.object_id].id, later)] = (items[row.object_id], response.strip(), when)
+    rows = {}
+    for (item_id, later), (item, response, answered) in latest.items():
         value = None
         if item.kind == model.LIKERT:
             value = int(response) if response.isdigit() and 1 <= int(response) <= len(item.scale) else None
             if value is None:
                 continue  # not a point of the scale: kept in the store, counted nowhere
-        _upsert(session, SurveyAnswer.__table__, {
-            "enrolment_id": enrolment.id, "module": module.slug, "item": item_id, "follow_up": later,
-            "value": value, "text": "" if value is not None else response[:4000], "answered": stored,
-        }, ("enrolment_id", "module", "item", "follow_up"))
+        rows[(item_id, later)] = {"value": value, "text": "" if value is not None else response[:4000],
+                                  "answered": answered}
+    return rows
 
 
-def _refresh_answers(session: Session, enrolment: Enrolment, learner: learning.Learner, module: model.Module) -> None:
+def _question_rows(statements: list, learner: learning.Learner, module: model.Module) -> dict[tuple, dict]:
     """Each question's first answer, graded here against the key the server holds, whoever sent it."""
     questions = {module.question_iri(question): question for question in module.quiz.questions}
-    first = {}
-    for iri, data, stored in _statements(session, learner, "answered", questions):
-        question = questions[iri]
-        if question.id not in first:
-            response = learning.sent_response(question, json.loads(data))
-            first[question.id] = ("[,]".join(response), is_correct(question, response),
-                                  learning.statement_time(data, stored))
-    session.execute(delete(QuestionAnswer).where(QuestionAnswer.enrolment_id == enrolment.id,
-                                                 QuestionAnswer.module == module.slug,
-                                                 QuestionAnswer.question.not_in(list(first) or [""])))
-    for question_id, (response, correct, stored) in first.items():
-        _upsert(session, QuestionAnswer.__table__, {
-            "enrolment_id": enrolment.id, "module": module.slug, "question": question_id,
-            "response": response[:1000], "correct": bool(correct), "answered": stored,
-        }, ("enrolment_id", "module", "question"))
+    rows = {}
+    for row in _in_registration(statements, learner, "answered", questions):
+        question = questions[row.object_id]
+        if (question.id,) not in rows:
+            response = learning.sent_response(question, json.loads(row.data))
+            rows[(question.id,)] = {"response": "[,]".join(response)[:1000],
+                                    "correct": bool(is_correct(question, response)),
+                                    "answered": learning.statement_time(row.data, row.stored)}
+    return rows
+
+
+class _Kept:
+    """An enrolment's projection rows as kept, and the writes that make them what was just read from the store:
+    only rows that differ are written (most statements, pages read again, change nothing)."""
+
+    #: Each answers table: its columns that key a row within an enrolment's module.
+    ANSWER_KEYS = {SurveyAnswer: ("item", "follow_up"), QuestionAnswer: ("question",)}
+
+    def __init__(self, session: Session, enrolment_id: int):
+        self.session, self.enrolment_id = session, enrolment_id
+        self.connection = session.connection()
+        self.modules = {row.module: _values(row, MODULE_COLUMNS)
+                        for row in self.connection.execute(_KEPT_MODULES, {"enrolment": enrolment_id})}
+        self.module_writes: dict[str, dict | None] = {}
+        self.answer_writes: list[tuple] = []
+        self.course_write: tuple[bool, dict | None] = (False, None)
+
+    def module(self, slug: str, row: dict | None) -> None:
+        if _differ(self.modules.get(slug), row):
+            self.module_writes[slug] = row
+        if row is None:
+            self.modules.pop(slug, None)
+        else:
+            self.modules[slug] = row
+
+    def answers(self, table, slug: str, rows: dict[tuple, dict]) -> None:
+        keys = self.ANSWER_KEYS[table]
+        columns = [c.name for c in table.__table__.columns if c.name not in ("id", "enrolment_id", "module", *keys)]
+        kept = {tuple(getattr(row, k) for k in keys): _values(row, columns) for row in self.connection.execute(
+            _KEPT_ANSWERS[table], {"enrolment": self.enrolment_id, "module": slug})}
+        gone = [key for key in kept if key not in rows]
+        changed = [dict(zip(keys, key), **row, enrolment_id=self.enrolment_id, module=slug)
+                   for key, row in rows.items() if _differ(kept.get(key), row)]
+        if gone or changed:
+            self.answer_writes.append((table, slug, keys, gone, changed))
+
+    def course(self, row: dict | None) -> None:
+        kept = self.connection.execute(_KEPT_COURSE, {"enrolment": self.enrolment_id}).first()
+        kept = dict(trained=kept.trained, completed=kept.completed) if kept is not None else None
+        if _differ(kept, row):
+            self.course_write = (True, row)
+
+    def write(self) -> None:
+        session, enrolment_id = self.session, self.enrolment_id
+        gone = [slug for slug, row in self.module_writes.items() if row is None]
+        if gone:
+            session.execute(delete(ModuleProgress).where(ModuleProgress.enrolment_id == enrolment_id,
+                                                         ModuleProgress.module.in_(gone)))
+        _upsert(session, ModuleProgress.__table__, [dict(row, enrolment_id=enrolment_id, module=slug)
+                                                    for slug, row in self.module_writes.items() if row is not None],
+                ("enrolment_id", "module"))
+        for table, slug, keys, gone, changed in self.answer_writes:
+            for key in gone:
+                session.execute(delete(table).where(table.enrolment_id == enrolment_id, table.module == slug,
+                                                    *(getattr(table, k) == v for k, v in zip(keys, key))))
+            _upsert(session, table.__table__, changed, ("enrolment_id", "module", *keys))
+        write, row = self.course_write
+        if write and row is None:
+            session.execute(delete(CourseProgress).where(CourseProgress.enrolment_id == enrolment_id))
+        elif write:
+            _upsert(session, CourseProgress.__table__, [dict(row, enrolment_id=enrolment_id)], ("enrolment_id",))
+
+
+MODULE_COLUMNS = ("started", "completed", "attempts", "passed", "best_score", "first_score", "later_score",
+                  "surveyed")
+_KEPT_MODULES = select(ModuleProgress.module, *(getattr(ModuleProgress, c) for c in MODULE_COLUMNS)).where(
+    ModuleProgress.enrolment_id == bindparam("enrolment"))
+_KEPT_ANSWERS = {table: select(table.__table__).where(table.enrolment_id == bindparam("enrolment"),
+                                                      table.module == bindparam("module"))
+                 for table in (SurveyAnswer, QuestionAnswer)}
+_KEPT_COURSE = select(CourseProgress.trained, CourseProgress.completed).where(
+    CourseProgress.enrolment_id == bindparam("enrolment"))
+
+
+def _values(row, columns) -> dict:
+    return {column: getattr(row, column) for column in columns}
+
+
+def _differ(kept: dict | None, row: dict | None) -> bool:
+    """Whether a row kept differs from one read from the store (times compared in UTC: SQLite keeps them naive)."""
+    if kept is None or row is None:
+        return kept is not row
+    return any(_utc(value) != _utc(kept[key]) if isinstance(value, dt.datetime) and kept[key] is not None
+               else value != kept[key] for key, value in row.items())
 
 
 def rebuild(session: Session, home_page: str) -> int:
@@ -191,9 +286,7 @@ def rebuild(session: Session, home_page: str) -> int:
     done = 0
     ids = list(session.scalars(select(Enrolment.id).order_by(Enrolment.id)))
     for start in range(0, len(ids), REBUILD_BATCH):
-        for enrolment in session.scalars(select(Enrolment).where(Enrolment.id.in_(ids[start:start + REBUILD_BATCH]))):
-            if enrolment.course.versions:
-                refresh(session, enrolment, home_page)
-                done += 1
+        for enrolled in session.execute(_ENROLLED.where(Enrolment.id.in_(ids[start:start + REBUILD_BATCH]))).all():
+            done += refresh(session, enrolled, home_page)
         session.commit()
     return done

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from blinker import Namespace
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from authoring import model
 from authoring.quiz import MAX_RESPONSE, is_answered, is_correct, whole_number
 from xapi import statements as xs
 from xapi.models import StatementRecord
-from xapi.store import about_activity, agent_key, store_statements
+from xapi.store import ABOUT, about_activity, about_params, agent_key, store_statements
 
 from ..cohorts.services import cohort_iri
 from ..models import Enrolment
@@ -102,6 +103,17 @@ class MissingAnswers(ValueError):
     def __init__(self, question_ids: list[str]) -> None:
         self.question_ids = question_ids
         super().__init__(f"{len(question_ids)} questions have no answer")
+
+
+#: The columns reading a learner's progress takes of each statement (plain rows: loading whole records as
+#: objects cost more than the query).
+STATEMENT_COLUMNS = (StatementRecord.seq, StatementRecord.object_id, StatementRecord.verb_id,
+                     StatementRecord.authority_key, StatementRecord.voided, StatementRecord.registration,
+                     StatementRecord.data, StatementRecord.stored)
+
+
+_LEARNER_STATEMENTS = select(*STATEMENT_COLUMNS).where(
+    StatementRecord.actor_key == bindparam("actor"), ABOUT).order_by(StatementRecord.seq)
 
 
 def authority(home_page: str) -> dict:
@@ -362,11 +374,20 @@ class CourseStatus:
 
 def course_completed_at(session: Session, learner: Learner, course: model.Course) -> dt.datetime | None:
     """When the LMS recorded the learner's completion of the course, or None."""
-    row = session.execute(select(StatementRecord.data, StatementRecord.stored).where(
+    rows = session.execute(select(*STATEMENT_COLUMNS).where(
         StatementRecord.actor_key == learner.key, StatementRecord.voided.is_(False), vouched(learner.home_page),
         StatementRecord.object_id == course.iri, StatementRecord.verb_id == xs.VERBS["completed"],
-    ).order_by(StatementRecord.seq).limit(1)).first()
-    return statement_time(row.data, row.stored) if row is not None else None
+    ).order_by(StatementRecord.seq).limit(1))
+    return completed_at_of(rows, learner, course)
+
+
+def completed_at_of(rows: Iterable, learner: Learner, course: model.Course) -> dt.datetime | None:
+    """:func:`course_completed_at` read from the learner's statements (:data:`STATEMENT_COLUMNS`), oldest first."""
+    ours, completed = agent_key(authority(learner.home_page)), xs.VERBS["completed"]
+    for row in rows:
+        if row.object_id == course.iri and row.verb_id == completed and row.authority_key == ours and not row.voided:
+            return statement_time(row.data, row.stored)
+    return None
 
 
 def _follow_up_waiting(session: Session, learner: Learner, course: model.Course,
@@ -428,16 +449,27 @@ def progress(session: Session, learner: Learner, module: model.Module) -> Progre
     does a survey answered, never graded.  Every attempt the LMS graded counts, even voided:
     voiding an outcome gives no attempt back.
     """
-    rows = session.scalars(
-        select(StatementRecord).where(StatementRecord.actor_key == learner.key, about_activity(module.iri))
-        .order_by(StatementRecord.seq)
-    )
+    return progress_of(learner_statements(session, learner, module.iri), learner, module)
+
+
+def learner_statements(session: Session, learner: Learner, iri: str) -> list:
+    """The learner's statements (:data:`STATEMENT_COLUMNS`) about ``iri`` and what is under it, oldest first,
+    voided ones included: a course's hold its modules' and its own completion."""
+    return session.connection().execute(_LEARNER_STATEMENTS, {"actor": learner.key, **about_params(iri)}).all()
+
+
+def progress_of(rows: Iterable, learner: Learner, module: model.Module) -> Progress:
+    """:func:`progress` read from the learner's statements about the module (as :func:`learner_statements` gives
+    them; statements about anything else are passed over)."""
     state = Progress()
     page_prefix = module.iri + "/pages/"
     scenario_prefix = module.iri + "/scenarios/"
     ours = agent_key(authority(learner.home_page))
     outcomes = (xs.VERBS["passed"], xs.VERBS["failed"])
+    under = module.iri + "/"
     for row in rows:
+        if row.object_id != module.iri and not row.object_id.startswith(under):
+            continue
         vouched_for = row.authority_key == ours
         if vouched_for and row.verb_id in outcomes and row.object_id == module.quiz_iri:
             state.attempts += 1
