@@ -410,27 +410,30 @@ __all__ = ["Filters", "Scope", "reach", "breakdown", "funnel", "reaction", "comm
 
 def learners(session: Session, course: Course, filters: Filters, scope: Scope) -> list[dict]:
     """One row per enrolment the report counts: the person's profile and cohort, the course's dates, and per
-    module the completion and the best score; the pre/post scores of the course's first knowledge test."""
-    ids = _enrolments(course, filters, scope).subquery()
-    modules: dict[int, dict[str, ModuleProgress]] = {}
-    for row in session.scalars(select(ModuleProgress).where(ModuleProgress.enrolment_id.in_(select(ids.c.id)))):
+    module (its slug) the completion and the best score; the pre/post scores of the course's first knowledge test.
+    Plain columns are read, not whole records: at ten thousand learners, making objects cost more than the query."""
+    ids = select(_enrolments(course, filters, scope).subquery().c.id)
+    modules: dict[int, dict[str, Any]] = {}
+    for row in session.execute(select(ModuleProgress.enrolment_id, ModuleProgress.module, ModuleProgress.completed,
+                                      ModuleProgress.best_score, ModuleProgress.first_score,
+                                      ModuleProgress.later_score).where(ModuleProgress.enrolment_id.in_(ids))):
         modules.setdefault(row.enrolment_id, {})[row.module] = row
     test = course.current.model.knowledge[0] if course.current.model.knowledge else None
     rows = []
-    for enrolment, user, cohort, progress in session.execute(
-            select(Enrolment, User, Cohort, CourseProgress).join(User, User.id == Enrolment.user_id)
+    for row in session.execute(
+            select(Enrolment.id, Enrolment.enrolled, User.actor_id, User.username, User.display_name, User.gender,
+                   User.country, User.institution, User.language, Cohort.name.label("cohort"),
+                   CourseProgress.trained, CourseProgress.completed)
+            .join(User, User.id == Enrolment.user_id)
             .outerjoin(Cohort, Cohort.id == Enrolment.cohort_id)
             .outerjoin(CourseProgress, CourseProgress.enrolment_id == Enrolment.id)
-            .where(Enrolment.id.in_(select(ids.c.id))).order_by(Enrolment.id)):
-        mine = modules.get(enrolment.id, {})
+            .where(Enrolment.id.in_(ids)).order_by(Enrolment.id)):
+        mine = modules.get(row.id, {})
         pre = post = None
         if test is not None:
             first = mine.get(test.pre)
             pre = first.first_score if first else None
             second = mine.get(test.post)
             post = (second.later_score if test.same_quiz else second.first_score) if second else None
-        rows.append({"user": user, "cohort": cohort.name if cohort else "", "enrolled": enrolment.enrolled,
-                     "trained": progress.trained if progress else None,
-                     "completed": progress.completed if progress else None, "modules": mine, "pre": pre,
-                     "post": post})
+        rows.append({**row._asdict(), "cohort": row.cohort or "", "modules": mine, "pre": pre, "post": post})
     return rows

@@ -198,11 +198,10 @@ def learners_table(course: Course, filters: Filters, scope: Scope, identified: b
                     Column(f"{module.slug}-score", _("%(module)s: best score", module=module.title), "score")]
     rows = []
     for row in indicators.learners(get_db(), course, filters, scope):
-        user = row["user"]
-        cells = [exports.pseudonym(key, user.actor_id)]
+        cells = [exports.pseudonym(key, row["actor_id"])]
         if identified:
-            cells += [user.username, user.display_name]
-        cells += [user.gender, user.country, user.institution, user.language, row["cohort"],
+            cells += [row["username"], row["display_name"]]
+        cells += [row["gender"], row["country"], row["institution"], row["language"], row["cohort"],
                   _day(row["enrolled"]), _day(row["trained"]), _day(row["completed"]), row["pre"], row["post"]]
         for module in edition.modules:
             done = row["modules"].get(module.slug)
