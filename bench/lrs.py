@@ -146,10 +146,11 @@ class NewActivities:
 class Server:
     """``passerelle`` under gunicorn, on a database of its own, with an LRS key."""
 
-    def __init__(self, database_url: str, instance: Path, port: int = 5089):
+    def __init__(self, database_url: str, instance: Path, port: int = 5089, app: str = "lms:create_app()",
+                 env: dict[str, str] | None = None, chdir: Path = ROOT):
         self.port = port
         self.database_url = database_url
-        self.env = dict(os.environ, DATABASE_URL=database_url, PASSERELLE_INSTANCE=str(instance))
+        self.env = dict(os.environ, DATABASE_URL=database_url, PASSERELLE_INSTANCE=str(instance), **(env or {}))
         subprocess.run([BIN / "passerelle", "init-db"], env=self.env, check=True, capture_output=True)
         created = subprocess.run([BIN / "passerelle", "lrs-credentials", "create", "bench"], env=self.env,
                                  check=True, capture_output=True, text=True).stdout
@@ -159,8 +160,8 @@ class Server:
         self.headers = {"Authorization": f"Basic {token}", "X-Experience-API-Version": "1.0.3"}
         self.process = subprocess.Popen(
             [BIN / "gunicorn", "--workers", "2", "--worker-class", "gthread", "--threads", "4",
-             "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "lms:create_app()"],
-            env=self.env, cwd=ROOT)
+             "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app],
+            env=self.env, cwd=chdir)
         for _ in range(100):
             try:
                 self.request("GET", "/xapi/about")

@@ -2,7 +2,8 @@
 recomputed from the statements, and ingest with the projections kept in the transaction and without.
 
 Usage: .venv/bin/python bench/reports.py [--learners 10000] [--statements 1000000] [--cohorts 20]
-                                         [--repeats 20] [--sample 1000] [--ingest 5000] [--profile]
+                                         [--repeats 20] [--sample 1000] [--ingest 5000] [--served 20000]
+                                         [--profile]
                                          [--analyze-sqlite] [--databases sqlite,postgresql]
                                          [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
@@ -19,8 +20,13 @@ For each database, in a new empty one:
    authority through the LRS's storage code in batches of 1,000, a learner's statements together, with the
    projections kept in the same transaction: time and statements/s;
 3. ingest: the journeys of the last learners (about ``--ingest`` statements each way) stored in batches of 50,
-   a transaction each as a request has, in-process, with the projections on and off in turns of 10 batches so
-   that neither meets a fuller store: statements/s each way and the ratio, target >= 2,000/s with them on;
+   a transaction each as a request has, in-process, one at a time, with the projections on and off in turns of
+   10 batches so that neither meets a fuller store: statements/s each way and the ratio.  Then as in production
+   (as ``bench/lrs.py`` measures the LRS): the journeys of other learners (about ``--served`` statements each
+   way) posted to ``/xapi/statements`` in batches of 50 by 8 clients at once, each posting its learners'
+   statements in order under an LRS key (what a device sends: the LMS grades and records the rest itself), to
+   the LMS under gunicorn with 2 workers of 4 threads, with the projections on, then off
+   (``bench/reports_wsgi.py``): statements/s each way and the ratio, target >= 2,000/s with them on;
 4. rebuild: what ``passerelle reports rebuild`` does (:func:`lms.reports.projections.rebuild`), timed, and
    checked to give back the projections kept in the transactions (but for the learners ingested with the
    projections off, who had none);
@@ -37,10 +43,9 @@ For each database, in a new empty one:
 
 PostgreSQL's tables are analysed as the store grows tenfold during the fill (10,000, 100,000... statements),
 after it and after the rebuild, as autovacuum does on a live server.  SQLite's are not, as nothing analyses them
-in production, unless ``--analyze-sqlite`` asks: without statistics, SQLite reads a learner's course completion
-through whichever of four indexes the migration created last (the order varies from one new database to the
-next), two of which hold a large part of the store (by authority: every statement the LMS recorded); the bench
-prints the one it got.  ``--postgres``
+in production, unless ``--analyze-sqlite`` asks: SQLite's planner then works from the statistics the migration
+gave it (:data:`xapi.models.SQLITE_STATISTICS`); the bench prints how it reads a learner's course completion.
+Needs the ``prod`` extra (gunicorn), which ``make`` installs.  ``--postgres``
 names the database to run on, which is emptied first; given the server's own ``postgres`` database, a database
 ``passerelle_bench`` is made beside it instead (as in ``bench/lrs.py``).
 """
@@ -61,6 +66,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -87,7 +93,7 @@ from lms.reports.demo import COMMENTS, COUNTRIES, GENDERS  # noqa: E402
 from lms.reports.models import CourseProgress, ModuleProgress, QuestionAnswer, SurveyAnswer  # noqa: E402
 from lms.services.learning import _statement as recorded  # noqa: E402  (the LMS's own statements, as it builds them)
 from lms.services import catalog, learning  # noqa: E402
-from lrs import analyze as analyze_postgres, fresh_postgres  # noqa: E402  (bench/lrs.py, beside this script)
+from lrs import Server, analyze as analyze_postgres, fresh_postgres  # noqa: E402  (bench/lrs.py, beside this script)
 from xapi import statements as xs  # noqa: E402
 from xapi.models import StatementRecord  # noqa: E402
 from xapi.store import about_activity, statements_stored, store_statements  # noqa: E402
@@ -97,6 +103,7 @@ SEED = 2026
 PAGE_TARGET = 1.0  # seconds, p95 of each page and export
 INGEST_TARGET = 2000  # statements/s in batches, projections on
 FILL_BATCH, INGEST_BATCH, TURN = 1000, 50, 10  # statements a fill batch, an ingest batch; ingest batches a turn
+CLIENTS = 8  # clients posting at once to the LMS under gunicorn, as bench/lrs.py has them
 PASSWORD = "analyst-bench-password"
 #: Where learners stop, as weights: before starting, after the pre-test, after the first, second or third
 #: self-paced module; or they finish the course (the demonstration's programme has the same).
@@ -105,6 +112,7 @@ STOPS = {NEVER: 3, PRE_TEST: 5, 0: 7, 1: 5, 2: 4, FINISH: 36}
 #: The weights of the four countries a cohort draws its learners from, the first sending most.
 SENDS = (7, 5, 4, 4)
 CITIES = ("Dakar", "Chișinău", "Amman", "San José", "Tunis", "Accra", "Rabat", "Kyiv", "Geneva", "Vienna")
+IN_PROCESS, SERVED = "in-process", "served"  # how the last learners are ingested
 #: The course's tables, as their exports are named.
 TABLES = ("reach", "by-sex", "by-country", "by-institution", "by-language", "by-cohort", "funnel", "reaction",
           "knowledge", "quizzes", "follow-up", "follow-up-answers")
@@ -455,9 +463,8 @@ def revisits(journeys: Journeys, people: list[Person], target: int) -> tuple[lis
 # -- measuring ---------------------------------------------------------------------------------------------
 
 def completion_plan(database_url: str) -> str:
-    """How SQLite reads a learner's course completion (the query of learning.course_completed_at): without
-    statistics its planner rates the indexes on actor, authority, object and verb alike, and takes the one the
-    migration happened to create last."""
+    """How SQLite reads a learner's course completion (the query of learning.course_completed_at): through the
+    actor's index, unless the statistics it was given or measured say otherwise."""
     engine = make_engine(database_url)
     with engine.connect() as connection:
         rows = connection.exec_driver_sql(
@@ -523,6 +530,35 @@ def ingest(app, session, sides: dict[bool, list[list[dict]]]) -> dict[bool, floa
         turn += 1
     statements_stored.connect(receiver, sender=engine)
     return {on: counts[on] / seconds[on] if seconds[on] else 0.0 for on in sides}
+
+
+def post(database_url: str, folder: Path, projections_on: bool, clients: list[list[list[dict]]]) -> float:
+    """Statements/s posting each client's batches, all clients at once, to the LMS under gunicorn (served by
+    ``bench/reports_wsgi.py``, with the projections on or off), through an LRS key of its own."""
+    server = Server(database_url, folder, app="reports_wsgi:app()", chdir=Path(__file__).resolve().parent,
+                    env={"PASSERELLE_PUBLIC_URL": HOME, "PASSERELLE_BENCH_PROJECTIONS": "on" if projections_on else "off"})
+    counts = [0] * len(clients)
+
+    def work(n: int) -> None:
+        connection = server.connection()
+        for batch in clients[n]:
+            server.request("POST", "/xapi/statements", batch, connection)
+            counts[n] += len(batch)
+        connection.close()
+
+    try:
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(len(clients))]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - started
+    finally:
+        server.stop()
+    if sum(counts) != sum(len(batch) for batches in clients for batch in batches):
+        raise SystemExit("a client stopped before posting all its statements")
+    return sum(counts) / seconds
 
 
 def snapshot(session, leave_out: set[int]) -> dict[str, set[tuple]]:
@@ -667,18 +703,21 @@ def run(name: str, database_url: str, args, package: Path) -> None:
                   f"languages, {len({p.gender for p in people})} sexes): {time.perf_counter() - started:.1f} s; their "
                   f"journeys make {sum(core):,} statements, and {sum(extra):,} pages are read again", flush=True)
 
-            # The last learners are ingested in batches of 50, with the projections on and off by turns.
-            sides: dict[bool, list[Person]] = {True: [], False: []}
-            made = {True: 0, False: 0}
+            # The last learners are ingested in batches of 50, with the projections on and off: in-process by
+            # turns, then posted to the LMS under gunicorn by 8 clients at once.
+            wanted = {(IN_PROCESS, True): args.ingest, (IN_PROCESS, False): args.ingest,
+                      (SERVED, True): args.served, (SERVED, False): args.served}
+            groups: dict[tuple[str, bool], list[Person]] = {side: [] for side in wanted}
+            made = dict.fromkeys(wanted, 0)
             for person in reversed(people):
-                side = made[True] <= made[False]
-                if made[side] >= args.ingest or len(sides[side]) >= len(people) // 4:
-                    side = not side
-                    if made[side] >= args.ingest or len(sides[side]) >= len(people) // 4:
-                        break
-                sides[side].append(person)
+                open_ = [side for side in wanted if made[side] < wanted[side] and len(groups[side]) < len(people) // 8]
+                if not open_:
+                    break
+                side = min(open_, key=lambda side: made[side] / wanted[side])
+                groups[side].append(person)
                 made[side] += core[person.number] + extra[person.number]
-            later = {p.number for side in sides.values() for p in side}
+            sides = {on: groups[(IN_PROCESS, on)] for on in (True, False)}
+            later = {p.number for group in groups.values() for p in group}
             shapes = Shapes(journeys, plans)
             started = time.perf_counter()
             stored, storing = fill(session, shapes, journeys, [p for p in people if p.number not in later], extra,
@@ -699,14 +738,31 @@ def run(name: str, database_url: str, args, package: Path) -> None:
             total = session.scalar(select(func.count()).select_from(StatementRecord))
             print(f"ingest in batches of {INGEST_BATCH}, a transaction each (in-process), by turns of {TURN} "
                   f"batches, into a store of {stored:,} growing to {total:,}:")
-            print(f"  projections on   {rates[True]:8,.0f} statements/s   ({made[True]:,} statements of "
+            print(f"  projections on   {rates[True]:8,.0f} statements/s   ({made[(IN_PROCESS, True)]:,} statements of "
                   f"{len(sides[True])} learners)")
-            print(f"  projections off  {rates[False]:8,.0f} statements/s   ({made[False]:,} statements of "
+            print(f"  projections off  {rates[False]:8,.0f} statements/s   ({made[(IN_PROCESS, False)]:,} statements of "
                   f"{len(sides[False])} learners)")
             print(f"  on / off {rates[True] / rates[False]:.2f}; target >= {INGEST_TARGET:,}/s with projections on: "
                   f"{verdict(rates[True] >= INGEST_TARGET)}", flush=True)
+            session.commit()
+            served = {}
+            for on in (True, False):
+                journeys_of = [[s for person in groups[(SERVED, on)][n::CLIENTS]
+                                for s in shapes.statements(person, journeys.plan(person, extra[person.number]))]
+                               for n in range(CLIENTS)]
+                served[on] = post(database_url, folder, on, [[statements[n:n + INGEST_BATCH] for n in range(
+                    0, len(statements), INGEST_BATCH)] for statements in journeys_of])
+            total = session.scalar(select(func.count()).select_from(StatementRecord))
+            print(f"ingest as in production: POST /xapi/statements in batches of {INGEST_BATCH} by {CLIENTS} clients "
+                  f"at once (a learner's statements in order, by one client), gunicorn with 2 workers of 4 "
+                  f"threads, into a store growing to {total:,}:")
+            for on in (True, False):
+                print(f"  projections {'on ' if on else 'off'}  {served[on]:8,.0f} statements/s   "
+                      f"({made[(SERVED, on)]:,} statements of {len(groups[(SERVED, on)])} learners)")
+            print(f"  on / off {served[True] / served[False]:.2f}; target >= {INGEST_TARGET:,}/s with projections "
+                  f"on: {verdict(served[True] >= INGEST_TARGET)}", flush=True)
 
-            off = {p.enrolment for p in sides[False]}
+            off = {p.enrolment for p in sides[False] + groups[(SERVED, False)]}
             before = snapshot(session, off)
             session.commit()
             started = time.perf_counter()
@@ -783,6 +839,8 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=1000,
                         help="enrolments whose figures the baseline recomputes learner by learner")
     parser.add_argument("--ingest", type=int, default=5000, help="statements ingested each way in batches of 50")
+    parser.add_argument("--served", type=int, default=20000,
+                        help="statements posted each way to the LMS under gunicorn, in batches of 50")
     parser.add_argument("--profile", action="store_true", help="profile a request to each page missing its target")
     parser.add_argument("--analyze-sqlite", action="store_true",
                         help="analyse SQLite's tables too, when PostgreSQL's are (nothing does in production)")
@@ -792,10 +850,10 @@ def main() -> None:
                         help="the PostgreSQL database to run on, emptied first (given the server's postgres "
                              "database, a database passerelle_bench is made beside it)")
     args = parser.parse_args()
-    if min(args.learners, args.cohorts, args.repeats, args.sample, args.ingest) < 1:
-        parser.error("--learners, --cohorts, --repeats, --sample and --ingest must be at least 1")
-    if args.learners < 8:
-        parser.error("--learners must be at least 8: a quarter each way is ingested in batches of 50")
+    if min(args.learners, args.cohorts, args.repeats, args.sample, args.ingest, args.served) < 1:
+        parser.error("--learners, --cohorts, --repeats, --sample, --ingest and --served must be at least 1")
+    if args.learners < 32:
+        parser.error("--learners must be at least 32: up to an eighth each of four ways is ingested in batches of 50")
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         package = build_course(ROOT / "courses" / "crisis-management", Path(tmp) / "dist").path
