@@ -25,8 +25,8 @@ def answers(quiz, wrong: int = 0) -> dict[str, list[str]]:
     return responses
 
 
-def finish(db, learner, course, slug, wrong: int = 0) -> None:
-    """Read every page, play every scenario to an end and pass the quiz of a module."""
+def finish(db, learner, course, slug, wrong: int = 0, commit: bool = True) -> None:
+    """Read every page, play every scenario to an end and pass the quiz of a module (and commit, unless not)."""
     module = course.module(slug)
     for page in module.pages:
         learning.record_page_view(db, learner, course, module, page)
@@ -35,7 +35,8 @@ def finish(db, learner, course, slug, wrong: int = 0) -> None:
     if module.quiz:
         responses = answers(module.quiz, wrong)
         learning.record_quiz(db, learner, course, module, responses, learning.grade_quiz(module.quiz, responses))
-    db.commit()
+    if commit:
+        db.commit()
 
 
 def finish_course(db, learner, course) -> None:

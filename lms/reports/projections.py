@@ -80,7 +80,11 @@ def touched(session: Session, records: list[dict], voided: list[str]) -> dict[st
 #: An enrolment as a refresh needs it: who (their actor id), in which registration, course and cohort.
 _ENROLLED = select(Enrolment.id, Enrolment.registration, Enrolment.user_id, Enrolment.cohort_id, Enrolment.course_id,
                    User.actor_id).join(User, User.id == Enrolment.user_id)
-_BY_REGISTRATION = _ENROLLED.where(Enrolment.registration.in_(bindparam("registrations", expanding=True)))
+#: Locked (on PostgreSQL; SQLite has one writer at a time anyway), in order: two transactions storing statements of
+#: one learner at once refresh their projections one after the other, the second reading what the first committed,
+#: where each would otherwise write what it alone saw, and the last to commit would win.
+_BY_REGISTRATION = _ENROLLED.where(Enrolment.registration.in_(bindparam("registrations", expanding=True))) \
+    .order_by(Enrolment.id).with_for_update(of=Enrolment)
 #: When the learner first attended a live session of their cohort.
 _ATTENDED = select(func.min(LiveSession.starts_at)).join(Attendance, Attendance.session_id == LiveSession.id).where(
     Attendance.user_id == bindparam("user"), Attendance.status.in_(ATTENDED), LiveSession.cohort_id == bindparam("cohort"))

@@ -4,6 +4,7 @@ a rebuild from the store gives them back exactly."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 
 import pytest
@@ -178,3 +179,41 @@ def test_the_follow_up_survey_is_offered_when_due_and_its_answers_kept_apart(cli
     answers = {(a.follow_up, a.value) for a in db.scalars(select(SurveyAnswer).where(SurveyAnswer.item == likert.id))}
     assert answers == {(False, 2), (True, 5)}
     assert "Answer the follow-up survey" not in client.get("/courses/crisis-management/").get_data(as_text=True)
+
+
+def test_two_transactions_storing_one_learners_statements_at_once_leave_the_first_training_date(
+        app, db, enrolled, learner, database_url):
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite lets one transaction write at a time: the second reads only once the first committed")
+    course = enrolled.course.current.model
+    for slug in ("consular-crisis-response", "registration-contingency"):  # the activities known, as a day later
+        module = course.module(slug)
+        learning.record_page_view(db, learner, course, module, module.pages[0])
+    db.commit()
+    first, other = app.extensions["db"](), app.extensions["db"]()
+    try:
+        finish(first, learner, course, "consular-crisis-response", commit=False)  # trained now, not yet committed
+        done = []
+
+        def second():  # a module finished a moment later, by another request
+            finish(other, learner, course, "registration-contingency")
+            done.append(True)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(1.0)  # it waits for the first transaction, at the learner's enrolment
+        assert not done
+        first.commit()
+        thread.join(30)
+        assert done
+    finally:
+        first.close()
+        other.close()
+    db.expire_all()
+    trained = course_row(db, enrolled).trained
+    completed = {slug: module_row(db, enrolled, slug).completed
+                 for slug in ("consular-crisis-response", "registration-contingency")}
+    assert trained == completed["consular-crisis-response"] < completed["registration-contingency"]
+    before = snapshot(db)
+    projections.rebuild(db, PUBLIC_URL)
+    assert snapshot(db) == before
