@@ -94,6 +94,7 @@ def on_stored(session: Session, records: list[dict], voided: list[str], home_pag
     """Refresh the projections the stored statements change: the modules they are about, and the course."""
     found = touched(session, records, voided)
     if found:
+        session.flush()  # what the transaction holds unwritten (attendance marks being recorded) is read too
         for enrolled in session.connection().execute(_BY_REGISTRATION, {"registrations": list(found)}).all():
             refresh(session, enrolled, home_page, found[enrolled.registration])
 

@@ -15,7 +15,7 @@ from authoring import model
 from authoring.quiz import MAX_RESPONSE, is_answered, is_correct, whole_number
 from xapi import statements as xs
 from xapi.models import StatementRecord
-from xapi.store import ABOUT, about_activity, about_params, agent_key, store_statements
+from xapi.store import ABOUT, about_params, agent_key, store_statements
 
 from ..cohorts.services import cohort_iri
 from ..models import Enrolment
