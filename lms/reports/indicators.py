@@ -10,12 +10,11 @@ Behaviour: the follow-up survey's response rate and answers.
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, case, distinct, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from authoring import model
 from authoring.locales import INTERFACE_LANGUAGES, N_
@@ -151,22 +150,30 @@ class Breakdown:
     rows: list[tuple[str, Any, Any, Any]] = field(default_factory=list)
 
 
-def breakdown(session: Session, course: Course, dimension: str, filters: Filters, scope: Scope,
-              minimum: int) -> Breakdown:
-    """Reach broken down by a profile dimension (sex, country, institution, language or cohort)."""
-    column = DIMENSIONS[dimension][1]
-    ids = _enrolments(course, filters, scope).subquery()
+def breakdowns(session: Session, course: Course, dimensions: list[str], filters: Filters, scope: Scope,
+               minimum: int) -> dict[str, Breakdown]:
+    """Reach broken down by each profile dimension asked (sex, country, institution, language or cohort): one
+    query for all, each enrolment's facets, counted here (five grouped queries cost five times as much)."""
+    ids = select(_enrolments(course, filters, scope).subquery().c.id)
     trained = case((_period(CourseProgress.trained, filters), 1), else_=0)
     completed = case((_period(CourseProgress.completed, filters), 1), else_=0)
-    rows = session.execute(
-        select(column, func.count(Enrolment.id), func.coalesce(func.sum(trained), 0),
-               func.coalesce(func.sum(completed), 0))
-        .select_from(Enrolment).join(User, User.id == Enrolment.user_id)
-        .outerjoin(Cohort, Cohort.id == Enrolment.cohort_id)
-        .outerjoin(CourseProgress, CourseProgress.enrolment_id == Enrolment.id)
-        .where(Enrolment.id.in_(select(ids.c.id))).group_by(column).order_by(func.count(Enrolment.id).desc(), column))
-    return Breakdown(dimension, [(value or "", hidden(enrolled, enrolled, minimum), hidden(int(t), int(t), minimum),
-                                  hidden(int(c), int(c), minimum)) for value, enrolled, t, c in rows])
+    counts = {dimension: {} for dimension in dimensions}
+    for row in session.execute(
+            select(*(DIMENSIONS[dimension][1] for dimension in dimensions), trained, completed)
+            .select_from(Enrolment).join(User, User.id == Enrolment.user_id)
+            .outerjoin(Cohort, Cohort.id == Enrolment.cohort_id)
+            .outerjoin(CourseProgress, CourseProgress.enrolment_id == Enrolment.id)
+            .where(Enrolment.id.in_(ids))):
+        flags = row[-2:]
+        for dimension, value in zip(dimensions, row):
+            figures = counts[dimension].setdefault(value, [0, 0, 0])
+            figures[0] += 1
+            figures[1] += flags[0]
+            figures[2] += flags[1]
+    return {dimension: Breakdown(dimension, [
+        (value or "", *(hidden(n, n, minimum) for n in figures))
+        for value, figures in sorted(found.items(), key=lambda item: (-item[1][0], item[0] or ""))])
+        for dimension, found in counts.items()}
 
 
 @dataclass
@@ -213,12 +220,13 @@ def reaction(session: Session, course: Course, filters: Filters, scope: Scope, m
              follow_up: bool = False) -> list[ItemFigures]:
     """Each Likert item of the course's surveys (or of its follow-up survey, with ``follow_up``)."""
     ids = _enrolments(course, filters, scope).subquery()
-    answers = {}
-    for module, item, value in session.execute(
-            select(SurveyAnswer.module, SurveyAnswer.item, SurveyAnswer.value)
+    answers = {}  # (module, item) -> {scale point: answers}, counted by the database
+    for module, item, value, count in session.execute(
+            select(SurveyAnswer.module, SurveyAnswer.item, SurveyAnswer.value, func.count())
             .where(SurveyAnswer.enrolment_id.in_(select(ids.c.id)), SurveyAnswer.value.is_not(None),
-                   SurveyAnswer.follow_up.is_(follow_up), _period(SurveyAnswer.answered, filters))):
-        answers.setdefault((module, item), []).append(value)
+                   SurveyAnswer.follow_up.is_(follow_up), _period(SurveyAnswer.answered, filters))
+            .group_by(SurveyAnswer.module, SurveyAnswer.item, SurveyAnswer.value)):
+        answers.setdefault((module, item), {})[value] = count
     rows = []
     for module in course.current.model.modules:
         if module.survey is None:
@@ -226,12 +234,12 @@ def reaction(session: Session, course: Course, filters: Filters, scope: Scope, m
         for item in module.survey.items:
             if item.kind != model.LIKERT:
                 continue
-            values = answers.get((module.slug, item.id), [])
-            n = len(values)
+            counts = answers.get((module.slug, item.id), {})
+            n = sum(counts.values())
             middle = (len(item.scale) + 1) / 2  # agreeing is the points above it: 4 and 5 of 5, 3 and 4 of 4
-            agree = sum(v > middle for v in values) / n if n else None
-            rows.append(ItemFigures(module, item, hidden(n, n, minimum),
-                                    hidden(statistics.fmean(values) if values else None, n, minimum),
+            agree = sum(c for v, c in counts.items() if v > middle) / n if n else None
+            mean = sum(v * c for v, c in counts.items()) / n if n else None
+            rows.append(ItemFigures(module, item, hidden(n, n, minimum), hidden(mean, n, minimum),
                                     hidden(agree, n, minimum)))
     return rows
 
@@ -271,29 +279,26 @@ class KnowledgeFigures:
 
 def knowledge(session: Session, course: Course, filters: Filters, scope: Scope, minimum: int) -> list[KnowledgeFigures]:
     """The course's pre/post tests, counting only learners with both scores."""
-    ids = _enrolments(course, filters, scope).subquery()
+    ids = select(_enrolments(course, filters, scope).subquery().c.id)
     rows = []
     for test in course.current.model.knowledge:
-        scores = {}
-        for enrolment, slug, first, later, completed in session.execute(
-                select(ModuleProgress.enrolment_id, ModuleProgress.module, ModuleProgress.first_score,
-                       ModuleProgress.later_score, ModuleProgress.completed)
-                .where(ModuleProgress.enrolment_id.in_(select(ids.c.id)),
-                       ModuleProgress.module.in_({test.pre, test.post}))):
-            pair = scores.setdefault(enrolment, [None, None])
-            if test.same_quiz:
-                pair[0], pair[1] = first, later
-            elif slug == test.pre:
-                pair[0] = first
-            else:
-                pair[1] = first
-        pairs = [(pre, post) for pre, post in scores.values() if pre is not None and post is not None]
-        n = len(pairs)
+        # Summed by the database: a pair per learner with both scores (the first attempt and the best later one
+        # of the same quiz, or the first attempts of the two quizzes).
+        before = aliased(ModuleProgress)
+        after = before if test.same_quiz else aliased(ModuleProgress)
+        pre_score = before.first_score
+        post_score = before.later_score if test.same_quiz else after.first_score
+        query = select(func.count(), func.avg(pre_score), func.avg(post_score),
+                       func.sum(case((post_score > pre_score, 1), else_=0))).select_from(before)
+        if not test.same_quiz:
+            query = query.join(after, and_(after.enrolment_id == before.enrolment_id, after.module == test.post))
+        n, pre, post, better = session.execute(query.where(
+            before.enrolment_id.in_(ids), before.module == test.pre, pre_score.is_not(None),
+            post_score.is_not(None))).one()
         if n:
-            pre = statistics.fmean(p for p, _ in pairs)
-            post = statistics.fmean(q for _, q in pairs)
+            pre, post = float(pre), float(post)
             gain = (post - pre) / (1 - pre) if pre < 1 else None
-            improved = sum(q > p for p, q in pairs) / n
+            improved = int(better) / n
         else:
             pre = post = gain = improved = None
         rows.append(KnowledgeFigures(test, hidden(n, n, minimum), hidden(pre, n, minimum), hidden(post, n, minimum),

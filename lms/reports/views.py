@@ -69,10 +69,11 @@ def course_tables(course: Course, filters: Filters, scope: Scope, only: str | No
                                           "attended) and who completed the course."), name="reach")
     countries = accounts.countries(select_language())
     languages = dict(INTERFACE_LANGUAGES)
-    for dimension, (label, _column) in DIMENSIONS.items():
-        if not wanted(f"by-{dimension}"):
-            continue
-        found = indicators.breakdown(session, course, dimension, filters, scope, minimum)
+    dimensions = [dimension for dimension in DIMENSIONS if wanted(f"by-{dimension}")]
+    found_by = indicators.breakdowns(session, course, dimensions, filters, scope, minimum) if dimensions else {}
+    for dimension in dimensions:
+        found = found_by[dimension]
+        label = DIMENSIONS[dimension][0]
         names = {"sex": lambda v: _(SEXES[v]) if v in SEXES else (v or _("Not recorded")),
                  "country": lambda v: countries.get(v, v) or _("Not recorded"),
                  "language": lambda v: languages.get(v, v), }.get(dimension, lambda v: v or _("Not recorded"))
