@@ -8,6 +8,9 @@ response but the LRS's, whose ETags are the SHA-1 of the documents as stored.
 The service worker that keeps saved modules readable offline is served at
 ``/sw.js``, an address that never changes (a worker's address is its identity),
 checked by the browser on every visit.
+
+The site's icon is served at ``/favicon.ico`` (asked for by name by browsers that read no ``<link>``)
+and ``/favicon.svg`` (the one pages link to): fixed addresses, so kept a week rather than for good.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from flask_compress import Compress
 
 #: A year: the longest a cache is asked to keep a file (RFC 9111 caches treat more as a year).
 IMMUTABLE_AGE = 365 * 24 * 3600
+#: A week: how long a browser keeps the icon, whose address cannot change when the icon does.
+ICON_AGE = 7 * 24 * 3600
+ICONS = {"favicon.ico": "image/x-icon", "favicon.svg": "image/svg+xml"}
 
 compress = Compress()
 
@@ -46,6 +52,15 @@ def init_app(app: Flask) -> None:
     def service_worker():
         # Served like a static file without a digest: "no-cache", so that a new worker is found at once.
         return send_from_directory(app.static_folder, "sw.js", mimetype="text/javascript")
+
+    @app.get("/favicon.ico", endpoint="favicon", defaults={"name": "favicon.ico"})
+    @app.get("/favicon.svg", endpoint="icon", defaults={"name": "favicon.svg"})
+    def icon(name: str):
+        # Read whole (a few hundred bytes), with an ETag, so that a browser checking after a week gets a 304.
+        response = app.response_class(Path(app.static_folder, name).read_bytes(), mimetype=ICONS[name])
+        response.headers["Cache-Control"] = f"public, max-age={ICON_AGE}"
+        response.add_etag()
+        return response.make_conditional(request)
 
     @app.url_defaults
     def add_fingerprint(endpoint: str, values: dict) -> None:
