@@ -195,8 +195,12 @@ def _create_app():
     return create_app()
 
 
+def passerelle_group(create_app=_create_app) -> FlaskGroup:
+    """The ``passerelle`` command and all its subcommands, on the app ``create_app`` returns."""
+    return FlaskGroup(name="passerelle", create_app=create_app, add_version_option=True,
+                      help="Passerelle: build Markdown courses, run the LMS and its learning record store.")
+
+
 def main() -> None:
     """Entry point of the ``passerelle`` command."""
-    cli = FlaskGroup(name="passerelle", create_app=_create_app, add_version_option=True,
-                     help="Passerelle: build Markdown courses, run the LMS and its learning record store.")
-    cli.main(prog_name="passerelle")
+    passerelle_group().main(prog_name="passerelle")

@@ -56,7 +56,7 @@ def revoke(key: str) -> None:
 
 @click.group("lrs-forwarding")
 def forwarding_group() -> None:
-    """Forward stored statements to an external LRS (see XAPI_FORWARD_URL)."""
+    """Forward stored statements to the external LRS set by PASSERELLE_FORWARD_LRS."""
 
 
 @forwarding_group.command("status")
@@ -83,7 +83,7 @@ def run_command(once: bool, interval: float) -> None:
     """Send pending statements to the external LRS, in batches, retrying with back-off."""
     remote = forwarding.Remote.from_config(current_app.config)
     if remote is None:
-        raise click.ClickException("forwarding is off: set XAPI_FORWARD_URL to the external LRS's address")
+        raise click.ClickException("forwarding is off: set PASSERELLE_FORWARD_LRS to the external LRS's address")
     while True:
         session = _session()
         report = forwarding.deliver(session, remote)
