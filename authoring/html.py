@@ -6,13 +6,20 @@ that a package can be read offline or launched from another LMS.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from . import markdown, model, package
-from .locales import direction, interface_translations
+from .locales import direction, interface_translations, locale_of
+
+#: The arrows before "previous" and after "next", pointing the way a reader of each direction turns pages.
+ARROWS = {"ltr": ("←", "→"), "rtl": ("→", "←")}
+#: A language code as it may appear unquoted in a style sheet's attribute selector.
+_LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 
 
 @lru_cache(maxsize=None)
@@ -26,6 +33,7 @@ def _env(language: str) -> Environment:
     env.filters["markdown"] = lambda text, links=None, fallback=None: markdown.render(text, links, fallback,
                                                                                       translations.gettext)
     env.filters["inline"] = markdown.render_inline
+    env.globals["in_source_language"] = in_source_language
     return env
 
 
@@ -35,6 +43,32 @@ def fallback_of(course: model.Course, module: model.Module | None = None) -> mar
         return markdown.Fallback()
     texts = set(course.fallback) | set(module.fallback if module else ())
     return markdown.Fallback(course.source_language, frozenset(texts))
+
+
+def in_source_language(fallback: markdown.Fallback, *html: str) -> bool:
+    """Tell whether rendered HTML holds text left in the source language (marked with its ``lang``)."""
+    marker = f' lang="{fallback.language}"'
+    return bool(fallback.texts) and any(marker in part for part in html)
+
+
+def isolation(fallback: markdown.Fallback, page_direction: str) -> Markup:
+    """Return the style rule that sets text left in the source language in that language's direction.
+
+    A segment marked with the source language's ``lang`` then runs, and keeps
+    its punctuation, in its own direction, set apart from the page around it:
+    English in an Arabic page ends with its full stop on the right.  Nothing
+    when both languages are written the same way.
+    """
+    own = direction(fallback.language) if fallback.language else page_direction
+    if own == page_direction or not _LANGUAGE_CODE.fullmatch(fallback.language):
+        return Markup("")
+    return Markup("[lang={}]{{direction:{};unicode-bidi:isolate}}").format(fallback.language, own)
+
+
+def language_name(code: str, language: str) -> str:
+    """Return the name of a language in another (``en`` in Arabic: الإنجليزية), or its code if Babel has none."""
+    locale, reader = locale_of(code), locale_of(language)
+    return (locale.get_display_name(reader) if locale and reader else None) or code
 
 
 def links_for(module: model.Module, asset_url: Callable[[str], str],
@@ -71,8 +105,11 @@ def render_module(course: model.Course, module: model.Module, root: str = "../..
     """
     language = course.text_language
     env = _env(language)
+    fallback, way = fallback_of(course, module), direction(language)
+    back, forward = ARROWS[way]
     common = {"course": course, "module": module, "links": package_links(module, root),
-              "fallback": fallback_of(course, module), "language": language, "direction": direction(language)}
+              "fallback": fallback, "language": language, "direction": way, "back": back, "forward": forward,
+              "isolation": isolation(fallback, way), "source_name": language_name(fallback.language, language)}
     prerequisites = [m for m in course.modules if m.slug in module.prerequisites]
     files = {"index.html": env.get_template("module.html").render(prerequisites=prerequisites, **common)}
     if module.type == model.LIVE:
