@@ -32,10 +32,14 @@ catalogs: install
 compile-catalogs: install
 	$(BIN)/passerelle translate interface --compile-only
 
+# The address `make demo` serves on, given to both commands: the demo prints it and records its learners with it
+# (their xAPI homePage), and the server records their new learning with it. PASSERELLE_PUBLIC_URL, if set, wins.
+DEMO_URL = $(or $(PASSERELLE_PUBLIC_URL),http://$(HOST):$(PORT)/)
+
 # Mail (links to set or reset a password) is written to the server's log instead of being sent.
 demo: compile-catalogs
-	PASSERELLE_MAIL_LOG=1 $(BIN)/passerelle demo
-	PASSERELLE_MAIL_LOG=1 $(BIN)/passerelle run --host $(HOST) --port $(PORT)
+	PASSERELLE_MAIL_LOG=1 PASSERELLE_PUBLIC_URL='$(DEMO_URL)' $(BIN)/passerelle demo
+	PASSERELLE_MAIL_LOG=1 PASSERELLE_PUBLIC_URL='$(DEMO_URL)' $(BIN)/passerelle run --host $(HOST) --port $(PORT)
 
 test: compile-catalogs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

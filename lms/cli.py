@@ -6,11 +6,14 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
 
 from authoring.build import build_course
 from authoring.cli import build_command, check_command, translate_group
 from authoring.package import PackageError
 from authoring.problems import CourseError
+from xapi.models import StatementRecord
+from xapi.store import agent_key
 
 from . import i18n
 from .accounts import mail, services as accounts
@@ -23,7 +26,7 @@ from .certificates.demo import study_through
 from .db import get_db, migrate
 from .models import ROLES
 from .reports.demo import seed_programme
-from .services import NotFound, catalog
+from .services import NotFound, catalog, learning
 
 #: The demo learner who has studied the course through, so that the demo shows a certificate (in French).
 GRADUATE = "awa.diop"
@@ -144,14 +147,22 @@ def _import(package: str, allow_downgrade: bool = False):
 @with_appcontext
 def demo_command(course_dir: str, out_dir: str) -> None:
     """Set up a demonstration: build the sample course, create the database, accounts, a cohort and its sessions,
-    and past cohorts with their learning for the M&E reports."""
+    and past cohorts with their learning for the M&E reports. Learners are recorded at PASSERELLE_PUBLIC_URL,
+    which must be the address the demo is served on ('make demo' sees to it)."""
+    url = current_app.config["PUBLIC_URL"]
+    migrate(current_app.extensions["db.engine"])
+    session = get_db()
+    recorded = _recorded_at_another_address(session, url)
+    if recorded is not None:
+        raise click.ClickException(
+            f"the demo's learning was recorded at {recorded}, not at {url}, where its learners would not find it. "
+            f"Serve the demo at {recorded} again, or set it up afresh on a new database (e.g. after deleting "
+            f"{current_app.config['INSTANCE_PATH']}).")
     try:
         result = build_course(course_dir, out_dir)
     except CourseError as exc:
         raise click.ClickException(f"the sample course does not build:\n{exc}") from None
     click.echo(f"built {result.summary()}")
-    migrate(current_app.extensions["db.engine"])
-    session = get_db()
     for username, password, role, name, country, institution, gender in DEMO_ACCOUNTS:
         if accounts.find_user(session, username) is None:
             accounts.create_user(session, username, password, role, name, country=country,
@@ -159,24 +170,37 @@ def demo_command(course_dir: str, out_dir: str) -> None:
     session.commit()
     version, _ = _import(str(result.path))
     trainers = [accounts.find_user(session, username) for username in ("trainer", "trainer2")]
-    cohort = demo_programme(session, version.course, trainers, current_app.config["PUBLIC_URL"])
+    cohort = demo_programme(session, version.course, trainers, url)
     session.commit()
     click.echo(f"cohort {cohort.name}: {len(cohorts.learners(session, cohort))} learners, "
                f"{len(cohort.sessions)} live sessions")
     graduate = catalog.enrolment_for(session, accounts.find_user(session, GRADUATE), version.course)
-    certificate = study_through(session, graduate, current_app.config["PUBLIC_URL"])
+    certificate = study_through(session, graduate, url)
     session.commit()
     if certificate is not None:
         click.echo(f"{GRADUATE} completed the course; certificate: {certificate.details.verify_url}")
-    programme = seed_programme(session, version.course, trainers, current_app.config["PUBLIC_URL"])
+    programme = seed_programme(session, version.course, trainers, url)
     session.commit()
     click.echo(str(programme))
-    url = current_app.config["PUBLIC_URL"]
     click.echo(f"\nPasserelle is ready at {url}\nLog in with:")
     for username, password, role, *_ in DEMO_ACCOUNTS:
         click.echo(f"  {role:<8} username {username:<8} password {password}")
     if mail.to_log(current_app.config):
         click.echo("Mail is written to the log, not sent (PASSERELLE_MAIL_LOG=1): try “Forgot your password?”.")
+
+
+def _recorded_at_another_address(session, url: str) -> str | None:
+    """The address other than ``url`` at which the LMS recorded learning in this database, if there is one.
+
+    The LMS signs what it records as its account at the platform's address: a learner's records are theirs only
+    at the address they were recorded at.
+    """
+    ours = agent_key(learning.authority(url))
+    prefix, suffix = "account:", f"|{learning.LMS_ACCOUNT}"
+    other = session.scalar(select(StatementRecord.authority_key).where(
+        StatementRecord.authority_key.startswith(prefix), StatementRecord.authority_key.endswith(suffix),
+        StatementRecord.authority_key != ours).limit(1))
+    return other.removeprefix(prefix).removesuffix(suffix) if other is not None else None
 
 
 def init_app(app) -> None:
