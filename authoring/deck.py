@@ -55,7 +55,13 @@ def _open(template: bytes | None):
     """Return a presentation on the template (or python-pptx's default) with its slides removed."""
     if template is None:
         prs = Presentation()
+        stretch = Inches(13.333) / prs.slide_width
         prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
+        # python-pptx's own template is drawn for 4:3 slides: spread its boxes across the wide slide.
+        for part in (prs.slide_master, *prs.slide_layouts):
+            for shape in part.shapes:
+                if shape._element.xfrm is not None:  # placeholders without one take their master's
+                    shape.left, shape.width = round(shape.left * stretch), round(shape.width * stretch)
         return prs
     try:
         prs = Presentation(io.BytesIO(template))
