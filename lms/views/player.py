@@ -240,8 +240,11 @@ def quiz(slug: str, module_slug: str):
     learner = enrolled_learner_or_403(course)
     prerequisites_or_403(course, edition, module, learner)
     session = get_db()
-    left = learning.attempts_left(module.quiz, learning.progress(session, learner, module))
-    page = {"course": course, "module": module, "attempts_left": left, "fallback": fallback_of(edition, module)}
+    progress = learning.progress(session, learner, module)
+    left = learning.attempts_left(module.quiz, progress)
+    # Passed as the LMS graded it: the page then says so instead of counting attempts as if another were needed.
+    page = {"course": course, "module": module, "attempts_left": left, "passed": progress.passed,
+            "fallback": fallback_of(edition, module)}
 
     def form(responses: dict, missing: list[str]) -> str:  # the device's answer key only where the form is
         return render_template("player/quiz.html", responses=responses, missing=missing, **page,

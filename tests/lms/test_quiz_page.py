@@ -10,6 +10,8 @@ from flask import render_template
 
 from authoring import model
 from authoring.markdown import Fallback
+from conftest import csrf_token
+from learning_helpers import answers
 
 MODULE = "/courses/crisis-management/modules/consular-crisis-response"
 REGISTRATION_MODULE = "/courses/crisis-management/modules/registration-contingency"
@@ -80,3 +82,32 @@ def test_once_passed_no_attempt_is_counted_as_if_another_were_needed(app):
     spent = quiz_page(app, passed=True, attempts_left=0)
     assert "You have passed this quiz.</p>" in spent and "again" not in spent
     assert "used every attempt" not in spent and '<form method="post" class="quiz">' not in spent
+
+
+# The quiz page after the LMS has graded an attempt: the learner's progress, read back from its statements.
+
+def submit(client, course, wrong: int = 0):
+    """Answer the module's quiz through its form, every question right but the first ``wrong`` ones."""
+    quiz = course.current.model.module("consular-crisis-response").quiz
+    form = {f"q-{question}": given for question, given in answers(quiz, wrong).items()}
+    return client.post(f"{MODULE}/quiz", data={"csrf_token": csrf_token(client, f"{MODULE}/quiz"), **form})
+
+
+def test_once_the_lms_has_graded_a_pass_the_quiz_page_says_so_instead_of_counting_attempts(
+        client, auth, enrolled, course):
+    auth.login("learner")
+    assert "Attempts left: 3" in client.get(f"{MODULE}/quiz").get_data(as_text=True)
+    result = submit(client, course).get_data(as_text=True)
+    assert "<h1>Passed</h1>" in result
+    page = client.get(f"{MODULE}/quiz").get_data(as_text=True)
+    assert "Attempts left" not in page
+    assert "You have passed this quiz. You may answer it again if you wish." in page
+    assert '<form method="post" class="quiz">' in page
+
+
+def test_a_learner_who_failed_still_sees_the_attempts_left(client, auth, enrolled, course):
+    auth.login("learner")
+    result = submit(client, course, wrong=3).get_data(as_text=True)
+    assert "<h1>Not passed yet</h1>" in result
+    page = client.get(f"{MODULE}/quiz").get_data(as_text=True)
+    assert "Attempts left: 2" in page and "passed this quiz" not in page
