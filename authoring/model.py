@@ -12,7 +12,9 @@ import functools
 import itertools
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .locales import N_
 
@@ -372,40 +374,67 @@ class Course:
         return _from_data(cls, data)
 
 
-@functools.lru_cache(maxsize=None)
-def _hints(tp) -> dict:
-    return typing.get_type_hints(tp)
-
-
 def _from_data(tp, data):
     """Build an instance of type ``tp`` from JSON data, checking shapes as it goes."""
+    return _converter(tp)(data)
+
+
+@functools.lru_cache(maxsize=None)
+def _converter(tp) -> Callable[[Any], Any]:
+    """Return the function that builds a ``tp`` from JSON data, worked out once per type."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return None if data is None else _from_data(args[0], data)
+        inner = _converter(next(a for a in typing.get_args(tp) if a is not type(None)))
+        return lambda data: None if data is None else inner(data)
     if origin is dict:
-        if not isinstance(data, dict):
-            raise ValueError(f"expected an object, got {type(data).__name__}")
-        key_type, value_type = typing.get_args(tp)
-        return {_from_data(key_type, k): _from_data(value_type, v) for k, v in data.items()}
+        key, value = (_converter(arg) for arg in typing.get_args(tp))
+
+        def mapping(data):
+            if not isinstance(data, dict):
+                raise ValueError(f"expected an object, got {type(data).__name__}")
+            return {key(k): value(v) for k, v in data.items()}
+        return mapping
     if origin is list:
-        if not isinstance(data, list):
-            raise ValueError(f"expected a list, got {type(data).__name__}")
-        (item,) = typing.get_args(tp)
-        return [_from_data(item, d) for d in data]
+        (item,) = (_converter(arg) for arg in typing.get_args(tp))
+
+        def sequence(data):
+            if not isinstance(data, list):
+                raise ValueError(f"expected a list, got {type(data).__name__}")
+            return [item(d) for d in data]
+        return sequence
     if dataclasses.is_dataclass(tp):
+        return _record(tp)
+    if tp is float:
+        def number(data):
+            if isinstance(data, float) or (isinstance(data, int) and not isinstance(data, bool)):
+                return float(data)
+            raise ValueError(f"expected float, got {type(data).__name__}")
+        return number
+
+    def plain(data):
+        if not isinstance(data, tp) or (tp is int and isinstance(data, bool)):
+            raise ValueError(f"expected {tp.__name__}, got {type(data).__name__}")
+        return data
+    return plain
+
+
+def _record(tp) -> Callable[[dict], Any]:
+    """Return the builder of a dataclass; its fields' builders are looked up on first use (types may nest)."""
+    fields: tuple[tuple[str, Callable, bool], ...] | None = None
+
+    def record(data):
+        nonlocal fields
         if not isinstance(data, dict):
             raise ValueError(f"expected an object for {tp.__name__}")
-        hints = _hints(tp)
+        if fields is None:  # made whole, then set at once: threads may share this builder
+            hints = typing.get_type_hints(tp)
+            fields = tuple((f.name, _converter(hints[f.name]), f.default is dataclasses.MISSING
+                            and f.default_factory is dataclasses.MISSING) for f in dataclasses.fields(tp))
         kwargs = {}
-        for f in dataclasses.fields(tp):
-            if f.name in data:
-                kwargs[f.name] = _from_data(hints[f.name], data[f.name])
-            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ValueError(f"{tp.__name__} is missing {f.name!r}")
+        for name, convert, required in fields:
+            if name in data:
+                kwargs[name] = convert(data[name])
+            elif required:
+                raise ValueError(f"{tp.__name__} is missing {name!r}")
         return tp(**kwargs)
-    if tp is float and isinstance(data, int) and not isinstance(data, bool):
-        return float(data)
-    if not isinstance(data, tp) or (tp is int and isinstance(data, bool)):
-        raise ValueError(f"expected {tp.__name__}, got {type(data).__name__}")
-    return data
+    return record
