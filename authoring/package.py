@@ -9,11 +9,13 @@ names, sizes and hashes are all checked before anything is trusted.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
 import math
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -58,17 +60,69 @@ class Package:
     sha256: str
 
 
+@dataclass(frozen=True)
+class Deflated:
+    """A file compressed once, ready to go into any zip: its deflated bytes, size, CRC-32 and SHA-256.
+
+    A build keeps each rendered file deflated in its cache, so that a package
+    is assembled from the files of unchanged modules without compressing them
+    again.
+    """
+
+    data: bytes
+    size: int
+    crc: int
+    sha256: str
+
+
+def deflate(data: bytes) -> Deflated:
+    """Compress a file as a zip member (raw deflate at zlib's default level, as :mod:`zipfile` does)."""
+    packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    return Deflated(packer.compress(data) + packer.flush(), len(data), zlib.crc32(data),
+                    hashlib.sha256(data).hexdigest())
+
+
+#: Zip records (PKWARE's APPNOTE, sections 4.3.7, 4.3.12 and 4.3.16), little-endian, without zip64.
+_LOCAL = struct.Struct("<IHHHHHIIIHH")
+_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
+_END = struct.Struct("<IHHHHIIH")
+_DEFLATED, _NEEDED, _MADE_BY = 8, 20, (3 << 8) | 20  # deflate; version 2.0; made on Unix
+_UTF8 = 0x800  # the name is UTF-8
+_DOS_DATE = ((_ZIP_DATE[0] - 1980) << 9) | (_ZIP_DATE[1] << 5) | _ZIP_DATE[2]
+_DOS_TIME = (_ZIP_DATE[3] << 11) | (_ZIP_DATE[4] << 5) | (_ZIP_DATE[5] // 2)
+
+
+def zip_deflated(files: dict[str, Deflated], sort: bool = True) -> bytes:
+    """Return a zip of files already deflated, whose bytes depend only on names and contents.
+
+    :mod:`zipfile` compresses whatever it writes; this writes members that are
+    compressed already (see :class:`Deflated`), so that the package of an
+    incremental build costs no compression for what did not change.
+    """
+    names = sorted(files) if sort else list(files)
+    if len(names) >= 0xFFFF:
+        raise ValueError(f"a zip without zip64 holds fewer than 65535 files, not {len(names)}")
+    parts, central, offset = [], [], 0
+    for name in names:
+        member, encoded = files[name], name.encode("utf-8")
+        flags = 0 if encoded.isascii() else _UTF8
+        header = _LOCAL.pack(0x04034B50, _NEEDED, flags, _DEFLATED, _DOS_TIME, _DOS_DATE, member.crc,
+                             len(member.data), member.size, len(encoded), 0)
+        central.append(_CENTRAL.pack(0x02014B50, _MADE_BY, _NEEDED, flags, _DEFLATED, _DOS_TIME, _DOS_DATE,
+                                     member.crc, len(member.data), member.size, len(encoded), 0, 0, 0, 0,
+                                     0o644 << 16, offset) + encoded)
+        parts += [header, encoded, member.data]
+        offset += len(header) + len(encoded) + len(member.data)
+    directory = b"".join(central)
+    if offset + len(directory) > 0xFFFFFFFF:
+        raise ValueError("a zip without zip64 holds less than 4 GB")
+    parts += [directory, _END.pack(0x06054B50, 0, 0, len(names), len(names), len(directory), offset, 0)]
+    return b"".join(parts)
+
+
 def zip_bytes(files: dict[str, bytes], sort: bool = True) -> bytes:
     """Return a zip of ``files`` whose bytes depend only on names and contents."""
-    out = io.BytesIO()
-    names = sorted(files) if sort else list(files)
-    with zipfile.ZipFile(out, "w") as zf:
-        for name in names:
-            info = zipfile.ZipInfo(name, _ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, files[name])
-    return out.getvalue()
+    return zip_deflated({name: deflate(data) for name, data in files.items()}, sort)
 
 
 def module_file(module: model.Module, name: str, language: str = "") -> str:
@@ -86,17 +140,21 @@ def asset_file(course_path: str) -> str:
     return f"{ASSETS}/{course_path}"
 
 
-def write_package(course: model.Course, module_files: dict[str, dict[str, bytes]], assets: dict[str, bytes],
-                  build: dict, translations: dict[str, tuple[model.Course, dict[str, dict[str, bytes]]]] | None = None,
-                  coverage: dict[str, dict] | None = None) -> bytes:
+def write_package(course: model.Course, module_files: dict[str, dict[str, bytes | Deflated]],
+                  assets: dict[str, bytes | Deflated], build: dict,
+                  translations: dict[str, tuple[model.Course, dict[str, dict[str, bytes | Deflated]]]] | None = None,
+                  coverage: dict[str, dict] | None = None, course_files: dict[str, Deflated] | None = None) -> bytes:
     """Return the zip bytes of a package.
 
     ``module_files`` maps each module's slug to its rendered files; ``assets``
     maps course-relative paths of images to their optimised bytes;
     ``translations`` maps a language to its translated course and files, and
-    ``coverage`` to what the manifest says of it.
+    ``coverage`` to what the manifest says of it.  Files may be given
+    deflated already; so may each language's ``course.json`` in
+    ``course_files`` (keyed by language, "" for the source), which must be
+    :func:`course_file` of that edition.
     """
-    files: dict[str, bytes] = {asset_file(path): data for path, data in assets.items()}
+    files: dict[str, Deflated] = {asset_file(path): _deflated(data) for path, data in assets.items()}
     modules = []
     editions = {"": (course, module_files)} | dict(sorted((translations or {}).items()))
     for language, (edition, rendered) in editions.items():
@@ -104,12 +162,13 @@ def write_package(course: model.Course, module_files: dict[str, dict[str, bytes]
             names = []
             for name, data in sorted(rendered.get(module.slug, {}).items()):
                 path = module_file(module, name, language)
-                files[path] = data
+                files[path] = _deflated(data)
                 names.append(path)
             if not language:
                 modules.append({"slug": module.slug, "iri": module.iri, "type": module.type,
                                 "title": module.title, "files": names})
-        files[language_dir(language) + COURSE_JSON] = _json(edition.to_dict())
+        given = (course_files or {}).get(language)
+        files[language_dir(language) + COURSE_JSON] = given or deflate(course_file(edition))
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -118,11 +177,35 @@ def write_package(course: model.Course, module_files: dict[str, dict[str, bytes]
                    "languages": [course.source_language] + [lang for lang in editions if lang]},
         "modules": modules,
         "translations": coverage or {},
-        "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+        "files": {name: member.sha256 for name, member in sorted(files.items())},
         "build": build,
     }
-    files[MANIFEST] = _json(manifest)
-    return zip_bytes(files)
+    files[MANIFEST] = deflate((_compact(manifest) + "\n").encode("utf-8"))
+    return zip_deflated(files)
+
+
+def course_file(course: model.Course, modules: list[str] | None = None) -> bytes:
+    """Return a package's ``course.json`` for one edition of the course (the LMS reads it, people rarely do).
+
+    ``modules`` may give each module's :func:`module_json`, made before.
+    """
+    data = dataclasses.replace(course, modules=[]).to_dict()
+    modules = modules if modules is not None else [module_json(module) for module in course.modules]
+    return ("{" + ",".join(f"{_compact(key)}:" + ("[" + ",".join(modules) + "]" if key == "modules" else
+                                                  _compact(data[key])) for key in sorted(data)) + "}").encode("utf-8")
+
+
+def module_json(module: model.Module) -> str:
+    """Return a module as it stands in ``course.json``."""
+    return _compact(module.to_dict())
+
+
+def _compact(data) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _deflated(data: bytes | Deflated) -> Deflated:
+    return data if isinstance(data, Deflated) else deflate(data)
 
 
 def read_package(stream: BinaryIO) -> Package:
@@ -361,7 +444,3 @@ def _parse_json(data: bytes, name: str):
     if level:
         raise too_deep
     return value
-
-
-def _json(data) -> bytes:
-    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
