@@ -8,11 +8,10 @@ re-rendered, and so is each optimised image.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import io
 import json
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -23,7 +22,7 @@ from .cache import BuildCache, code_version
 from .cache import key as cache_key
 from .deck import TEMPLATE, render_deck, slide_count
 from .images import IMAGE_TYPES, ImageSettings, dimensions, optimise
-from .package import write_package, zip_bytes
+from .package import COURSE_JSON, Deflated, course_file, deflate, module_json, write_package
 from .parallel import map_work
 from .problems import Problem
 from .reader import COURSE_FILE, MODULES_DIR, load_course
@@ -49,7 +48,8 @@ class BuildResult:
     image_bytes_before: int
     image_bytes_after: int
     seconds: float
-    rebuilt: list[str] = field(default_factory=list)  # slugs of the modules rendered in this build
+    rebuilt: list[str] = field(default_factory=list)  # slugs of the modules rendered in this build, in any language
+    rendered: list[tuple[str, str]] = field(default_factory=list)  # (module slug, language) rendered in this build
     translations: list[CourseTranslation] = field(default_factory=list)  # one per target language
     report_path: Path | None = None  # the translation report: every segment shown in the source language
 
@@ -64,8 +64,10 @@ class BuildResult:
 
     def summary(self) -> str:
         modules = len(self.course.modules)
-        text = (f"{self.path}: {modules} modules ({len(self.rebuilt)} rebuilt, {modules - len(self.rebuilt)} "
-                f"unchanged), {self.pages} pages, {self.slides} slides, {len(self.warnings)} warnings "
+        languages = len(self.languages)
+        text = (f"{self.path}: {modules} modules in {languages} language{'s' if languages > 1 else ''} "
+                f"({len(self.rebuilt)} rebuilt, {modules - len(self.rebuilt)} unchanged; "
+                f"{len(self.rendered)} of {modules * languages} renderings made), {self.pages} pages, {self.slides} slides, {len(self.warnings)} warnings "
                 f"in {self.seconds:.2f} s")
         if self.images:
             text += (f"\nimages: {self.images}, {_kb(self.image_bytes_before)} -> {_kb(self.image_bytes_after)}"
@@ -93,101 +95,179 @@ def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSetti
                  translations_root: str | Path | None = None) -> BuildResult:
     """Build ``course_dir`` into ``out_dir``; raise ``CourseError`` if the sources have errors.
 
-    Every target language of the course is built from its catalog (see
-    :mod:`authoring.translation`); a language whose catalog has errors is
-    left out of the package and its problems are in the result.  The cache
-    lives in ``out_dir/.cache/<course>/``; ``use_cache=False`` builds
-    everything from scratch (and leaves the cache alone).
+    A build runs in stages, each with its own cache entries: read the sources,
+    translate them into every target language of the course (see
+    :mod:`authoring.translation`; a language whose catalog has errors is left
+    out of the package and its problems are in the result), optimise the
+    images, render each module in each language, and package.  The cache lives
+    in ``out_dir/.cache/<course>/``; ``use_cache=False`` builds everything
+    from scratch (and leaves the cache alone).
     """
     started = time.perf_counter()
     images = images or ImageSettings()
     course_dir = Path(course_dir)
-    out = Path(out_dir)
-    cache = BuildCache(out / CACHE_DIR / course_dir.resolve().name) if use_cache else None
+    cache = BuildCache(Path(out_dir) / CACHE_DIR / course_dir.resolve().name) if use_cache else None
     course, problems = load_course(course_dir, cache)
-    sources = source_files(course_dir) if len(course.languages) > 1 else []
-    translations = [translate_course(course_dir, course, language, translations_root, sources)
-                    for language in course.languages if language != course.source_language]
+    translations = translate(course_dir, course, translations_root, cache)
     editions = {"": course} | {t.language: t.course for t in translations if t.course is not None}
-    template_path = course_dir / TEMPLATE
-    template = template_path.read_bytes() if template_path.is_file() else None
-
-    assets: dict[str, bytes] = {}
-    before = after = 0
-    for module in course.modules:
-        for path in module.assets.values():
-            if path not in assets:
-                data = (course_dir / path).read_bytes()
-                assets[path] = _optimised(data, path, images, cache)
-                if Path(path).suffix.lower() in IMAGE_TYPES:
-                    before, after = before + len(data), after + len(assets[path])
-    # Pages give each image its size, so that nothing moves while it loads (they are lazy-loaded).
-    sizes = {path: list(dimensions(data)) for path, data in assets.items() if Path(path).suffix.lower() in IMAGE_TYPES}
+    optimised = optimise_assets(course_dir, course, images, cache)
     for edition in editions.values():
         for module in edition.modules:
-            module.images = {path: sizes[path] for path in sorted(set(module.assets.values())) if path in sizes}
+            module.images = {path: optimised.sizes[path] for path in sorted(set(module.assets.values()))
+                             if path in optimised.sizes}
+    template = _template(course_dir)
+    rendered = render(course_dir, editions, translations, optimised, template, images, cache, progress)
+    path = package(course_dir, Path(out_dir), editions, translations, optimised.files, rendered, cache)
+    if cache:
+        cache.commit()
+    report = Path(out_dir) / f"{path.stem}.translations.txt"
+    if translations:
+        _write_report(report, course, translations)
+    done = {slug for slug, _language in rendered.done}
+    return BuildResult(
+        path=path, course=course, warnings=problems.warnings,
+        pages=sum(len(m.pages) for m in course.modules),
+        slides=sum(slide_count(m, template) for m in course.modules if m.type == model.LIVE),
+        images=len(optimised.sizes), image_bytes_before=optimised.before, image_bytes_after=optimised.after,
+        seconds=time.perf_counter() - started, rebuilt=[m.slug for m in course.modules if m.slug in done],
+        rendered=rendered.done, translations=translations, report_path=report if translations else None,
+    )
 
-    # Everything outside the module's own file that its rendered files depend on.
+
+# -- stages ------------------------------------------------------------------
+
+def translate(course_dir: Path, course: model.Course, translations_root: str | Path | None,
+              cache: BuildCache | None) -> list[CourseTranslation]:
+    """Translate the course into each of its target languages, from its catalogs."""
+    if len(course.languages) < 2:
+        return []
+    sources = source_files(course_dir, cache)
+    return [translate_course(course_dir, course, language, translations_root, sources, cache)
+            for language in course.languages if language != course.source_language]
+
+
+@dataclass
+class Assets:
+    """The files modules use, as they go into the package: images optimised, downloads as they are."""
+
+    data: dict[str, bytes]  # path in the course -> the file as it goes into the package
+    files: dict[str, Deflated]  # and deflated
+    sizes: dict[str, list[int]]  # path of an image -> [width, height]
+    before: int = 0  # bytes of the images as written
+    after: int = 0  # and once optimised
+
+
+def optimise_assets(course_dir: Path, course: model.Course, settings: ImageSettings,
+                    cache: BuildCache | None) -> Assets:
+    """Read every file the modules use, and resize and recompress each image (from the cache if it was before)."""
+    found = Assets({}, {}, {})
+    for module in course.modules:
+        for path in module.assets.values():
+            if path in found.files:
+                continue
+            data = (course_dir / path).read_bytes()
+            result = found.data[path] = _optimised(data, path, settings, cache)
+            found.files[path] = deflate(result)
+            if Path(path).suffix.lower() in IMAGE_TYPES:
+                found.before, found.after = found.before + len(data), found.after + len(result)
+                # Pages give each image its size, so that nothing moves while it loads (they are lazy-loaded).
+                found.sizes[path] = list(dimensions(result))
+    return found
+
+
+@dataclass
+class Rendered:
+    """Each module's files in each language (deflated), the key they were made from, and what was rendered now."""
+
+    files: dict[tuple[str, str], dict[str, Deflated]]  # (language or "", module slug) -> files
+    keys: dict[tuple[str, str], str]
+    done: list[tuple[str, str]]  # (module slug, language) rendered in this build, not taken from the cache
+
+
+def render(course_dir: Path, editions: dict[str, model.Course], translations: list[CourseTranslation],
+           assets: Assets, template: bytes | None, images: ImageSettings, cache: BuildCache | None,
+           progress: Progress | None) -> Rendered:
+    """Render every module in every language: HTML, and a deck for a live module.
+
+    A module is rendered again when what it was made from changed: its source
+    and, in a translation, the catalog entries of its segments; the course's
+    settings, titles and template; the files it uses; the code.
+    """
+    course = editions[""]
     shared = cache_key(code_version(), (course_dir / COURSE_FILE).read_bytes(), template or b"", repr(images))
-    module_files: dict[tuple[str, str], dict[str, bytes]] = {}  # (language or "", module slug) -> files
-    keys, todo = {}, []
+    made_from = {("", m.slug): cache_key(m.iri, (course_dir / MODULES_DIR / f"{m.slug}.md").read_bytes())
+                 for m in course.modules}
+    made_from |= {(t.language, slug): key for t in translations if t.course is not None
+                  for slug, key in t.keys.items()}
+    result, todo = Rendered({}, {}, []), []
     for language, edition in editions.items():
         around = cache_key(shared, language, _course_json(edition),
                            "\n".join(f"{m.slug} {m.type} {m.title}" for m in edition.modules))
         for module in edition.modules:
             job = (language, module.slug)
-            keys[job] = cache_key(around, _module_json(module),
-                                  *(assets[path] for path in sorted(set(module.assets.values()))))
-            files = _unzip(cache.get("render", keys[job])) if cache else None
+            result.keys[job] = cache_key(around, made_from[job],
+                                         *(assets.files[path].sha256 for path in sorted(set(module.assets.values()))))
+            files = _unpacked(cache.get("render", result.keys[job])) if cache else None
             if files is None:
                 todo.append(job)
             else:
-                module_files[job] = files
-    done, total = len(module_files), len(keys)
+                result.files[job] = files
+    done, total = len(result.files), len(result.keys)
     if progress and done:
         progress(done, total, "unchanged modules")
     # Decks take longest: start them first so that no worker is left with one at the end.
     todo.sort(key=lambda job: course.module(job[1]).type != model.LIVE)
-    for job, files in zip(todo, map_work(_render, (editions, assets, template), todo), strict=True):
-        module_files[job] = files
+    # Rendering a module takes tens of milliseconds or more: two of them pay for the workers.
+    for job, files in zip(todo, map_work(_render, (editions, assets.data, template), todo, min_items=2), strict=True):
+        result.files[job] = files
         if cache:
-            cache.put("render", keys[job], zip_bytes(files))
+            cache.put("render", result.keys[job], _packed(files))
         done += 1
         if progress:
             progress(done, total, "/".join(filter(None, job)))
-    rebuilt = [m.slug for m in course.modules if ("", m.slug) in todo]
+    languages = {language: edition.text_language for language, edition in editions.items()}
+    result.done = [(slug, languages[language]) for language, slug in sorted(todo, key=list(result.keys).index)]
+    return result
 
+
+def package(course_dir: Path, out: Path, editions: dict[str, model.Course], translations: list[CourseTranslation],
+            assets: dict[str, Deflated], rendered: Rendered, cache: BuildCache | None) -> Path:
+    """Write the package, replacing the previous one only once it is complete; return its path.
+
+    Each language's ``course.json`` is kept in the cache under the keys of its
+    modules' renderings, which cover everything it holds.
+    """
+    course = editions[""]
+    course_files = {}
+    for language, edition in editions.items():
+        keys = [rendered.keys[(language, m.slug)] for m in edition.modules]
+        entry_key = cache_key(COURSE_JSON, *keys)
+        member = (_unpacked(cache.get("course", entry_key)) or {}).get(COURSE_JSON) if cache else None
+        if member is None:
+            member = deflate(course_file(edition, [_module_json(m, key, cache) for m, key in zip(edition.modules, keys)]))
+            if cache:
+                cache.put("course", entry_key, _packed({COURSE_JSON: member}))
+        course_files[language] = member
     catalogs = [t.catalog_path for t in translations if t.course is not None]
     build = {"generator": f"passerelle {_version()}", "source_sha256": _source_hash(course_dir, course, catalogs)}
-    data = write_package(course, {slug: files for (language, slug), files in module_files.items() if not language},
-                         assets, build, {language: (edition, {slug: files for (lang, slug), files
-                                                              in module_files.items() if lang == language})
-                                         for language, edition in editions.items() if language},
-                         {t.language: _coverage(t) for t in translations if t.course is not None})
+    by_language: dict[str, dict[str, dict[str, Deflated]]] = {language: {} for language in editions}
+    for (language, slug), files in rendered.files.items():
+        by_language[language][slug] = files
+    data = write_package(course, by_language[""], assets, build,
+                         {language: (edition, by_language[language])
+                          for language, edition in editions.items() if language},
+                         {t.language: _coverage(t) for t in translations if t.course is not None}, course_files)
     out.mkdir(parents=True, exist_ok=True)
     path = out / package_name(course)
     tmp = path.with_suffix(".zip.tmp")
     tmp.write_bytes(data)
     tmp.replace(path)  # never leave a half-written package behind
-    if cache:
-        cache.commit()
-    report = out / f"{path.stem}.translations.txt"
-    if translations:
-        _write_report(report, course, translations)
-    return BuildResult(
-        path=path, course=course, warnings=problems.warnings,
-        pages=sum(len(m.pages) for m in course.modules),
-        slides=sum(slide_count(m) for m in course.modules if m.type == model.LIVE),
-        images=sum(Path(p).suffix.lower() in IMAGE_TYPES for p in assets),
-        image_bytes_before=before, image_bytes_after=after,
-        seconds=time.perf_counter() - started, rebuilt=rebuilt, translations=translations,
-        report_path=report if translations else None,
-    )
+    return path
 
 
 def _render(shared: tuple[dict[str, model.Course], dict[str, bytes], bytes | None],
-            job: tuple[str, str]) -> dict[str, bytes]:
-    """Render one module in one language: its HTML and, for a live module, its deck."""
+            job: tuple[str, str]) -> dict[str, Deflated]:
+    """Render one module in one language: its HTML and, for a live module, its deck; deflated for the package."""
     editions, assets, template = shared
     language, slug = job
     course = editions[language]
@@ -196,7 +276,13 @@ def _render(shared: tuple[dict[str, model.Course], dict[str, bytes], bytes | Non
     files = {name: text.encode("utf-8") for name, text in html.render_module(course, module, root).items()}
     if module.type == model.LIVE:
         files["deck.pptx"] = render_deck(course, module, assets, template)
-    return files
+    return {name: deflate(data) for name, data in files.items()}
+
+
+def _template(course_dir: Path) -> bytes | None:
+    """Return the academy's deck template, if the course has one."""
+    path = course_dir / TEMPLATE
+    return path.read_bytes() if path.is_file() else None
 
 
 def _optimised(data: bytes, path: str, settings: ImageSettings, cache: BuildCache | None) -> bytes:
@@ -214,13 +300,20 @@ def _optimised(data: bytes, path: str, settings: ImageSettings, cache: BuildCach
     return result
 
 
-def _module_json(module: model.Module) -> str:
-    return json.dumps(module.to_dict(), sort_keys=True)
+def _module_json(module: model.Module, render_key: str, cache: BuildCache | None) -> str:
+    """Return a module as ``course.json`` holds it, kept under the key of its rendering, which covers all of it."""
+    kept = cache.get("json", render_key) if cache else None
+    if kept is not None:
+        return kept.decode("utf-8")
+    text = module_json(module)
+    if cache:
+        cache.put("json", render_key, text.encode("utf-8"))
+    return text
 
 
 def _course_json(course: model.Course) -> str:
     """The course's own fields, which every page shows (its title), without its modules."""
-    return json.dumps({k: v for k, v in course.to_dict().items() if k != "modules"}, sort_keys=True)
+    return json.dumps(dataclasses.replace(course, modules=[]).to_dict(), sort_keys=True)
 
 
 def _coverage(translation: CourseTranslation) -> dict:
@@ -245,14 +338,25 @@ def _write_report(path: Path, course: model.Course, translations: list[CourseTra
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def _unzip(data: bytes | None) -> dict[str, bytes] | None:
+def _packed(files: dict[str, Deflated]) -> bytes:
+    """Return a module's rendered files as a cache entry: a line of JSON describing them, then their bytes."""
+    index = [[name, member.size, member.crc, member.sha256, len(member.data)] for name, member in files.items()]
+    return json.dumps(index).encode("utf-8") + b"\n" + b"".join(member.data for member in files.values())
+
+
+def _unpacked(data: bytes | None) -> dict[str, Deflated] | None:
+    """Return the files of a cache entry made by :func:`_packed`, or None if it is not one."""
     if data is None:
         return None
+    head, _, body = data.partition(b"\n")
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return {name: zf.read(name) for name in zf.namelist()}
-    except zipfile.BadZipFile:
+        files, at = {}, 0
+        for name, size, crc, sha256, length in json.loads(head):
+            files[name] = Deflated(body[at:at + length], size, crc, sha256)
+            at += length
+    except (ValueError, TypeError):
         return None
+    return files if at == len(body) else None
 
 
 def _source_hash(course_dir: Path, course: model.Course, catalogs: list[Path]) -> str:

@@ -18,11 +18,14 @@ def _call(fn: Callable, item):
     return fn(_shared, item)
 
 
-def map_work(fn: Callable, shared, items: list) -> Iterator:
-    """Yield ``fn(shared, item)`` for each item, in order, in forked worker processes when it pays."""
+def map_work(fn: Callable, shared, items: list, min_items: int | None = None) -> Iterator:
+    """Yield ``fn(shared, item)`` for each item, in order, in forked worker processes when it pays.
+
+    It pays from :data:`MIN_ITEMS` pieces, or from ``min_items`` for pieces that each take long.
+    """
     global _shared
     workers = min(os.cpu_count() or 1, len(items))
-    if len(items) < MIN_ITEMS or workers < 2:
+    if len(items) < max(MIN_ITEMS if min_items is None else min_items, 2) or workers < 2:
         yield from (fn(shared, item) for item in items)
         return
     _shared = shared

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import io
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,8 +29,11 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import PoFileError, read_po, write_po
 
 from . import model, segments
+from .cache import BuildCache, code_version
+from .cache import key as cache_key
 from .locales import interface_translations, locale_of
 from .markdown import markdown
+from .parallel import map_work
 from .problems import Problems
 from .reader import COURSE_FILE, MODULES_DIR, _as_list, read_module
 from .segments import Segment
@@ -81,6 +85,8 @@ class CourseTranslation:
     problems: Problems
     fallbacks: list[Fallback] = field(default_factory=list)
     catalog_path: Path | None = None
+    keys: dict[str, str] = field(default_factory=dict)  # module slug -> key of its source and translations
+    read: list[str] = field(default_factory=list)  # slugs of the modules read in this build, not kept ones
 
 
 @dataclass
@@ -107,15 +113,32 @@ def check_language(code: str) -> None:
         raise TranslationError(f"{code!r} is not a language code; use one such as fr, es, ru, ar or pt-BR")
 
 
-def source_files(course_dir: str | Path) -> list[tuple[str, str, list[Segment]]]:
-    """Return ``(name in the course folder, text, segments)`` of course.yaml and each module, in course order."""
+def source_files(course_dir: str | Path, cache: BuildCache | None = None) -> list[tuple[str, str, list[Segment]]]:
+    """Return ``(name in the course folder, text, segments)`` of course.yaml and each module, in course order.
+
+    With a ``cache``, a file's segments are found once for each text it has had.
+    """
     course_dir = Path(course_dir)
     course_text = _read_text(course_dir / COURSE_FILE)
     found = [(COURSE_FILE, course_text, segments.course_segments(course_text))]
     for slug in _module_order(course_dir, course_text):
         name = f"{MODULES_DIR}/{slug}.md"
         text = _read_text(course_dir / name)
-        found.append((name, text, segments.module_segments(text)))
+        found.append((name, text, _module_segments(text, cache)))
+    return found
+
+
+def _module_segments(text: str, cache: BuildCache | None) -> list[Segment]:
+    entry_key = cache_key(code_version(), "segments", text) if cache else ""
+    rows = cache.get_json("segments", entry_key) if cache else None
+    if isinstance(rows, list):
+        try:
+            return [Segment(*row) for row in rows]
+        except TypeError:
+            pass  # written by other code: find them again
+    found = segments.module_segments(text)
+    if cache:
+        cache.put_json("segments", entry_key, [dataclasses.astuple(segment) for segment in found])
     return found
 
 
@@ -185,18 +208,19 @@ def course_languages(course_dir: str | Path, root: str | Path | None = None) -> 
 
 def stats(course_dir: str | Path, root: str | Path | None = None) -> list[LanguageStats]:
     """Count, per target language, the segments translated, fuzzy and untranslated in the current sources."""
-    fresh = template(course_dir)
+    known = _segment_keys(source_files(course_dir))
     out = []
     for language in course_languages(course_dir, root):
         path = catalog_dir(course_dir, root) / f"{language}.po"
         catalog = _read_catalog(path) if path.exists() else Catalog()
-        out.append(_count(fresh, catalog, language))
+        out.append(_count(known, catalog, language))
     return out
 
 
 def translate_course(course_dir: str | Path, course: model.Course, language: str,
                      root: str | Path | None = None,
-                     sources: list[tuple[str, str, list[Segment]]] | None = None) -> CourseTranslation:
+                     sources: list[tuple[str, str, list[Segment]]] | None = None,
+                     cache: BuildCache | None = None) -> CourseTranslation:
     """Translate a course that was read without errors into ``language`` from its catalog.
 
     The result's ``course`` is None when the catalog has errors; its problems
@@ -204,17 +228,23 @@ def translate_course(course_dir: str | Path, course: model.Course, language: str
     source language and are listed in ``fallbacks`` and in each module's
     ``fallback``.  ``sources`` are the course's :func:`source_files`, read
     once for every language of a build.
+
+    With a ``cache``, a translated module is kept under a key of its source
+    and the translations offered for its segments, so a module is read again
+    only when its text, or one of its entries in the catalog, changes.  The
+    result's ``keys`` give that key for every module, ``read`` the modules
+    that were read again.
     """
     course_dir = Path(course_dir)
-    sources = sources if sources is not None else source_files(course_dir)
+    sources = sources if sources is not None else source_files(course_dir, cache)
     problems = Problems()
     path = catalog_dir(course_dir, root) / f"{language}.po"
     shown = _shown(path)
-    fresh = template(course_dir, sources)
+    known = _segment_keys(sources)
     if locale_of(language) is None:
         problems.error(course_dir / COURSE_FILE, 1, f"{language!r} is not a language code",
                        "list languages as codes such as fr, es, ru, ar or pt-BR")
-        return CourseTranslation(language, None, _count(fresh, Catalog(), language), problems, catalog_path=path)
+        return CourseTranslation(language, None, _count(known, Catalog(), language), problems, catalog_path=path)
     catalog = Catalog()
     if path.exists():
         try:
@@ -222,38 +252,56 @@ def translate_course(course_dir: str | Path, course: model.Course, language: str
         except TranslationError as exc:
             line = exc.args[1] if len(exc.args) > 1 else 1
             problems.error(shown, line, exc.args[0], "fix the PO file's syntax (msgfmt --check shows the same)")
-            return CourseTranslation(language, None, _count(fresh, Catalog(), language), problems, catalog_path=path)
-        _check_catalog(catalog, fresh, language, path, problems)
-    result = CourseTranslation(language, None, _count(fresh, catalog, language), problems, catalog_path=path)
+            return CourseTranslation(language, None, _count(known, Catalog(), language), problems, catalog_path=path)
+        _check_catalog(catalog, known, language, path, problems)
+    result = CourseTranslation(language, None, _count(known, catalog, language), problems, catalog_path=path)
+    words = _platform_words(language)
+    iris = {f"{MODULES_DIR}/{module.slug}.md": module.iri for module in course.modules}
     translated_files = {}
+    entries = {(message.id, message.context): message for message in catalog if message.id}
     for name, text, found in sources:
+        messages = [entries.get((segment.text, segment.context)) for segment in found]
+        offered = [m.string if m is not None and not m.fuzzy and m.string.strip() else "" for m in messages]
+        entry_key = cache_key(code_version(), language, name, iris.get(name, ""), text, json.dumps(offered),
+                              json.dumps(words, sort_keys=True))
+        kept = _kept_module(cache.get_json("translated", entry_key)) if cache and name in iris else None
         chosen, fallback = {}, []
-        for segment in found:
-            message = catalog.get(segment.text, context=segment.context)
-            string = message.string if message is not None and not message.fuzzy else ""
-            if string and string.strip() and _check_segment(segment, string, shown, message.lineno, problems):
+        for segment, message, string in zip(found, messages, offered, strict=True):
+            if string and (kept is not None or _check_segment(segment, string, shown, message.lineno, problems)):
                 chosen[segment] = string
             else:
                 fuzzy = message is not None and message.fuzzy and bool(message.string)
                 fallback.append(segment.text)
                 result.fallbacks.append(Fallback(name, segment.line, segment.text, fuzzy))
-        translated, where = segments.apply(text, found, chosen)
-        translated_files[name] = (translated, fallback, where)
+        translated = None if kept is not None else segments.apply(text, found, chosen)
+        translated_files[name] = _Translated(translated, fallback, entry_key, kept)
     if problems.errors:
         return result
-    result.course = _translated_course(course_dir, course, language, translated_files, catalog, shown, problems)
+    result.course = _translated_course(course_dir, course, language, translated_files, catalog, shown, problems,
+                                       words, cache, result)
     if problems.errors:
         result.course = None
     return result
 
 
+@dataclass
+class _Translated:
+    """A source file with its translations in place, or the module kept in the cache for the same inputs."""
+
+    text: tuple[str, dict[Segment, range]] | None  # the translated text and where each segment went
+    fallback: list[str]
+    key: str
+    kept: model.Module | None = None
+
+
 # -- reading the translated sources ----------------------------------------
 
-def _translated_course(course_dir: Path, course: model.Course, language: str, files: dict, catalog: Catalog,
-                       shown: str, problems: Problems) -> model.Course:
+def _translated_course(course_dir: Path, course: model.Course, language: str, files: dict[str, _Translated],
+                       catalog: Catalog, shown: str, problems: Problems, words: dict[str, str],
+                       cache: BuildCache | None, result: CourseTranslation) -> model.Course:
     """Read the translated sources into a course whose ids are the source's."""
-    text, fallback, _where = files[COURSE_FILE]
-    meta = yaml.safe_load(text) or {}
+    course_file = files[COURSE_FILE]
+    meta = yaml.safe_load(course_file.text[0]) or {}
     translated = dataclasses.replace(
         course,
         title=str(meta.get("title", course.title)),
@@ -262,32 +310,67 @@ def _translated_course(course_dir: Path, course: model.Course, language: str, fi
         objectives=[str(x) for x in _as_list(meta.get("objectives"))],
         prerequisites=[str(x) for x in _as_list(meta.get("prerequisites"))],
         language=language,
-        fallback=fallback,
+        fallback=course_file.fallback,
         modules=[],
     )
+    todo = [(f"{MODULES_DIR}/{m.slug}.md", m.iri) for m in course.modules
+            if files[f"{MODULES_DIR}/{m.slug}.md"].kept is None]
+    texts = {name: files[name].text[0] for name, _iri in todo}
+    fresh = dict(zip((name for name, _iri in todo), map_work(_read_translated, (course_dir, texts), todo), strict=True))
     for module in course.modules:
         name = f"{MODULES_DIR}/{module.slug}.md"
-        text, fallback, where = files[name]
-        own = Problems()
-        result = read_module(course_dir / name, module.iri, own, [], text=text)
-        for problem in own.errors:
-            line = _entry_line(problem.line, where, catalog)
-            problems.error(shown, line, f"the translation of {name} no longer reads: {problem.message}",
-                           "keep the Markdown of the source: lists, links, the words before ':' on answer lines")
-        if own.errors or result is None:
-            continue
-        if _shape(result) != _shape(module):
-            first = min((catalog.get(s.text, context=s.context).lineno or 1 for s in where), default=1)
-            problems.error(shown, first, f"the translation of {name} changes its structure "
-                           "(pages, questions, options, steps or slides)",
-                           "translate each segment as one piece of text, without adding or removing Markdown")
-            continue
-        _keep_ids(result, module)
-        _translate_defaults(result, interface_translations(language).gettext)
-        result.assets, result.downloads = module.assets, module.downloads
-        result.fallback = fallback
-        translated.modules.append(result)
+        source = files[name]
+        read = source.kept
+        if read is None:
+            read = _checked(name, module, source, *fresh[name], catalog, shown, problems, words)
+            if read is None:
+                continue
+            result.read.append(module.slug)
+            if cache:
+                cache.put_json("translated", source.key, read.to_dict())
+        read.assets, read.downloads = module.assets, module.downloads
+        read.fallback = source.fallback
+        result.keys[module.slug] = source.key
+        translated.modules.append(read)
     return translated
+
+
+def _kept_module(kept: dict | None) -> model.Module | None:
+    if kept is None:
+        return None
+    try:
+        return model.Module.from_dict(kept)
+    except (ValueError, TypeError, KeyError):
+        return None  # written by other code: read it again
+
+
+def _read_translated(shared: tuple[Path, dict[str, str]], job: tuple[str, str]) -> tuple[model.Module | None, Problems]:
+    """Read one translated module's text as the reader reads its source (in a worker process when it pays)."""
+    course_dir, texts = shared
+    name, iri = job
+    own = Problems()
+    return read_module(course_dir / name, iri, own, [], text=texts[name]), own
+
+
+def _checked(name: str, module: model.Module, source: _Translated, result: model.Module | None, own: Problems,
+             catalog: Catalog, shown: str, problems: Problems, words: dict[str, str]) -> model.Module | None:
+    """Return a translated module as read if it keeps its source's shape; report what breaks it by PO line."""
+    where = source.text[1]
+    for problem in own.errors:
+        line = _entry_line(problem.line, where, catalog)
+        problems.error(shown, line, f"the translation of {name} no longer reads: {problem.message}",
+                       "keep the Markdown of the source: lists, links, the words before ':' on answer lines")
+    if own.errors or result is None:
+        return None
+    if _shape(result) != _shape(module):
+        first = min((catalog.get(s.text, context=s.context).lineno or 1 for s in where), default=1)
+        problems.error(shown, first, f"the translation of {name} changes its structure "
+                       "(pages, questions, options, steps or slides)",
+                       "translate each segment as one piece of text, without adding or removing Markdown")
+        return None
+    _keep_ids(result, module)
+    _translate_defaults(result, words)
+    return result
 
 
 def _keep_ids(translated: model.Module, source: model.Module) -> None:
@@ -298,13 +381,19 @@ def _keep_ids(translated: model.Module, source: model.Module) -> None:
         scenario.id = original.id
 
 
-def _translate_defaults(module: model.Module, gettext) -> None:
-    """Put the platform's own words, which an author did not write (a quiz's title, True and False), in the language."""
-    defaults = {model.DEFAULT_QUIZ_TITLE, model.DEFAULT_SURVEY_TITLE, model.DEFAULT_SCENARIO_TITLE,
-                model.TRUE_LABEL, model.FALSE_LABEL, *model.DEFAULT_LIKERT_SCALE}
+def _platform_words(language: str) -> dict[str, str]:
+    """Return the platform's own words that an author did not write (a quiz's title, True and False), translated."""
+    gettext = interface_translations(language).gettext
+    defaults = (model.DEFAULT_QUIZ_TITLE, model.DEFAULT_SURVEY_TITLE, model.DEFAULT_SCENARIO_TITLE,
+                model.TRUE_LABEL, model.FALSE_LABEL, *model.DEFAULT_LIKERT_SCALE)
+    return {text: gettext(text) for text in defaults}
+
+
+def _translate_defaults(module: model.Module, words: dict[str, str]) -> None:
+    """Put the platform's own words in a module's language, where the author left the defaults."""
 
     def own(text: str) -> str:
-        return gettext(text) if text in defaults else text
+        return words.get(text, text)
 
     if module.quiz:
         module.quiz.title = own(module.quiz.title)
@@ -347,8 +436,9 @@ def _entry_line(line: int, where: dict[Segment, range], catalog: Catalog) -> int
 
 # -- checks ----------------------------------------------------------------
 
-def _check_catalog(catalog: Catalog, fresh: Catalog, language: str, path: Path, problems: Problems) -> None:
-    """Plural forms and entries for segments that are gone."""
+def _check_catalog(catalog: Catalog, known: set[tuple[str, str | None]], language: str, path: Path,
+                   problems: Problems) -> None:
+    """Plural forms and entries for segments that are gone; ``known`` holds every segment's (text, context)."""
     shown = _shown(path)
     # Course text has no plurals, so the header changes nothing in the build; and the count for a language
     # changes with Babel's CLDR data (French and Spanish went from 2 to 3), so a catalog written under
@@ -364,7 +454,7 @@ def _check_catalog(catalog: Catalog, fresh: Catalog, language: str, path: Path, 
         if message.pluralizable:
             problems.error(shown, message.lineno or 1, "course text has no plural forms (msgid_plural)",
                            "remove msgid_plural and translate the entry once")
-        elif fresh.get(message.id, context=message.context) is None and message.string and not message.fuzzy:
+        elif (message.id, message.context) not in known and message.string and not message.fuzzy:
             problems.warning(shown, message.lineno or 1, f"the translation of {_short(message.id)!r} has no "
                              "segment in the sources any more",
                              "run 'passerelle translate update' to mark it obsolete")
@@ -422,12 +512,16 @@ def _pipes(text: str) -> int:
     return len(re.findall(r"(?<!\\)\|", text))
 
 
-def _count(fresh: Catalog, catalog: Catalog, language: str) -> LanguageStats:
+def _segment_keys(sources: list[tuple[str, str, list[Segment]]]) -> set[tuple[str, str | None]]:
+    """Return the (text, context) of every segment: the entries a catalog of the course should have."""
+    return {(segment.text, segment.context) for _name, _text, found in sources for segment in found}
+
+
+def _count(known: set[tuple[str, str | None]], catalog: Catalog, language: str) -> LanguageStats:
+    """Count a catalog's translations of the ``known`` segments."""
     translated = fuzzy = untranslated = 0
-    for entry in fresh:
-        if not entry.id:
-            continue
-        message = catalog.get(entry.id, context=entry.context)
+    for text, context in known:
+        message = catalog.get(text, context=context)
         if message is None or not message.string:
             untranslated += 1
         elif message.fuzzy:

@@ -99,7 +99,8 @@ def test_cli_build_and_check(tmp_path):
     runner = CliRunner()
     result = runner.invoke(build_command, [str(SAMPLE_COURSE), "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "6 modules (6 rebuilt, 0 unchanged), 10 pages, 16 slides, 0 warnings" in result.output
+    assert ("6 modules in 5 languages (6 rebuilt, 0 unchanged; 30 of 30 renderings made), 10 pages, 16 slides, "
+            "0 warnings") in result.output
     assert (tmp_path / "crisis-management-1.0.zip").is_file()
     assert runner.invoke(check_command, [str(SAMPLE_COURSE)]).exit_code == 0
 
@@ -145,12 +146,54 @@ def test_unchanged_modules_are_taken_from_the_cache(tmp_path):
     module.write_text(module.read_text() + "\nA paragraph added after the first build.\n")
     again = build_course(course, out)
     assert again.rebuilt == ["families-and-media"]
-    assert "unchanged" in again.summary() and "(1 rebuilt, 5 unchanged)" in again.summary()
+    assert "(1 rebuilt, 5 unchanged; 5 of 30 renderings made)" in again.summary()
     # The incremental package is exactly what a build from scratch gives.
     fresh = build_course(course, tmp_path / "fresh", use_cache=False)
     assert again.path.read_bytes() == fresh.path.read_bytes()
     page = members(again.path)["modules/families-and-media/social-media.html"].decode()
     assert "A paragraph added after the first build." in page
+
+
+def test_a_module_edit_reads_and_renders_that_module_again_in_every_language_and_nothing_else(tmp_path):
+    course = copy_sample(tmp_path)
+    out = tmp_path / "dist"
+    first = build_course(course, out)
+    assert len(first.rendered) == 30 and all(len(t.read) == 6 for t in first.translations)
+    module = course / "modules" / "families-and-media.md"
+    text = module.read_text()
+    assert "without losing trust. It has" in text
+    module.write_text(text.replace("without losing trust. It has", "without losing trust, if it is honest. It has"))
+    again = build_course(course, out)
+    assert again.rendered == [("families-and-media", language) for language in ("en", "fr", "es", "ru", "ar")]
+    assert {t.language: t.read for t in again.translations} == {
+        language: ["families-and-media"] for language in ("fr", "es", "ru", "ar")}
+    # Its catalog entry no longer matches the edited paragraph, which the French page shows in English.
+    french = members(again.path)["languages/fr/modules/families-and-media/the-holding-statement.html"].decode()
+    assert "if it is honest." in french and "Une déclaration d&#39;attente est ce que" not in french
+    assert again.path.read_bytes() == build_course(course, tmp_path / "fresh", use_cache=False).path.read_bytes()
+
+
+def test_a_po_edit_renders_again_only_the_modules_of_that_language_whose_entries_changed(tmp_path):
+    course = copy_sample(tmp_path)
+    out = tmp_path / "dist"
+    build_course(course, out)
+    catalog = tmp_path / "translations" / "crisis-management" / "fr.po"
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace(
+        "Elle fait gagner du temps sans perdre la confiance.", "Elle donne du temps sans perdre la confiance."),
+        encoding="utf-8")
+    again = build_course(course, out)
+    assert again.rendered == [("families-and-media", "fr")]
+    assert {t.language: t.read for t in again.translations} == {
+        "fr": ["families-and-media"], "es": [], "ru": [], "ar": []}
+    files = members(again.path)
+    assert "Elle donne du temps" in files["languages/fr/modules/families-and-media/the-holding-statement.html"].decode()
+    assert "Elle donne du temps" in files["languages/fr/course.json"].decode()
+    assert again.path.read_bytes() == build_course(course, tmp_path / "fresh", use_cache=False).path.read_bytes()
+    # Putting the catalog back takes every module from the cache again.
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace("Elle donne du temps", "Elle fait gagner du temps"),
+                       encoding="utf-8")
+    assert build_course(course, out).rendered == [("families-and-media", "fr")]
+    assert build_course(course, out).rendered == []
 
 
 def test_a_changed_image_or_course_file_rebuilds_what_uses_it(tmp_path):
@@ -219,7 +262,7 @@ def test_building_on_several_cores_gives_the_same_package(tmp_path, monkeypatch)
     listed = "".join(f"  - {name}-{n}\n" for n in range(4) for name in names)
     settings.write_text(settings.read_text().replace("completion:", listed + "completion:"))
     several = build_course(course, tmp_path / "several", use_cache=False)
-    monkeypatch.setattr(parallel, "MIN_ITEMS", 10_000)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 1)
     one = build_course(course, tmp_path / "one", use_cache=False)
     assert len(one.course.modules) == 30
     assert several.path.read_bytes() == one.path.read_bytes()
