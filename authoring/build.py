@@ -22,11 +22,11 @@ from .cache import BuildCache, code_version
 from .cache import key as cache_key
 from .deck import TEMPLATE, render_deck, slide_count
 from .images import IMAGE_TYPES, ImageSettings, dimensions, optimise
-from .package import COURSE_JSON, Deflated, course_file, deflate, module_json, write_package
+from .package import COURSE_JSON, COURSE_LEVEL, Deflated, course_file, deflate, module_json, write_package
 from .parallel import map_work
 from .problems import Problem
 from .reader import COURSE_FILE, MODULES_DIR, load_course
-from .translation import CourseTranslation, source_files, translate_course
+from .translation import CourseTranslation, source_files, translate_languages
 
 #: The cache folder inside the output folder.
 CACHE_DIR = ".cache"
@@ -141,9 +141,9 @@ def translate(course_dir: Path, course: model.Course, translations_root: str | P
     """Translate the course into each of its target languages, from its catalogs."""
     if len(course.languages) < 2:
         return []
-    sources = source_files(course_dir, cache)
-    return [translate_course(course_dir, course, language, translations_root, sources, cache)
-            for language in course.languages if language != course.source_language]
+    return translate_languages(course_dir, course, [language for language in course.languages
+                                                    if language != course.source_language],
+                               translations_root, source_files(course_dir, cache), cache)
 
 
 @dataclass
@@ -244,7 +244,8 @@ def package(course_dir: Path, out: Path, editions: dict[str, model.Course], tran
         entry_key = cache_key(COURSE_JSON, *keys)
         member = (_unpacked(cache.get("course", entry_key)) or {}).get(COURSE_JSON) if cache else None
         if member is None:
-            member = deflate(course_file(edition, [_module_json(m, key, cache) for m, key in zip(edition.modules, keys)]))
+            member = deflate(course_file(edition, [_module_json(m, key, cache) for m, key in zip(edition.modules, keys)]),
+                             COURSE_LEVEL)
             if cache:
                 cache.put("course", entry_key, _packed({COURSE_JSON: member}))
         course_files[language] = member

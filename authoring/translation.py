@@ -235,8 +235,59 @@ def translate_course(course_dir: str | Path, course: model.Course, language: str
     result's ``keys`` give that key for every module, ``read`` the modules
     that were read again.
     """
+    return translate_languages(course_dir, course, [language], root, sources, cache)[0]
+
+
+def translate_languages(course_dir: str | Path, course: model.Course, languages: list[str],
+                        root: str | Path | None = None,
+                        sources: list[tuple[str, str, list[Segment]]] | None = None,
+                        cache: BuildCache | None = None) -> list[CourseTranslation]:
+    """Translate a course into each of ``languages``, as :func:`translate_course` does.
+
+    The translated modules to read are read all languages together, in worker
+    processes when there are enough of them.
+    """
     course_dir = Path(course_dir)
     sources = sources if sources is not None else source_files(course_dir, cache)
+    prepared = [_prepare(course_dir, course, language, root, sources, cache) for language in languages]
+    jobs = [(p.result.language, f"{MODULES_DIR}/{m.slug}.md", m.iri) for p in prepared if p.files is not None
+            for m in course.modules if p.files[f"{MODULES_DIR}/{m.slug}.md"].kept is None]
+    by_language = {p.result.language: p for p in prepared}
+    texts = {(language, name): by_language[language].files[name].text[0] for language, name, _iri in jobs}
+    fresh = dict(zip(((language, name) for language, name, _iri in jobs),
+                     map_work(_read_translated, (course_dir, texts), jobs), strict=True))
+    for language in prepared:
+        if language.files is not None:
+            language.result.course = _translated_course(course, language, fresh, cache)
+            if language.result.problems.errors:
+                language.result.course = None
+    return [language.result for language in prepared]
+
+
+@dataclass
+class _Translated:
+    """A source file with its translations in place, or the module kept in the cache for the same inputs."""
+
+    text: tuple[str, dict[Segment, range]] | None  # the translated text and where each segment went
+    fallback: list[str]
+    key: str
+    kept: model.Module | None = None
+
+
+@dataclass
+class _Language:
+    """A language being translated: its result so far, and its files, or None when its catalog has errors."""
+
+    result: CourseTranslation
+    files: dict[str, _Translated] | None = None
+    catalog: Catalog | None = None
+    shown: str = ""
+    words: dict[str, str] = field(default_factory=dict)
+
+
+def _prepare(course_dir: Path, course: model.Course, language: str, root: str | Path | None,
+             sources: list[tuple[str, str, list[Segment]]], cache: BuildCache | None) -> _Language:
+    """Read and check a language's catalog, and put its translations in every source file's place."""
     problems = Problems()
     path = catalog_dir(course_dir, root) / f"{language}.po"
     shown = _shown(path)
@@ -244,7 +295,8 @@ def translate_course(course_dir: str | Path, course: model.Course, language: str
     if locale_of(language) is None:
         problems.error(course_dir / COURSE_FILE, 1, f"{language!r} is not a language code",
                        "list languages as codes such as fr, es, ru, ar or pt-BR")
-        return CourseTranslation(language, None, _count(known, Catalog(), language), problems, catalog_path=path)
+        return _Language(CourseTranslation(language, None, _count(known, Catalog(), language), problems,
+                                           catalog_path=path))
     catalog = Catalog()
     if path.exists():
         try:
@@ -252,12 +304,13 @@ def translate_course(course_dir: str | Path, course: model.Course, language: str
         except TranslationError as exc:
             line = exc.args[1] if len(exc.args) > 1 else 1
             problems.error(shown, line, exc.args[0], "fix the PO file's syntax (msgfmt --check shows the same)")
-            return CourseTranslation(language, None, _count(known, Catalog(), language), problems, catalog_path=path)
+            return _Language(CourseTranslation(language, None, _count(known, Catalog(), language), problems,
+                                               catalog_path=path))
         _check_catalog(catalog, known, language, path, problems)
     result = CourseTranslation(language, None, _count(known, catalog, language), problems, catalog_path=path)
     words = _platform_words(language)
     iris = {f"{MODULES_DIR}/{module.slug}.md": module.iri for module in course.modules}
-    translated_files = {}
+    files = {}
     entries = {(message.id, message.context): message for message in catalog if message.id}
     for name, text, found in sources:
         messages = [entries.get((segment.text, segment.context)) for segment in found]
@@ -274,32 +327,22 @@ def translate_course(course_dir: str | Path, course: model.Course, language: str
                 fallback.append(segment.text)
                 result.fallbacks.append(Fallback(name, segment.line, segment.text, fuzzy))
         translated = None if kept is not None else segments.apply(text, found, chosen)
-        translated_files[name] = _Translated(translated, fallback, entry_key, kept)
+        files[name] = _Translated(translated, fallback, entry_key, kept)
     if problems.errors:
-        return result
-    result.course = _translated_course(course_dir, course, language, translated_files, catalog, shown, problems,
-                                       words, cache, result)
-    if problems.errors:
-        result.course = None
-    return result
-
-
-@dataclass
-class _Translated:
-    """A source file with its translations in place, or the module kept in the cache for the same inputs."""
-
-    text: tuple[str, dict[Segment, range]] | None  # the translated text and where each segment went
-    fallback: list[str]
-    key: str
-    kept: model.Module | None = None
+        return _Language(result)
+    return _Language(result, files, catalog, shown, words)
 
 
 # -- reading the translated sources ----------------------------------------
 
-def _translated_course(course_dir: Path, course: model.Course, language: str, files: dict[str, _Translated],
-                       catalog: Catalog, shown: str, problems: Problems, words: dict[str, str],
-                       cache: BuildCache | None, result: CourseTranslation) -> model.Course:
-    """Read the translated sources into a course whose ids are the source's."""
+def _translated_course(course: model.Course, language: _Language,
+                       fresh: dict[tuple[str, str], tuple[model.Module | None, Problems]],
+                       cache: BuildCache | None) -> model.Course:
+    """Put the translated sources together into a course whose ids are the source's.
+
+    ``fresh`` holds the modules read again, by (language, file name), with the problems their reading found.
+    """
+    files, result = language.files, language.result
     course_file = files[COURSE_FILE]
     meta = yaml.safe_load(course_file.text[0]) or {}
     translated = dataclasses.replace(
@@ -309,20 +352,16 @@ def _translated_course(course_dir: Path, course: model.Course, language: str, fi
         audience=str(meta.get("audience", course.audience)).strip(),
         objectives=[str(x) for x in _as_list(meta.get("objectives"))],
         prerequisites=[str(x) for x in _as_list(meta.get("prerequisites"))],
-        language=language,
+        language=result.language,
         fallback=course_file.fallback,
         modules=[],
     )
-    todo = [(f"{MODULES_DIR}/{m.slug}.md", m.iri) for m in course.modules
-            if files[f"{MODULES_DIR}/{m.slug}.md"].kept is None]
-    texts = {name: files[name].text[0] for name, _iri in todo}
-    fresh = dict(zip((name for name, _iri in todo), map_work(_read_translated, (course_dir, texts), todo), strict=True))
     for module in course.modules:
         name = f"{MODULES_DIR}/{module.slug}.md"
         source = files[name]
         read = source.kept
         if read is None:
-            read = _checked(name, module, source, *fresh[name], catalog, shown, problems, words)
+            read = _checked(name, module, source, *fresh[(result.language, name)], language)
             if read is None:
                 continue
             result.read.append(module.slug)
@@ -344,18 +383,19 @@ def _kept_module(kept: dict | None) -> model.Module | None:
         return None  # written by other code: read it again
 
 
-def _read_translated(shared: tuple[Path, dict[str, str]], job: tuple[str, str]) -> tuple[model.Module | None, Problems]:
+def _read_translated(shared: tuple[Path, dict[tuple[str, str], str]],
+                     job: tuple[str, str, str]) -> tuple[model.Module | None, Problems]:
     """Read one translated module's text as the reader reads its source (in a worker process when it pays)."""
     course_dir, texts = shared
-    name, iri = job
+    language, name, iri = job
     own = Problems()
-    return read_module(course_dir / name, iri, own, [], text=texts[name]), own
+    return read_module(course_dir / name, iri, own, [], text=texts[(language, name)]), own
 
 
 def _checked(name: str, module: model.Module, source: _Translated, result: model.Module | None, own: Problems,
-             catalog: Catalog, shown: str, problems: Problems, words: dict[str, str]) -> model.Module | None:
+             language: _Language) -> model.Module | None:
     """Return a translated module as read if it keeps its source's shape; report what breaks it by PO line."""
-    where = source.text[1]
+    where, catalog, shown, problems = source.text[1], language.catalog, language.shown, language.result.problems
     for problem in own.errors:
         line = _entry_line(problem.line, where, catalog)
         problems.error(shown, line, f"the translation of {name} no longer reads: {problem.message}",
@@ -369,7 +409,7 @@ def _checked(name: str, module: model.Module, source: _Translated, result: model
                        "translate each segment as one piece of text, without adding or removing Markdown")
         return None
     _keep_ids(result, module)
-    _translate_defaults(result, words)
+    _translate_defaults(result, language.words)
     return result
 
 
