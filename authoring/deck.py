@@ -33,7 +33,7 @@ from pptx.opc.packuri import PackURI
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
-from . import model
+from . import FONTS, model
 from .locales import interface_translations, is_rtl
 from .package import zip_bytes
 
@@ -191,8 +191,7 @@ def _slide_text(slide: model.Slide, _) -> tuple[str, list[str]]:
 
 # -- Measuring text ----------------------------------------------------------------------------------------------
 
-#: Noto Sans (and Noto Naskh Arabic for Arabic letters) measure the text; the certificates ship them.
-FONT_DIR = Path(__file__).resolve().parent.parent / "lms" / "certificates" / "fonts"
+#: Noto Sans (and Noto Naskh Arabic for Arabic letters), in authoring.FONTS, measure the text.
 _EM = 1000  # the size fonts are measured at, in pixels per em
 #: How much wider text may be shown than Noto Sans measures it: DejaVu Sans, which LibreOffice puts in for the
 #: templates' Calibri where neither Calibri nor Carlito is installed, is 8 % wider (Calibri itself is narrower);
@@ -215,10 +214,10 @@ _TINY = 8
 @functools.cache
 def _measuring_font(arabic: bool, bold: bool):
     name = f"{'NotoNaskhArabic' if arabic else 'NotoSans'}-{'Bold' if bold else 'Regular'}.ttf"
-    if not (FONT_DIR / name).is_file():
+    if not (FONTS / name).is_file():
         return None
     # The basic layout engine: the same widths on every machine, with or without libraqm.
-    return ImageFont.truetype(str(FONT_DIR / name), _EM, layout_engine=ImageFont.Layout.BASIC)
+    return ImageFont.truetype(str(FONTS / name), _EM, layout_engine=ImageFont.Layout.BASIC)
 
 
 def _is_arabic(char: str) -> bool:

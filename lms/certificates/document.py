@@ -50,12 +50,12 @@ from fpdf import FPDF, FlexTemplate
 from fpdf.enums import ResourceAccessPolicy, WrapMode
 from PIL import Image, UnidentifiedImageError
 
+from authoring import FONTS
 from authoring.locales import INTERFACE_LANGUAGES, N_, interface_translations, is_rtl
 
 from .details import Details
 
 HERE = Path(__file__).resolve().parent
-FONTS = HERE / "fonts"
 #: The built-in layout, in the same format as an academy's template.
 LAYOUT = HERE / "layout.json"
 

@@ -16,6 +16,7 @@ import zxingcpp
 from fontTools.ttLib import TTFont
 from PIL import Image
 
+from authoring import FONTS
 from lms.certificates.details import Details
 from lms.certificates.document import LAYOUT, CertificateTemplateError, render_pdf
 
@@ -271,7 +272,7 @@ def test_a_one_line_text_too_wide_for_its_box_is_drawn_in_the_smaller_type_that_
 
     page_of(render_pdf(details(language, verify_url=url))).extract_text(visitor_text=visit)
     [size] = sizes
-    with TTFont(LAYOUT.parent / "fonts" / "NotoSans-Regular.ttf") as font:
+    with TTFont(FONTS / "NotoSans-Regular.ttf") as font:
         advances = sum(font["hmtx"][font.getBestCmap()[ord(c)]][0] for c in url) / font["head"].unitsPerEm
     width = advances * size * 25.4 / 72  # in millimetres
     assert size < box["size"]
