@@ -226,7 +226,8 @@ def render(course_dir: Path, editions: dict[str, model.Course], translations: li
         if progress:
             progress(done, total, "/".join(filter(None, job)))
     languages = {language: edition.text_language for language, edition in editions.items()}
-    result.done = [(slug, languages[language]) for language, slug in sorted(todo, key=list(result.keys).index)]
+    now = set(todo)
+    result.done = [(slug, languages[language]) for language, slug in result.keys if (language, slug) in now]
     return result
 
 
