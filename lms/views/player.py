@@ -22,13 +22,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from authoring import model
-from authoring.html import fallback_of, links_for
+from authoring.html import ARROWS, fallback_of, in_source_language, language_name, links_for
+from authoring.locales import direction
 from authoring.markdown import Links
 from authoring.package import asset_file, module_file
 from authoring.quiz import MAX_RESPONSE, answer_key, feedback_for, whole_number
 from xapi import statements as xs
 
 from ..db import get_db
+from ..i18n import select_language
 from ..models import Course
 from ..services import catalog, launch, learning
 from ..sessions import views as sessions
@@ -43,6 +45,8 @@ from .common import (
 )
 
 bp = Blueprint("player", __name__, url_prefix="/courses/<slug>/modules/<module_slug>")
+# The player's pages tell from their rendered text whether any of it is left in the source language.
+bp.add_app_template_global(in_source_language)
 
 MATERIALS = {"deck.pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
              "guide.html": "text/html", "handout.html": "text/html"}
@@ -65,7 +69,7 @@ def module(slug: str, module_slug: str):
     missing = learning.missing_prerequisites(get_db(), learner, edition, module) if learner else []
     return render_template("player/module.html", course=course, model=edition, module=module, live=live,
                            missing=missing,
-                           progress=progress, fallback=fallback_of(edition, module), resume=resume,
+                           progress=progress, resume=resume, **course_text(edition, module),
                            xapi=player_data(learner, [], offline=offline_files(course, edition, module))
                            if playable else None)
 
@@ -127,8 +131,7 @@ def page(slug: str, module_slug: str, page_id: str):
     return render_template("player/page.html", course=course, module=module, page=page, number=index + 1,
                            xapi=player_data(learner, [learning.page_view(learner, edition, module, page)],
                                             state=launch.bookmark_state(learner, module, page)),
-                           fallback=fallback_of(edition, module),
-                           links=module_links(slug, module),
+                           links=module_links(slug, module), **course_text(edition, module),
                            previous=module.pages[index - 1] if index else None,
                            next=module.pages[index + 1] if index + 1 < len(module.pages) else None)
 
@@ -165,7 +168,27 @@ def prerequisites_or_403(course: Course, edition: model.Course, module: model.Mo
     missing = learning.missing_prerequisites(get_db(), learner, edition, module)
     if missing:
         abort(Response(render_template("player/locked.html", course=course, model=edition, module=module,
-                                       missing=missing, fallback=fallback_of(edition, module)), 403))
+                                       missing=missing, **course_text(edition, module)), 403))
+
+
+def course_text(edition: model.Course, module: model.Module) -> dict:
+    """How a player page shows a module's text in the reader's language.
+
+    A translation's segments still in the source language carry its ``lang``
+    (``fallback``); where that language is written the other way from the
+    page, ``isolate`` names the class that sets them in their own direction
+    (English in an Arabic page runs left to right), so that one style sheet
+    serves every pair of languages.  ``source_name`` is that language's name
+    for the note saying part of the page is shown in it; ``back`` and
+    ``forward`` are the arrows to the previous and next pages, pointing the
+    way a reader of the page's direction turns pages.
+    """
+    fallback, reader = fallback_of(edition, module), select_language()
+    way = direction(reader)
+    own = direction(fallback.language) if fallback.language else way
+    back, forward = ARROWS[way]
+    return {"fallback": fallback, "isolate": f"source-{own}" if own != way else "", "back": back,
+            "forward": forward, "source_name": language_name(fallback.language, reader) if fallback.language else ""}
 
 
 def lrs_endpoint(external: bool = False) -> str:
@@ -244,7 +267,7 @@ def quiz(slug: str, module_slug: str):
     left = learning.attempts_left(module.quiz, progress)
     # Passed as the LMS graded it: the page then says so instead of counting attempts as if another were needed.
     page = {"course": course, "module": module, "attempts_left": left, "passed": progress.passed,
-            "fallback": fallback_of(edition, module)}
+            **course_text(edition, module)}
 
     def form(responses: dict, missing: list[str]) -> str:  # the device's answer key only where the form is
         return render_template("player/quiz.html", responses=responses, missing=missing, **page,
@@ -279,7 +302,7 @@ def survey(slug: str, module_slug: str):
         abort(404, description=_("This module has no survey."))
     learner = enrolled_learner_or_403(course)
     prerequisites_or_403(course, edition, module, learner)
-    page = {"course": course, "module": module, "fallback": fallback_of(edition, module),
+    page = {"course": course, "module": module, **course_text(edition, module),
             "xapi": player_data(learner, [], survey=offline_survey(learner, edition, module))}
     if request.method == "GET":
         return render_template("player/survey.html", responses={}, empty=False, **page)
@@ -329,7 +352,7 @@ def scenario(slug: str, module_slug: str, scenario_id: str):
         session.commit()
     return render_template("player/scenario.html", course=course, module=module, scenario=scenario, step=step,
                            choice=choice, path=",".join(path), links=module_links(slug, module),
-                           fallback=fallback_of(edition, module))
+                           **course_text(edition, module))
 
 
 @bp.get("/<any('deck.pptx', 'guide.html', 'handout.html'):name>")
