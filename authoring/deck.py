@@ -20,6 +20,7 @@ import datetime as dt
 import functools
 import io
 import itertools
+import math
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -115,18 +116,18 @@ def check_template(path: Path) -> None:
     """Raise :class:`TemplateError` unless ``path`` is a template the deck can use."""
     if path.stat().st_size > MAX_TEMPLATE_BYTES:
         raise TemplateError(f"{TEMPLATE} is larger than {MAX_TEMPLATE_BYTES // 2**20} MB")
-    _layouts(_open(path.read_bytes()))
+    _layout(_open(path.read_bytes()))
 
 
-def slide_count(module: model.Module, template: bytes | None = None) -> int:
-    """Return how many slides a live module's deck has: title, agenda, and each slide's pages.
+def slide_count(module: model.Module, template: bytes | None = None, language: str = "en") -> int:
+    """Return how many slides a live module's deck has in its ``language``: title, agenda, each slide's pages.
 
     A slide takes a page per table, and more when its bullets do not fit; the
     words measured are the source's (a translation's may take more or fewer).
     """
     layout = _layout(_open(template)) if template is not None else _default_layout()
     pictures = [[b""] * len(slide.images) for slide in module.slides]  # only whether there are any counts
-    return 1 + len(_module_pages(layout, module, interface_translations("en").gettext, pictures))
+    return 1 + len(_module_pages(layout, module, interface_translations(language).gettext, pictures))
 
 
 def render_deck(course: model.Course, module: model.Module, assets: dict[str, bytes] | None = None,
@@ -203,6 +204,8 @@ LINE = 1.37
 _FALLBACK_EM = 0.6
 #: PowerPoint's default text box insets, left and right, top and bottom.
 _INSET_X, _INSET_Y = Inches(0.1), Inches(0.05)
+#: The least a template's title and body placeholders must hold, inside their margins.
+MIN_TEXT_WIDTH, MIN_TEXT_HEIGHT = Inches(1), Inches(0.3)
 #: The sizes, in points, bullets start at: a few bullets alone on a slide, and more or above a table.
 BODY_SIZES = (24, 18)
 #: The smallest sizes, in points, text is shrunk to before a title's box grows or bullets go on to another slide.
@@ -245,8 +248,9 @@ def _lines(text: str, width: float, bold: bool) -> int:
         if used and used + space + ems > width:
             lines, used = lines + 1, 0.0
         used += (space if used else 0.0) + ems
-        while used > width:  # a word longer than the line breaks where the line ends
-            lines, used = lines + 1, used - width
+        if used > width:  # a word longer than the line breaks where each line ends
+            more = math.ceil(used / width) - 1
+            lines, used = lines + more, used - more * width
     return lines
 
 
@@ -280,7 +284,7 @@ class Frame:
     def height(self, paragraphs: list[str], size: float, width: int | None = None) -> int:
         """Return the height, insets included, of paragraphs set at ``size`` points in a box ``width`` wide."""
         inner = (width or self.box.width) - 2 * _INSET_X - self.indent
-        ems = inner / Pt(size)
+        ems = max(inner / Pt(size), 1.0)  # a template's boxes are checked to hold text; never less than a letter
         lines = sum(_lines(text, ems, self.bold) for text in paragraphs)
         return 2 * _INSET_Y + int(Pt(size) * LINE * (lines + self.spacing * len(paragraphs)))
 
@@ -328,7 +332,13 @@ def _layout(prs) -> Layout:
 
     def box(layout, kinds):
         shape = next((p for p in layout.placeholders if p.placeholder_format.type in kinds), None)
-        return None if shape is None else Box(shape.left, shape.top, shape.width, shape.height)
+        if shape is None:
+            return None
+        if (shape.width or 0) - 2 * _INSET_X < MIN_TEXT_WIDTH or (shape.height or 0) < MIN_TEXT_HEIGHT:
+            raise TemplateError(f"{TEMPLATE}: the placeholder {shape.name!r} of the layout {layout.name!r} is too "
+                                f"small to hold text ({Emu(shape.width or 0).inches:.2f} x "
+                                f"{Emu(shape.height or 0).inches:.2f} in)")
+        return Box(shape.left, shape.top, shape.width, shape.height)
 
     subtitle = next((p for p in title_layout.placeholders if p.placeholder_format.type not in _TITLES), None)
     return Layout(

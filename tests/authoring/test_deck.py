@@ -6,12 +6,14 @@ import io
 import shutil
 import zipfile
 
+import pytest
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.util import Inches
 
 from authoring.build import build_course
 from authoring.deck import TEMPLATE
+from authoring.problems import CourseError
 from conftest import SAMPLE_COURSE
 
 
@@ -92,3 +94,18 @@ def test_an_academy_template_gives_its_layouts_and_size(tmp_path):
     for slide in deck.slides:
         for shape in slide.shapes:
             assert shape.left + shape.width <= deck.slide_width
+
+
+def test_a_template_whose_title_box_is_too_narrow_for_text_is_a_build_error_naming_it(tmp_path):
+    course = tmp_path / "crisis-management"
+    shutil.copytree(SAMPLE_COURSE, course)
+    prs = Presentation()
+    title = next(p for p in prs.slide_layouts[1].placeholders if p.placeholder_format.idx == 0)
+    title.width = Inches(0.15)  # narrower than its own margins: no line of text fits
+    prs.save(course / TEMPLATE)
+    with pytest.raises(CourseError) as failure:
+        build_course(course, tmp_path / "dist")
+    [problem] = failure.value.problems
+    assert problem.path.endswith(TEMPLATE) and "too small to hold text" in problem.message
+    assert "Title and Content" in problem.message
+    assert not (tmp_path / "dist").exists()
