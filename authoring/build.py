@@ -22,6 +22,7 @@ from .cache import BuildCache, code_version
 from .cache import key as cache_key
 from .deck import TEMPLATE, render_deck, slide_count
 from .images import IMAGE_TYPES, ImageSettings, dimensions, optimise
+from .locales import interface_version
 from .package import COURSE_JSON, COURSE_LEVEL, Deflated, course_file, deflate, module_json, write_package
 from .parallel import map_work
 from .problems import Problem
@@ -127,7 +128,7 @@ def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSetti
     return BuildResult(
         path=path, course=course, warnings=problems.warnings,
         pages=sum(len(m.pages) for m in course.modules),
-        slides=sum(slide_count(m, template) for m in course.modules if m.type == model.LIVE),
+        slides=sum(slide_count(m, template, course.source_language) for m in course.modules if m.type == model.LIVE),
         images=len(optimised.sizes), image_bytes_before=optimised.before, image_bytes_after=optimised.after,
         seconds=time.perf_counter() - started, rebuilt=[m.slug for m in course.modules if m.slug in done],
         rendered=rendered.done, translations=translations, report_path=report if translations else None,
@@ -201,7 +202,7 @@ def render(course_dir: Path, editions: dict[str, model.Course], translations: li
                   for slug, key in t.keys.items()}
     result, todo = Rendered({}, {}, []), []
     for language, edition in editions.items():
-        around = cache_key(shared, language, _course_json(edition),
+        around = cache_key(shared, language, interface_version(edition.text_language), _course_json(edition),
                            "\n".join(f"{m.slug} {m.type} {m.title}" for m in edition.modules))
         for module in edition.modules:
             job = (language, module.slug)
@@ -217,6 +218,8 @@ def render(course_dir: Path, editions: dict[str, model.Course], translations: li
         progress(done, total, "unchanged modules")
     # Decks take longest: start them first so that no worker is left with one at the end.
     todo.sort(key=lambda job: course.module(job[1]).type != model.LIVE)
+    if todo:
+        html.prepare([edition.text_language for edition in editions.values()])
     # Rendering a module takes tens of milliseconds or more: two of them pay for the workers.
     for job, files in zip(todo, map_work(_render, (editions, assets.data, template), todo, min_items=2), strict=True):
         result.files[job] = files

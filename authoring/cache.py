@@ -19,10 +19,10 @@ from pathlib import Path
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """Return a hash of the authoring code and templates: entries made by other code are never used."""
+    """Return a hash of the authoring code, templates and fonts: entries made by other code are never used."""
     root = Path(__file__).parent
     digest = hashlib.sha256()
-    for path in sorted([*root.glob("*.py"), *root.glob("templates/*")]):
+    for path in sorted([*root.glob("*.py"), *root.glob("templates/*"), *root.glob("fonts/*")]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 

@@ -10,7 +10,8 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import BytecodeCache, Environment, PackageLoader, select_autoescape
+from jinja2.bccache import Bucket
 from markupsafe import Markup
 
 from . import markdown, model, package
@@ -22,12 +23,29 @@ ARROWS = {"ltr": ("←", "→"), "rtl": ("→", "←")}
 _LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 
 
+class _Compiled(BytecodeCache):
+    """Templates compiled once for every language's environment, which differ only in the words installed."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])  # Jinja checks the source's checksum
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _Compiled()
+
+
 @lru_cache(maxsize=None)
 def _env(language: str) -> Environment:
     """Return the templates' environment for a language: its words come from the interface's catalog."""
     env = Environment(loader=PackageLoader("authoring", "templates"), autoescape=select_autoescape(),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                      extensions=["jinja2.ext.i18n"])
+                      extensions=["jinja2.ext.i18n"], bytecode_cache=_COMPILED)
     translations = interface_translations(language)
     env.install_gettext_translations(translations, newstyle=True)
     env.filters["markdown"] = lambda text, links=None, fallback=None: markdown.render(text, links, fallback,
@@ -35,6 +53,19 @@ def _env(language: str) -> Environment:
     env.filters["inline"] = markdown.render_inline
     env.globals["in_source_language"] = in_source_language
     return env
+
+
+def prepare(languages: list[str]) -> None:
+    """Load every template, and each language's script data, for these languages.
+
+    A build calls this before rendering in worker processes, which then start
+    with all of it instead of each compiling the templates again.
+    """
+    for language in languages:
+        env = _env(language)
+        for name in env.list_templates():
+            env.get_template(name)
+        direction(language)
 
 
 def fallback_of(course: model.Course, module: model.Module | None = None) -> markdown.Fallback:
@@ -51,6 +82,12 @@ def in_source_language(fallback: markdown.Fallback, *html: str) -> bool:
     return bool(fallback.texts) and any(marker in part for part in html)
 
 
+def source_direction(fallback: markdown.Fallback, page_direction: str) -> str | None:
+    """Return the direction of the text left in the source language, if it is not the page's; else None."""
+    own = direction(fallback.language) if fallback.language else page_direction
+    return None if own == page_direction else own
+
+
 def isolation(fallback: markdown.Fallback, page_direction: str) -> Markup:
     """Return the style rule that sets text left in the source language in that language's direction.
 
@@ -59,8 +96,8 @@ def isolation(fallback: markdown.Fallback, page_direction: str) -> Markup:
     English in an Arabic page ends with its full stop on the right.  Nothing
     when both languages are written the same way.
     """
-    own = direction(fallback.language) if fallback.language else page_direction
-    if own == page_direction or not _LANGUAGE_CODE.fullmatch(fallback.language):
+    own = source_direction(fallback, page_direction)
+    if own is None or not _LANGUAGE_CODE.fullmatch(fallback.language):
         return Markup("")
     return Markup("[lang={}]{{direction:{};unicode-bidi:isolate}}").format(fallback.language, own)
 

@@ -8,6 +8,8 @@ The LMS reads the same catalogs for its pages.
 
 from __future__ import annotations
 
+import gettext
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,6 +46,19 @@ def direction(code: str) -> str:
 def N_(text: str) -> str:  # noqa: N802 -- the name gettext's tools look for
     """Mark words for the interface's catalogs where they are defined; they are translated where shown."""
     return text
+
+
+@lru_cache(maxsize=None)
+def interface_version(code: str) -> str:
+    """Return a hash of the compiled catalogs :func:`interface_translations` reads for a language.
+
+    What a build renders with the interface's words is kept under it, so a
+    changed catalog renders those files again.
+    """
+    digest = hashlib.sha256()
+    for path in gettext.find(DOMAIN, str(INTERFACE_DIR), [code.replace("-", "_")], all=True):
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
 
 
 @lru_cache(maxsize=None)

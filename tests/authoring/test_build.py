@@ -11,11 +11,14 @@ import zipfile
 from html.parser import HTMLParser
 
 import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from click.testing import CliRunner
 from PIL import Image
 from pptx import Presentation
 
-from authoring import parallel
+from authoring import html as html_templates
+from authoring import locales, parallel
 from authoring.build import build_course
 from authoring.cli import build_command, check_command
 from authoring.package import read_package
@@ -194,6 +197,31 @@ def test_a_po_edit_renders_again_only_the_modules_of_that_language_whose_entries
                        encoding="utf-8")
     assert build_course(course, out).rendered == [("families-and-media", "fr")]
     assert build_course(course, out).rendered == []
+
+
+def test_a_changed_interface_catalog_renders_that_languages_modules_again(tmp_path, monkeypatch):
+    course = copy_sample(tmp_path)
+    interface = tmp_path / "interface"
+    shutil.copytree(locales.INTERFACE_DIR, interface)
+    monkeypatch.setattr(locales, "INTERFACE_DIR", interface)
+
+    def build(out):  # as a new process would: the catalogs read afresh
+        for cached in (locales.interface_translations, locales.interface_version, html_templates._env):
+            cached.cache_clear()
+        return build_course(course, out)
+
+    build(tmp_path / "dist")
+    catalog = interface / "fr" / "LC_MESSAGES" / "messages.po"
+    with catalog.open("rb") as stream:
+        words = read_po(stream)
+    words["Objectives"].string = "Objectifs de la formation"
+    with (catalog.with_suffix(".mo")).open("wb") as stream:
+        write_mo(stream, words)
+    again = build(tmp_path / "dist")
+    assert sorted(again.rendered) == sorted((m.slug, "fr") for m in again.course.modules)
+    files = members(again.path)
+    assert "Objectifs de la formation" in files["languages/fr/modules/families-and-media/index.html"].decode()
+    assert again.path.read_bytes() == build_course(course, tmp_path / "fresh", use_cache=False).path.read_bytes()
 
 
 def test_a_changed_image_or_course_file_rebuilds_what_uses_it(tmp_path):
