@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from authoring import model
-from authoring.html import ARROWS, fallback_of, in_source_language, language_name, links_for
+from authoring.html import ARROWS, fallback_of, in_source_language, language_name, links_for, source_direction
 from authoring.locales import direction
 from authoring.markdown import Links
 from authoring.package import asset_file, module_file
@@ -185,9 +185,9 @@ def course_text(edition: model.Course, module: model.Module) -> dict:
     """
     fallback, reader = fallback_of(edition, module), select_language()
     way = direction(reader)
-    own = direction(fallback.language) if fallback.language else way
+    own = source_direction(fallback, way)
     back, forward = ARROWS[way]
-    return {"fallback": fallback, "isolate": f"source-{own}" if own != way else "", "back": back,
+    return {"fallback": fallback, "isolate": f"source-{own}" if own else "", "back": back,
             "forward": forward, "source_name": language_name(fallback.language, reader) if fallback.language else ""}
 
 
