@@ -320,12 +320,14 @@ def _prepare(course_dir: Path, course: model.Course, language: str, root: str | 
         kept = _kept_module(cache.get_json("translated", entry_key)) if cache and name in iris else None
         chosen, fallback = {}, []
         for segment, message, string in zip(found, messages, offered, strict=True):
+            # A module kept in the cache was made from these very translations, which passed their checks then.
             if string and (kept is not None or _check_segment(segment, string, shown, message.lineno, problems)):
-                chosen[segment] = string
+                if kept is None:
+                    chosen[segment] = string
             else:
-                fuzzy = message is not None and message.fuzzy and bool(message.string)
                 fallback.append(segment.text)
-                result.fallbacks.append(Fallback(name, segment.line, segment.text, fuzzy))
+                result.fallbacks.append(Fallback(name, segment.line, segment.text,
+                                                 message is not None and message.fuzzy and bool(message.string)))
         translated = None if kept is not None else segments.apply(text, found, chosen)
         files[name] = _Translated(translated, fallback, entry_key, kept)
     if problems.errors:
