@@ -88,6 +88,34 @@ def db(app):
         yield get_db()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def passwords_hashed_once():
+    """Each password is hashed, and each (hash, password) checked, once a session, with the real scrypt.
+
+    scrypt takes about 0.1 s a call, on purpose: the suite makes the same
+    four accounts and logs them in over a thousand times, which would spend
+    minutes on it.  A hash made once is as valid the thousandth time.
+    """
+    made, checked = {}, {}
+    real_make, real_check = accounts.generate_password_hash, accounts.check_password_hash
+
+    def make(password: str) -> str:
+        if password not in made:
+            made[password] = real_make(password)
+        return made[password]
+
+    def check(password_hash: str, password: str) -> bool:
+        if (password_hash, password) not in checked:
+            checked[password_hash, password] = real_check(password_hash, password)
+        return checked[password_hash, password]
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(accounts, "generate_password_hash", make)
+    patch.setattr(accounts, "check_password_hash", check)
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def sample_package(tmp_path_factory) -> Path:
     """The sample course, built once per test session."""
