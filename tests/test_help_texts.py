@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import click
+from flask import current_app
 from flask.cli import ScriptInfo
 
 from lms.cli import passerelle_group
@@ -18,9 +20,19 @@ VARIABLE = re.compile(r"\b(?:PASSERELLE[A-Z0-9_]*|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)
 
 
 def every_command(app):
-    """Yield (command path, help as printed, the command's own metavars) for ``passerelle`` and each subcommand."""
+    """Yield (command path, help as printed, the command's own metavars) for ``passerelle`` and each subcommand.
+
+    Each context is closed at the end: Flask's group pushes an app context into the first one that loads a
+    command, and one left open would run later tests' commands on this app and its database.
+    """
+    with contextlib.ExitStack() as opened:
+        yield from _walk(app, opened)
+
+
+def _walk(app, opened: contextlib.ExitStack):
     group = passerelle_group(create_app=lambda: app)
     root = group.make_context("passerelle", [], obj=ScriptInfo(create_app=lambda: app), resilient_parsing=True)
+    opened.callback(root.close)
     waiting = [(root, group)]
     while waiting:
         context, command = waiting.pop()
@@ -33,11 +45,14 @@ def every_command(app):
         metavars |= {param.make_metavar(context).strip("[].") for param in command.params}
         yield context.command_path, command.get_help(context), metavars
         for sub in subcommands:
-            waiting.append((sub.make_context(sub.name, [], parent=context, resilient_parsing=True), sub))
+            child = sub.make_context(sub.name, [], parent=context, resilient_parsing=True)
+            opened.callback(child.close)
+            waiting.append((child, sub))
 
 
 def test_the_walk_reaches_the_commands_of_every_package(app):
     paths = {path for path, _, _ in every_command(app)}
+    assert not current_app, "the walk left an app context pushed"
     assert {"passerelle", "passerelle run", "passerelle demo", "passerelle build", "passerelle translate interface",
             "passerelle lrs-forwarding run", "passerelle lrs-credentials create", "passerelle users create",
             "passerelle cohorts create"} <= paths, sorted(paths)
