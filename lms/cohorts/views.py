@@ -19,7 +19,7 @@ from ..i18n import select_language
 from ..models import Enrolment, User
 from ..services import NotFound, catalog, learning
 from ..views.auth import role_required
-from ..views.common import course_or_404, edition_of, valid_form_or_400
+from ..views.common import edition_of, valid_form_or_400
 from . import services
 from .forms import CohortForm, EnrolForm
 from .models import ATTENDED, Attendance, Cohort, LiveSession

@@ -409,7 +409,7 @@ def cohorts_in_scope(session: Session, course: Course, scope: Scope) -> list[Coh
     return list(session.scalars(query))
 
 
-__all__ = ["Filters", "Scope", "reach", "breakdown", "funnel", "reaction", "comments", "knowledge", "pass_rates",
+__all__ = ["Filters", "Scope", "reach", "breakdowns", "funnel", "reaction", "comments", "knowledge", "pass_rates",
            "follow_up", "item_analysis", "courses_in_scope", "cohorts_in_scope", "DIMENSIONS"]
 
 
