@@ -100,3 +100,24 @@ def log_in(page, base: str, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("form.stack button")
     page.wait_for_url(f"{base}/courses/")
+
+
+#: Where each end of the links between pages sits, and where their arrows sit beside the titles.
+NAV = """() => {
+  const box = el => el.getBoundingClientRect();
+  const glyph = (link, node) => { const r = document.createRange(); r.selectNodeContents(node); return {
+    text: node.textContent.trim(), left: r.getBoundingClientRect().left, right: r.getBoundingClientRect().right,
+    title: box(link.querySelector("bdi"))}; };
+  const prev = document.querySelector("a[rel=prev]"), next = document.querySelector("a[rel=next]");
+  return {prev: {...glyph(prev, prev.firstChild), at: box(prev).left},
+          next: {...glyph(next, next.lastChild), at: box(next).left}};
+}"""
+
+
+def assert_arrows_point_outwards_right_to_left(page) -> None:
+    """Check a right-to-left page's links between pages: previous on the right, each arrow at its outer edge."""
+    nav = page.evaluate(NAV)
+    prev, following = nav["prev"], nav["next"]
+    assert prev["at"] > following["at"]  # the previous page is to the right, where Arabic starts
+    assert prev["text"] == "→" and prev["left"] >= prev["title"]["right"] - 1  # at its outer edge, pointing right
+    assert following["text"] == "←" and following["right"] <= following["title"]["left"] + 1

@@ -9,7 +9,7 @@ import pytest
 from flask import render_template
 
 from authoring import model
-from browser_support import log_in
+from browser_support import NAV, assert_arrows_point_outwards_right_to_left, log_in
 from conftest import PASSWORDS
 from lms.views.player import course_text
 
@@ -19,17 +19,6 @@ PAGE = f"{MODULE}/pages/registration-of-nationals-and-contingency-plans"
 STYLE = Path(__file__).resolve().parents[2] / "lms" / "static" / "style.css"
 NOTE = "جزء من هذه الصفحة لم يُترجم بعد: وهو معروض باللغة الإنجليزية."
 DIRECTION = "el => getComputedStyle(el).direction"
-
-#: Where each end of the links between pages sits, and where their arrows sit beside the titles.
-NAV = """() => {
-  const box = el => el.getBoundingClientRect();
-  const glyph = (link, node) => { const r = document.createRange(); r.selectNodeContents(node); return {
-    text: node.textContent.trim(), left: r.getBoundingClientRect().left, right: r.getBoundingClientRect().right,
-    title: box(link.querySelector("bdi"))}; };
-  const prev = document.querySelector("a[rel=prev]"), next = document.querySelector("a[rel=next]");
-  return {prev: {...glyph(prev, prev.firstChild), at: box(prev).left},
-          next: {...glyph(next, next.lastChild), at: box(next).left}};
-}"""
 
 
 @pytest.fixture
@@ -68,11 +57,7 @@ def test_english_left_in_an_arabic_page_runs_left_to_right_under_one_note(arabic
 def test_the_arrows_between_pages_point_outwards_in_a_right_to_left_page(arabic_reader, live_server):
     page = arabic_reader
     page.goto(f"{live_server}{PAGE}")
-    nav = page.evaluate(NAV)
-    prev, following = nav["prev"], nav["next"]
-    assert prev["at"] > following["at"]  # the previous page is to the right, where Arabic starts
-    assert prev["text"] == "→" and prev["left"] >= prev["title"]["right"] - 1  # at its outer edge, pointing right
-    assert following["text"] == "←" and following["right"] <= following["title"]["left"] + 1
+    assert_arrows_point_outwards_right_to_left(page)
 
 
 def test_the_quiz_keeps_its_choices_where_arabic_puts_them_beside_english_options(arabic_reader, live_server):

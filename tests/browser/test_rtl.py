@@ -6,20 +6,11 @@ import zipfile
 
 import pytest
 
+from browser_support import assert_arrows_point_outwards_right_to_left
+
 MODULE = "languages/ar/modules/consular-crisis-response"
 #: Its text is all in English: Arabic translates the course's words and titles, not this page yet.
 PAGE = "registration-of-nationals-and-contingency-plans.html"
-
-#: Where each end of the links between pages sits, and where their arrows sit beside the titles.
-NAV = """() => {
-  const box = el => el.getBoundingClientRect();
-  const glyph = (link, node) => { const r = document.createRange(); r.selectNodeContents(node); return {
-    text: node.textContent.trim(), left: r.getBoundingClientRect().left, right: r.getBoundingClientRect().right,
-    title: box(link.querySelector("bdi"))}; };
-  const prev = document.querySelector("a[rel=prev]"), next = document.querySelector("a[rel=next]");
-  return {prev: {...glyph(prev, prev.firstChild), at: box(prev).left},
-          next: {...glyph(next, next.lastChild), at: box(next).left}};
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +49,7 @@ def test_english_left_in_an_arabic_page_runs_left_to_right_under_one_note(browse
 def test_the_arrows_between_pages_point_outwards_in_a_right_to_left_page(browser_page, package_dir):
     page = browser_page
     page.goto((package_dir / MODULE / PAGE).as_uri())
-    nav = page.evaluate(NAV)
-    prev, following = nav["prev"], nav["next"]
-    assert prev["at"] > following["at"]  # the previous page is to the right, where Arabic starts
-    assert prev["text"] == "→" and prev["left"] >= prev["title"]["right"] - 1  # at its outer edge, pointing right
-    assert following["text"] == "←" and following["right"] <= following["title"]["left"] + 1
+    assert_arrows_point_outwards_right_to_left(page)
 
 
 def test_a_page_with_nothing_left_in_english_has_no_note(browser_page, package_dir):
