@@ -39,6 +39,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .reports import cli as reports
 
     reports.init_app(app)
+    from . import integration
+
+    integration.init_app(app)
     cli.init_app(app)
     delivery.init_app(app)
     return app
