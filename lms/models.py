@@ -193,3 +193,5 @@ from .cohorts.models import Cohort  # noqa: E402
 from .certificates.models import Certificate  # noqa: E402
 from .privacy.models import Erasure  # noqa: E402
 from .reports.models import CourseProgress, ModuleProgress, QuestionAnswer, SurveyAnswer  # noqa: E402
+# A module import: the identities import the accounts' services, which import this module.
+from .integration import identities  # noqa: E402,F401  (ExternalIdentity)
