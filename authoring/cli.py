@@ -1,14 +1,16 @@
-"""Command-line commands of the authoring pipeline: ``build``, ``check`` and ``translate``."""
+"""Command-line commands of the authoring pipeline: ``build``, ``check``, ``translate`` and ``export``."""
 
 from __future__ import annotations
 
 import sys
 from contextlib import ExitStack
+from pathlib import Path
 
 import click
 
-from . import translation
+from . import export, translation
 from .build import build_course
+from .export import cmi5, scorm12
 from .images import ImageSettings
 from .problems import CourseError
 from .reader import read_course
@@ -127,3 +129,49 @@ def _translating(fn, *args):
         return fn(*args)
     except translation.TranslationError as exc:
         raise click.ClickException(str(exc.args[0])) from None
+
+
+@click.group("export")
+def export_group() -> None:
+    """Export a course for other LMSs: cmi5 or SCORM 1.2 packages, one per language."""
+
+
+def _export(standard, course_dir: str, out_dir: str) -> None:
+    """Build the course (into OUTPUT/.build, kept for the next export) and write its packages into OUTPUT."""
+    try:
+        result = build_course(course_dir, Path(out_dir) / export.BUILD_DIR)
+    except CourseError as exc:
+        for problem in exc.problems:
+            click.echo(problem.format(), err=True)
+        errors = sum(p.severity == "error" for p in exc.problems)
+        raise click.ClickException(f"export failed: the course has {errors} errors") from None
+    for problem in result.warnings + result.translation_errors:
+        click.echo(problem.format(), err=True)
+    for path in standard.write(result, Path(out_dir)):
+        click.echo(path)
+
+
+def _export_options(fn):
+    fn = click.option("-o", "--output", "out_dir", default="dist", show_default=True,
+                      type=click.Path(file_okay=False), help="Folder to write the packages to.")(fn)
+    return click.argument("course_dir", type=click.Path(exists=True, file_okay=False))(fn)
+
+
+@export_group.command("cmi5")
+@_export_options
+def export_cmi5_command(course_dir: str, out_dir: str) -> None:
+    """Write a cmi5 course package (cmi5.xml and the modules) per language of the course into OUTPUT.
+
+    Each self-paced module is an AU that any cmi5 LMS can launch; its quiz is graded in the learner's browser.
+    """
+    _export(cmi5, course_dir, out_dir)
+
+
+@export_group.command("scorm12")
+@_export_options
+def export_scorm12_command(course_dir: str, out_dir: str) -> None:
+    """Write a SCORM 1.2 package (imsmanifest.xml and the modules) per language of the course into OUTPUT.
+
+    Each self-paced module is a SCO; its quiz is graded in the learner's browser.
+    """
+    _export(scorm12, course_dir, out_dir)

@@ -9,7 +9,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from authoring.build import build_course
-from authoring.cli import build_command, check_command, translate_group
+from authoring.cli import build_command, check_command, export_group, translate_group
 from authoring.package import PackageError
 from authoring.problems import CourseError
 from xapi.models import StatementRecord
@@ -206,7 +206,7 @@ def _recorded_at_another_address(session, url: str) -> str | None:
 def init_app(app) -> None:
     translate_group.add_command(i18n.interface_command)
     for command in (build_command, check_command, translate_group, users_group, import_command, demo_command,
-                    cohorts_group, certificates_group):
+                    cohorts_group, certificates_group, export_group):
         app.cli.add_command(command)
     from .privacy import cli as privacy_cli
 
