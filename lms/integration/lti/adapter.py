@@ -1,0 +1,209 @@
+"""pylti1p3 backed by the database: the platforms' registrations, the tool's keys, and what an OIDC log-in keeps
+for its launch.
+
+pylti1p3 keeps the nonce of a log-in, and a launch's claims, in a "launch data storage"; the Flask session would
+do for one server, but the launch is a POST from another site, which a ``SameSite=Lax`` session cookie does not
+follow, and a second app server would not see another's memory.  :class:`DatabaseStorage` keeps them in
+``lti_launch_data``, under the ``lti1p3-session-id`` cookie pylti1p3 sets (``SameSite=None; Secure`` over https).
+
+:class:`Launch` runs pylti1p3's checks one by one, so that each refusal says which check failed, and adds the
+one pylti1p3 leaves out: a nonce is accepted once (``lti_nonce``), so a launch sent again is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
+from pylti1p3.deployment import Deployment as LtiDeployment
+from pylti1p3.exception import LtiException
+from pylti1p3.launch_data_storage.base import LaunchDataStorage
+from pylti1p3.tool_config import ToolConfAbstract
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from authoring.locales import N_
+
+from ...models import utcnow
+from . import services
+from .connector import ToolRegistration, http_session
+from .models import LaunchData, Platform, SeenNonce
+
+#: How long a log-in's nonce and state, and a launch's claims, are kept (a deep linking choice must be made within).
+LAUNCH_DATA_SECONDS = 2 * 3600
+
+
+class DatabaseStorage(LaunchDataStorage):
+    """pylti1p3's launch data storage in ``lti_launch_data``: values as JSON, each with its expiry."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+
+    def get_session_cookie_name(self):
+        # Over plain http (a local test) browsers drop SameSite=None cookies, as pylti1p3's cache storage knows.
+        if self._request is not None and not self._request.is_secure():
+            return None
+        return super().get_session_cookie_name()
+
+    def can_set_keys_expiration(self) -> bool:
+        return True
+
+    def get_value(self, key: str):
+        row = self.session.get(LaunchData, self._prepare_key(key)[:255])
+        if row is None or _utc(row.expires) < utcnow():
+            return None
+        return json.loads(row.value)
+
+    def set_value(self, key: str, value, exp: int | None = None) -> None:
+        key = self._prepare_key(key)[:255]
+        expires = utcnow() + dt.timedelta(seconds=exp or LAUNCH_DATA_SECONDS)
+        row = self.session.get(LaunchData, key)
+        if row is None:
+            self.session.add(LaunchData(key=key, value=json.dumps(value), expires=expires))
+        else:
+            row.value, row.expires = json.dumps(value), expires
+        self.session.flush()
+
+    def check_value(self, key: str) -> bool:
+        return self.get_value(key) is not None
+
+
+def forget_expired(session: Session) -> None:
+    """Delete the launch data and nonces that expired: a nonce past its token's expiry cannot be replayed anyway."""
+    now = utcnow()
+    session.execute(delete(LaunchData).where(LaunchData.expires < now))
+    session.execute(delete(SeenNonce).where(SeenNonce.expires < now))
+
+
+class DatabaseToolConf(ToolConfAbstract):
+    """The registrations of ``lti_platform``: an issuer may have several client ids, so the client id (a launch's
+    audience) always takes part in finding one."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.platform: Platform | None = None
+
+    def check_iss_has_one_client(self, iss: str) -> bool:
+        return False
+
+    def check_iss_has_many_clients(self, iss: str) -> bool:
+        return True
+
+    def find_registration_by_issuer(self, iss: str, *args, **kwargs):
+        return self.find_registration_by_params(iss, None)
+
+    def find_registration_by_params(self, iss: str, client_id: str | None, *args, **kwargs):
+        platform = services.find_platform(self.session, iss, client_id)
+        if platform is None:
+            return None
+        self.platform = platform
+        return ToolRegistration(platform, services.current_key(self.session))
+
+    def find_deployment(self, iss: str, deployment_id: str):
+        return self.find_deployment_by_params(iss, deployment_id, None)
+
+    def find_deployment_by_params(self, iss: str, deployment_id: str, client_id: str | None, *args, **kwargs):
+        platform = services.find_platform(self.session, iss, client_id)
+        if platform is None or deployment_id not in platform.deployment_ids:
+            return None
+        return LtiDeployment().set_deployment_id(deployment_id)
+
+
+def oidc_login(session: Session) -> FlaskOIDCLogin:
+    """pylti1p3's OIDC log-in for the current request, keeping its nonce and state in the database."""
+    return FlaskOIDCLogin(FlaskRequest(), DatabaseToolConf(session), launch_data_storage=DatabaseStorage(session))
+
+
+class LaunchRefused(Exception):
+    """A launch that is not let in; ``message`` (marked for translation) says which check failed."""
+
+    def __init__(self, message: str, detail: str = "", status: int = 403) -> None:
+        super().__init__(f"{message} {detail}".strip())
+        self.message, self.detail, self.status = message, detail, status
+
+
+class Launch(FlaskMessageLaunch):
+    """A launch message (resource link or deep linking request) checked by pylti1p3 step by step."""
+
+    def __init__(self, session: Session, storage: bool = True) -> None:
+        self.db = session
+        super().__init__(FlaskRequest(), DatabaseToolConf(session), requests_session=http_session(),
+                         launch_data_storage=DatabaseStorage(session) if storage else None)
+        if storage:
+            self.set_launch_data_lifetime(LAUNCH_DATA_SECONDS)
+
+    @property
+    def platform(self) -> Platform:
+        return self._tool_config.platform
+
+    @classmethod
+    def restored(cls, session: Session, claims: dict) -> Launch | None:
+        """A launch checked earlier (a deep linking request being answered), from its claims; None if its
+        platform was removed since."""
+        launch = cls(session, storage=False)
+        launch.set_auto_validation(enable=False).set_jwt({"body": claims}).set_restored()
+        try:
+            launch.validate_registration()
+        except LtiException:
+            return None
+        return launch
+
+    def validate(self):
+        """Run every check; raise :class:`LaunchRefused` naming the first that fails."""
+        if self._restored:
+            raise LtiException("a restored launch is not validated again")
+        self._validated = True
+        steps = (
+            (self.validate_jwt_format, N_("The launch carries no readable id_token.")),
+            (self.validate_registration, N_("The platform that sent this launch is not registered here.")),
+            (self.validate_state, N_("The launch does not follow a log-in started here; launch it again from "
+                                     "the platform.")),
+            (self.validate_nonce, N_("The launch's log-in has expired or was already used; launch it again "
+                                     "from the platform.")),
+            (self.validate_jwt_signature, N_("The launch's signature is not valid, or it has expired.")),
+            (self._validate_once, N_("This launch was already used; launch it again from the platform.")),
+            (self.validate_deployment, N_("The platform's deployment of this launch is not registered here.")),
+            (self.validate_message, N_("The launch message is incomplete or of a kind this tool does not "
+                                       "know.")),
+        )
+        try:
+            for step, refusal in steps:
+                try:
+                    step()
+                except (LtiException, KeyError, TypeError, ValueError) as exc:
+                    raise LaunchRefused(refusal, str(exc)[:300]) from exc
+            self.save_launch_data()
+        except Exception:
+            self._validated = False
+            raise
+        return self
+
+    def validate_jwt_format(self):
+        super().validate_jwt_format()
+        if not isinstance(self._jwt.get("body"), dict) or not isinstance(self._jwt.get("header"), dict):
+            raise LtiException("the id_token's header and body are not JSON objects")
+        return self
+
+    def _validate_once(self):
+        """Keep the token's nonce; a nonce already kept (by any app server) means the launch is sent again."""
+        body = self._jwt["body"]
+        expires = dt.datetime.fromtimestamp(int(body.get("exp", 0)), dt.timezone.utc)
+        try:
+            with self.db.begin_nested():
+                self.db.add(SeenNonce(issuer=body["iss"], nonce=str(body["nonce"])[:255],
+                                      expires=max(expires, utcnow() + dt.timedelta(hours=1))))
+                self.db.flush()
+        except IntegrityError:
+            raise LtiException("nonce already used") from None
+        return self
+
+    def claims(self) -> dict:
+        return self._jwt.get("body", {})
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)  # SQLite gives times back naive
+

@@ -1,0 +1,197 @@
+"""LTI 1.3 launches as a platform sends them: the OIDC log-in, a resource link launch that signs the person in with
+the role the platform gives them, and every launch that must be refused with nothing created."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.integration.identities import ExternalIdentity
+from lms.integration.lti.models import SeenNonce
+from lms.models import Enrolment, User
+from lti_platform import (CLIENT_ID, DEPLOYMENT_ID, INSTRUCTOR, ISSUER, LEARNER, CLAIM, registered,  # noqa: F401
+                          platform, rsa_key)
+
+MODULE = "consular-crisis-response"
+
+
+def counts(db) -> tuple[int, int, int]:
+    """Accounts, external identities and enrolments: what a refused launch must leave as they were."""
+    db.rollback()
+    return tuple(db.scalar(select(func.count()).select_from(table)) for table in (User, ExternalIdentity, Enrolment))
+
+
+def test_the_log_in_sends_the_browser_to_the_platform_with_a_state_and_nonce(client, registered, platform):
+    answer = platform.log_in(client)
+    assert answer.status_code == 302
+    location = urlsplit(answer.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == f"{platform.url}/auth"
+    sent = {name: values[0] for name, values in parse_qs(location.query).items()}
+    assert sent["client_id"] == CLIENT_ID and sent["login_hint"] == "17" and sent["lti_message_hint"] == "hint-1"
+    assert sent["redirect_uri"] == "http://localhost/lti/launch"
+    assert (sent["scope"], sent["response_type"], sent["response_mode"], sent["prompt"]) == (
+        "openid", "id_token", "form_post", "none")
+    assert len(sent["nonce"]) >= 32 and sent["state"].startswith("state-")
+    # The state is bound to this browser by a cookie; a second log-in gets another state and nonce.
+    assert any(c.key == f"lti1p3-{sent['state']}" for c in client._cookies.values())
+    again = parse_qs(urlsplit(platform.log_in(client).headers["Location"]).query)
+    assert again["nonce"][0] != sent["nonce"] and again["state"][0] != sent["state"]
+
+
+def test_a_log_in_from_a_platform_not_registered_is_refused(client, registered, platform):
+    answer = platform.log_in(client, iss="https://unknown.example.test")
+    assert answer.status_code == 403
+    assert "not registered here" in answer.get_data(as_text=True)
+
+
+def test_a_learner_launched_into_a_course_is_signed_in_enrolled_in_the_platform_course_s_cohort(
+        client, db, registered, platform, course):
+    answer = platform.launch(client)
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/courses/crisis-management/"
+    identity = db.scalar(select(ExternalIdentity).where(ExternalIdentity.issuer == ISSUER))
+    user = identity.user
+    assert (identity.subject, user.display_name, user.email, user.role, user.language) == (
+        "moodle-user-17", "Aminata Diallo", "aminata.diallo@example.test", "learner", "fr")
+    enrolment = db.scalar(select(Enrolment).where(Enrolment.user_id == user.id))
+    assert enrolment.course.slug == "crisis-management"
+    assert enrolment.cohort.name == "Consular crisis 2026 (Academy Moodle)"
+    # Signed in, in the language the platform gave: the course page names them, in French.
+    page = client.get("/courses/crisis-management/")
+    assert page.status_code == 200
+    assert '<html lang="fr"' in page.get_data(as_text=True) and "Aminata Diallo" in page.get_data(as_text=True)
+
+
+def test_a_learner_launched_into_a_module_is_sent_to_its_cmi5_launch(client, db, registered, platform, course):
+    target = f"http://localhost/lti/courses/crisis-management/modules/{MODULE}/"
+    answer = platform.launch(client, target=target)
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == f"/courses/crisis-management/modules/{MODULE}/launch"
+    started = client.get(answer.headers["Location"])
+    assert started.status_code == 303 and "fetch=" in started.headers["Location"]
+
+
+def test_an_instructor_becomes_a_trainer_of_the_platform_course_s_cohort(client, db, registered, platform, course):
+    answer = platform.launch(client, token_args={"sub": "moodle-teacher-3", "roles": (INSTRUCTOR,)},
+                             name="Kofi Mensah", email="kofi@example.test")
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/lti/contexts/")
+    user = db.scalar(select(ExternalIdentity).where(ExternalIdentity.subject == "moodle-teacher-3")).user
+    assert user.role == "trainer"
+    assert db.scalar(select(func.count()).select_from(Enrolment).where(Enrolment.user_id == user.id)) == 0
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Consular crisis 2026" in page and "Crisis management" in page
+
+
+def test_the_same_person_launched_again_keeps_one_account(client, db, registered, platform, course):
+    platform.launch(client)
+    sign_out(client)
+    assert platform.launch(client).status_code == 303
+    assert db.scalar(select(func.count()).select_from(ExternalIdentity)) == 1
+
+
+def sign_out(client) -> None:
+    """The browser forgets its Passerelle session (the LTI cookies stay)."""
+    client.delete_cookie("session")
+    assert client.get("/courses/").status_code == 302
+
+
+def refused(client, db, answer_of, status=403) -> str:
+    before = counts(db)
+    answer = answer_of()
+    assert answer.status_code == status, answer.get_data(as_text=True)
+    assert answer.mimetype == "text/html"
+    assert counts(db) == before
+    # Nobody is signed in by it.
+    assert client.get("/courses/").status_code == 302
+    return answer.get_data(as_text=True)
+
+
+def test_an_expired_id_token_is_refused(client, db, registered, platform, course):
+    past = int(time.time()) - 3600
+    text = refused(client, db, lambda: platform.launch(client, iat=past - 300, exp=past))
+    assert "signature is not valid, or it has expired" in text
+
+
+def test_a_launch_sent_again_is_refused(client, db, registered, platform, course):
+    answer = platform.log_in(client)
+    sent = parse_qs(urlsplit(answer.headers["Location"]).query)
+    form = {"id_token": platform.id_token(sent["nonce"][0]), "state": sent["state"][0]}
+    assert client.post("/lti/launch", data=form).status_code == 303
+    sign_out(client)
+    text = refused(client, db, lambda: client.post("/lti/launch", data=form))
+    assert "already used" in text
+    assert db.scalar(select(func.count()).select_from(SeenNonce)) == 1
+
+
+def test_a_nonce_the_tool_never_gave_is_refused(client, db, registered, platform, course):
+    answer = platform.log_in(client)
+    state = parse_qs(urlsplit(answer.headers["Location"]).query)["state"][0]
+    form = {"id_token": platform.id_token("a-nonce-of-its-own"), "state": state}
+    assert "expired or was already used" in refused(client, db, lambda: client.post("/lti/launch", data=form))
+
+
+def test_a_launch_without_the_log_in_s_state_is_refused(client, db, registered, platform, course):
+    answer = platform.log_in(client)
+    nonce = parse_qs(urlsplit(answer.headers["Location"]).query)["nonce"][0]
+    form = {"id_token": platform.id_token(nonce), "state": "state-forged"}
+    assert "does not follow a log-in" in refused(client, db, lambda: client.post("/lti/launch", data=form))
+
+
+def test_a_token_for_another_audience_is_refused(client, db, registered, platform, course):
+    text = refused(client, db, lambda: platform.launch(client, aud="another-tool"))
+    assert "not registered here" in text
+
+
+def test_an_unknown_deployment_is_refused(client, db, registered, platform, course):
+    text = refused(client, db, lambda: platform.launch(client, **{CLAIM + "deployment_id": "99"}))
+    assert "deployment of this launch is not registered" in text
+
+
+def test_an_unknown_issuer_is_refused(client, db, registered, platform, course):
+    text = refused(client, db, lambda: platform.launch(client, iss="https://unknown.example.test"))
+    assert "not registered here" in text
+
+
+def test_a_token_signed_with_another_key_is_refused(client, db, registered, platform, course):
+    other, _jwk = rsa_key()
+    text = refused(client, db, lambda: platform.launch(client, token_args={"key": other}))
+    assert "signature is not valid" in text
+
+
+def test_a_token_that_is_no_jwt_is_refused(client, db, registered, platform, course):
+    answer = platform.log_in(client)
+    state = parse_qs(urlsplit(answer.headers["Location"]).query)["state"][0]
+    form = {"id_token": "not.a-jwt", "state": state}
+    assert "no readable id_token" in refused(client, db, lambda: client.post("/lti/launch", data=form))
+
+
+@pytest.mark.parametrize("missing", ["sub", CLAIM + "roles", CLAIM + "resource_link"])
+def test_a_launch_missing_a_required_claim_is_refused(client, db, registered, platform, course, missing):
+    refused(client, db, lambda: platform.launch(client, **{missing: None}))
+
+
+def test_a_deactivated_account_is_not_let_in(client, db, registered, platform, course):
+    platform.launch(client)
+    sign_out(client)
+    user = db.scalar(select(ExternalIdentity)).user
+    user.active = False
+    db.commit()
+    text = refused(client, db, lambda: platform.launch(client))
+    assert "deactivated" in text
+
+
+def test_the_tool_s_key_set_publishes_the_key_it_signs_with(client, db, registered):
+    keys = client.get("/lti/jwks").get_json()["keys"]
+    assert len(keys) == 1 and keys[0]["kty"] == "RSA" and keys[0]["alg"] == "RS256" and keys[0]["use"] == "sig"
+    assert "d" not in keys[0]  # never the private half
+    from lms.integration.lti import services
+
+    old = keys[0]["kid"]
+    services.rotate_key(db)
+    db.commit()
+    kids = [k["kid"] for k in client.get("/lti/jwks").get_json()["keys"]]
+    assert len(kids) == 2 and kids[1] == old and kids[0] != old
+    assert services.current_key(db).kid == kids[0]
