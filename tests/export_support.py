@@ -37,3 +37,46 @@ def unzip(path: Path, folder: Path) -> Path:
     with zipfile.ZipFile(path) as zf:
         zf.extractall(folder)
     return folder
+
+
+def sample_module(slug: str = "consular-crisis-response"):
+    """A module of the sample course, as the export renders it (for its pages and answer key)."""
+    from authoring.reader import read_course
+
+    course, _ = read_course(SAMPLE_COURSE)
+    return course.module(slug)
+
+
+def read_every_page(page, module) -> None:
+    """Read the module as a learner does in the launch page's frame: from its contents, then 'next' to the end."""
+    frame = page.frame(name="page")
+    frame.wait_for_url(f"**/{module.slug}/index.html")
+    page.frame_locator("#page").locator(f'a[href="{module.pages[0].id}.html"]').click()
+    frame.wait_for_url(f"**/{module.pages[0].id}.html")
+    for following in module.pages[1:]:
+        page.frame_locator("#page").locator("a[rel=next]").click()
+        frame.wait_for_url(f"**/{following.id}.html")
+
+
+def answer_quiz(page, module, wrong: int = 0) -> str:
+    """Open the quiz from the bar, answer it (the first ``wrong`` questions wrongly) and submit; return its verdict."""
+    page.click("#quiz-link")
+    page.frame(name="page").wait_for_url("**/quiz.html")
+    form = page.frame_locator("#page").locator("#quiz")
+    for index, question in enumerate(module.quiz.questions):
+        box = form.locator(f"#question-{question.id}")
+        right = index >= wrong
+        if question.options:
+            options = list(enumerate(question.options))
+            chosen = [n for n, o in options if o.correct] if right else [next(n for n, o in options if not o.correct)]
+            for number in chosen:
+                box.locator(f'input[value="{number}"]').check()
+        else:
+            answer = (f"{question.number:g}" if question.number is not None else question.answers[0])
+            box.locator("input").fill(answer if right else "not the answer")
+    form.locator("button[type=submit]").click()
+    result = form.locator("#quiz-result")
+    result.wait_for()
+    page.wait_for_function("() => document.getElementById('page').contentDocument"
+                           ".getElementById('quiz-result').textContent !== ''")
+    return result.inner_text()
