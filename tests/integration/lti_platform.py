@@ -51,6 +51,7 @@ class Platform:
         self.deep_link_responses: list[dict] = []
         self.members: list[dict] = []
         self.tokens: dict[str, set[str]] = {}
+        self.down = False  # the gradebook answers 503 while set
         self.app = self._make_app()
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -167,6 +168,8 @@ class Platform:
         @app.post("/courses/42/lineitems/<name>/lineitem/scores")
         def score(name):
             self._bearer(SCORE_SCOPE)
+            if self.down:
+                return "The gradebook is down for maintenance.", 503
             assert request.content_type == "application/vnd.ims.lis.v1.score+json"
             self.scores.append({"lineitem": name, **request.get_json(force=True)})
             return "", 204

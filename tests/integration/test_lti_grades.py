@@ -1,0 +1,109 @@
+"""Scores sent to a platform's gradebook (LTI Assignment and Grade Services): what the LMS graded for a launched
+learner, never what their browser claimed; kept due while the platform does not take them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from conftest import PUBLIC_URL, csrf_token
+from learning_helpers import answers, finish_course
+from lms.integration.lti.models import Outcome
+from lms.services import learning
+from xapi import statements as xs
+from lti_platform import CLAIM, LINEITEM_SCOPE, SCORE_SCOPE, registered, platform  # noqa: F401 (fixtures)
+
+MODULE = "consular-crisis-response"
+MODULE_URL = f"/courses/crisis-management/modules/{MODULE}"
+TARGET = f"http://localhost/lti/courses/crisis-management/modules/{MODULE}/"
+#: The learners here read English, the language the quiz's expected answers are written in.
+ENGLISH = {CLAIM + "launch_presentation": {"locale": "en"}}
+
+
+def submit_quiz(client, course, wrong: int):
+    quiz = course.current.model.module(MODULE).quiz
+    form = {f"q-{question}": given for question, given in answers(quiz, wrong).items()}
+    return client.post(f"{MODULE_URL}/quiz", data={"csrf_token": csrf_token(client, f"{MODULE_URL}/quiz"), **form})
+
+
+def test_a_quiz_the_lms_grades_sends_the_learner_s_score_to_the_platform(client, db, registered, platform, course):
+    answer = platform.launch(client, target=TARGET, **ENGLISH, **platform.ags_claim())
+    assert answer.status_code == 303
+    # The launch tells the gradebook the learner has begun: no score yet.
+    assert [(s["userId"], s.get("scoreGiven"), s["activityProgress"], s["gradingProgress"])
+            for s in platform.scores] == [("moodle-user-17", None, "Initialized", "NotReady")]
+    quiz = course.current.model.module(MODULE).quiz
+    assert submit_quiz(client, course, wrong=1).status_code == 200
+    last = platform.scores[-1]
+    assert last["lineitem"] == "7" and last["userId"] == "moodle-user-17"
+    assert last["scoreMaximum"] == 100
+    graded = learning.grade_quiz(quiz, answers(quiz, 1))
+    assert graded.points == graded.max_points - 1 and abs(last["scoreGiven"] - 100 * graded.scaled) < 0.01
+    assert last["gradingProgress"] == "FullyGraded" and last["activityProgress"] == "InProgress"
+    assert last["timestamp"].endswith("Z")
+    # The tool asked for its token with a JWT the platform verified with the tool's published key set.
+    assert SCORE_SCOPE in platform.token_requests[-1]["scope"]
+    outcome = db.scalar(select(Outcome))
+    db.refresh(outcome)
+    assert outcome.due is False and outcome.sent_score == last["scoreGiven"]
+
+
+def test_a_score_the_browser_claims_is_not_what_the_platform_receives(client, db, registered, platform, course):
+    platform.launch(client, target=TARGET, **ENGLISH, **platform.ags_claim())
+    submit_quiz(client, course, wrong=2)
+    graded, received = platform.scores[-1]["scoreGiven"], len(platform.scores)
+    # The learner's browser says it passed with full marks, straight to the LRS: kept, but it earns nothing.
+    module = course.current.model.module(MODULE)
+    enrolment = db.scalar(select(Outcome)).enrolment
+    learner = learning.enrolled_learner(enrolment, "en", PUBLIC_URL)
+    claim = learning.quiz_outcome(learner, course.current.model, module, True,
+                                  xs.score_result(10, 10, success=True, completion=True))
+    stored = client.post("/xapi/statements", json=claim, headers={"X-Experience-API-Version": "1.0.3"})
+    assert stored.status_code == 200, stored.get_data(as_text=True)
+    # The learner's statements changed, so the score is sent again: still the one the LMS graded.
+    assert len(platform.scores) == received + 1
+    assert platform.scores[-1]["scoreGiven"] == graded < 100
+
+
+def test_a_score_the_platform_did_not_take_stays_due_and_is_sent_later(client, db, runner, registered, platform,
+                                                                        course):
+    platform.launch(client, target=TARGET, **ENGLISH, **platform.ags_claim())
+    received = len(platform.scores)
+    platform.down = True
+    assert submit_quiz(client, course, wrong=0).status_code == 200  # the learner is not held up
+    assert len(platform.scores) == received
+    outcome = db.scalar(select(Outcome))
+    db.refresh(outcome)
+    assert outcome.due is True and "503" in outcome.error
+    failed = runner.invoke(args=["lti", "send-scores"])
+    assert failed.exit_code == 1 and "0 scores sent, 1 not sent" in failed.output
+    platform.down = False
+    result = runner.invoke(args=["lti", "send-scores"])
+    assert result.exit_code == 0 and "1 scores sent, 0 not sent" in result.output
+    assert platform.scores[-1]["scoreGiven"] == 100 and platform.scores[-1]["gradingProgress"] == "FullyGraded"
+
+
+def test_a_course_s_score_is_sent_once_the_lms_records_its_completion(client, db, runner, registered, platform,
+                                                                      course):
+    platform.launch(client, **ENGLISH, **platform.ags_claim(platform.lineitem_url("8")))
+    assert platform.scores[-1]["activityProgress"] == "Initialized"
+    enrolment = db.scalar(select(Outcome)).enrolment
+    model = course.current.model
+    finish_course(db, learning.enrolled_learner(enrolment, model.text_language, PUBLIC_URL), model)
+    assert runner.invoke(args=["lti", "send-scores"]).exit_code == 0
+    last = platform.scores[-1]
+    assert (last["lineitem"], last["scoreGiven"], last["activityProgress"], last["gradingProgress"]) == (
+        "8", 100, "Completed", "FullyGraded")
+
+
+def test_without_the_score_scope_nothing_is_sent(client, db, registered, platform, course):
+    platform.launch(client, target=TARGET, **ENGLISH, **platform.ags_claim(scopes=(LINEITEM_SCOPE,)))
+    submit_quiz(client, course, wrong=0)
+    assert platform.scores == [] and db.scalar(select(Outcome)) is None
+
+
+def test_an_instructor_s_launch_follows_no_score(client, db, registered, platform, course):
+    from lti_platform import INSTRUCTOR
+
+    platform.launch(client, target=TARGET, token_args={"roles": (INSTRUCTOR,), "sub": "t-1"}, **ENGLISH,
+                    **platform.ags_claim())
+    assert platform.scores == [] and db.scalar(select(Outcome)) is None
