@@ -41,7 +41,15 @@ demo: compile-catalogs
 	PASSERELLE_MAIL_LOG=1 PASSERELLE_PUBLIC_URL='$(DEMO_URL)' $(BIN)/passerelle demo
 	PASSERELLE_MAIL_LOG=1 PASSERELLE_PUBLIC_URL='$(DEMO_URL)' $(BIN)/passerelle run --host $(HOST) --port $(PORT)
 
-test: compile-catalogs
+# The browser tests' JavaScript (scorm-again, a SCORM 1.2 runtime) as tests/browser/package-lock.json pins it,
+# installed again only when the lock changes. Without npm the tests that need it are skipped (failed in CI).
+BROWSER_JS := tests/browser/node_modules/.package-lock.json
+
+$(BROWSER_JS): tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; \
+	else echo "npm is not installed: the browser tests that need scorm-again will be skipped"; fi
+
+test: compile-catalogs $(BROWSER_JS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Regenerate the lock on purpose (for Python 3.11 on Linux), with uv in a throwaway environment.
