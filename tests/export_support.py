@@ -47,22 +47,27 @@ def sample_module(slug: str = "consular-crisis-response"):
     return course.module(slug)
 
 
-def read_every_page(page, module) -> None:
-    """Read the module as a learner does in the launch page's frame: from its contents, then 'next' to the end."""
+def read_every_page(page, module, root=None) -> None:
+    """Read the module as a learner does in the launch page's frame: from its contents, then 'next' to the end.
+
+    ``root`` is the frame the launch page is in, when an LMS's page holds it (the browser's page otherwise).
+    """
+    root = root or page
     frame = page.frame(name="page")
     frame.wait_for_url(f"**/{module.slug}/index.html")
-    page.frame_locator("#page").locator(f'a[href="{module.pages[0].id}.html"]').click()
+    root.frame_locator("#page").locator(f'a[href="{module.pages[0].id}.html"]').click()
     frame.wait_for_url(f"**/{module.pages[0].id}.html")
     for following in module.pages[1:]:
-        page.frame_locator("#page").locator("a[rel=next]").click()
+        root.frame_locator("#page").locator("a[rel=next]").click()
         frame.wait_for_url(f"**/{following.id}.html")
 
 
-def answer_quiz(page, module, wrong: int = 0) -> str:
+def answer_quiz(page, module, wrong: int = 0, root=None) -> str:
     """Open the quiz from the bar, answer it (the first ``wrong`` questions wrongly) and submit; return its verdict."""
-    page.click("#quiz-link")
+    root = root or page
+    root.click("#quiz-link")
     page.frame(name="page").wait_for_url("**/quiz.html")
-    form = page.frame_locator("#page").locator("#quiz")
+    form = root.frame_locator("#page").locator("#quiz")
     for index, question in enumerate(module.quiz.questions):
         box = form.locator(f"#question-{question.id}")
         right = index >= wrong
@@ -75,8 +80,6 @@ def answer_quiz(page, module, wrong: int = 0) -> str:
             answer = (f"{question.number:g}" if question.number is not None else question.answers[0])
             box.locator("input").fill(answer if right else "not the answer")
     form.locator("button[type=submit]").click()
-    result = form.locator("#quiz-result")
-    result.wait_for()
-    page.wait_for_function("() => document.getElementById('page').contentDocument"
+    root.wait_for_function("() => document.getElementById('page').contentDocument"
                            ".getElementById('quiz-result').textContent !== ''")
-    return result.inner_text()
+    return form.locator("#quiz-result").inner_text()

@@ -48,10 +48,12 @@ var scorm12 = (function () {
             passed: kept.p === 1, completed: kept.c === 1};
   }
 
-  // The status a learner has earned: the quiz's pass or fail once taken, else whether every page was read.
+  // The status a learner has earned. A module the course needs passed is passed or failed by its quiz, and
+  // incomplete until then; one it needs completed is completed once every page is read, unless its quiz was passed.
   function status(state, tried) {
-    if (hasQuiz && (state.passed || tried)) return state.passed ? "passed" : "failed";
-    return state.completed ? "completed" : "incomplete";
+    if (hasQuiz && state.passed) return "passed";
+    if (data.moveOn === "CompletedAndPassed") return tried ? "failed" : "incomplete";
+    return state.completed ? "completed" : hasQuiz && tried ? "failed" : "incomplete";
   }
 
   var tried = false;
