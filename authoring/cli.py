@@ -139,7 +139,7 @@ def export_group() -> None:
 def _export(standard, course_dir: str, out_dir: str) -> None:
     """Build the course (into OUTPUT/.build, kept for the next export) and write its packages into OUTPUT."""
     try:
-        result = build_course(course_dir, Path(out_dir) / export.BUILD_DIR)
+        result, paths = export.export(course_dir, out_dir, standard.write)
     except CourseError as exc:
         for problem in exc.problems:
             click.echo(problem.format(), err=True)
@@ -147,7 +147,7 @@ def _export(standard, course_dir: str, out_dir: str) -> None:
         raise click.ClickException(f"export failed: the course has {errors} errors") from None
     for problem in result.warnings + result.translation_errors:
         click.echo(problem.format(), err=True)
-    for path in standard.write(result, Path(out_dir)):
+    for path in paths:
         click.echo(path)
 
 

@@ -169,7 +169,11 @@ def write_zip(path: Path, files: dict[str, bytes]) -> Path:
 
 
 def export(course_dir: str | Path, out_dir: str | Path, write: Callable[[BuildResult, Path], list[Path]],
-           images: ImageSettings | None = None) -> list[Path]:
-    """Build the course into ``out_dir/.build`` and write its export there with ``write``; return the packages."""
+           images: ImageSettings | None = None) -> tuple[BuildResult, list[Path]]:
+    """Build the course into ``out_dir/.build``, write its export into ``out_dir`` with ``write``.
+
+    Return the build's result (its warnings) and the packages written; raise
+    ``CourseError`` if the sources have errors, before anything is written.
+    """
     result = build_course(course_dir, Path(out_dir) / BUILD_DIR, images)
-    return write(result, Path(out_dir))
+    return result, write(result, Path(out_dir))

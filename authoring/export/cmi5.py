@@ -67,4 +67,4 @@ def write(result: BuildResult, out_dir: Path) -> list[Path]:
 
 def export_cmi5(course_dir: str | Path, out_dir: str | Path, **options) -> list[Path]:
     """Build a course folder and write its cmi5 packages, one per language, into ``out_dir``."""
-    return export(course_dir, out_dir, write, **options)
+    return export(course_dir, out_dir, write, **options)[1]

@@ -96,4 +96,4 @@ def write(result: BuildResult, out_dir: Path) -> list[Path]:
 
 def export_scorm12(course_dir: str | Path, out_dir: str | Path, **options) -> list[Path]:
     """Build a course folder and write its SCORM 1.2 packages, one per language, into ``out_dir``."""
-    return export(course_dir, out_dir, write, **options)
+    return export(course_dir, out_dir, write, **options)[1]

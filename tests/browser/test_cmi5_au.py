@@ -214,6 +214,8 @@ def check_session_rules(lms: StandInLms, launched: dict) -> None:
                 assert result["duration"].startswith("PT")  # (9.5.4.1)
         else:
             assert CMI5 not in categories(s)  # cmi5 allowed: the template, not the category (7.1.3)
+    assert any(method == "GET" and path.startswith("/lrs/agents/profile?") and "cmi5LearnerPreferences" in path
+               for method, path, _ in lms.requests)  # the learner's preferences are read on startup (11.0)
     for method, path, headers in lms.requests:  # every LRS request carries the token, as Basic (8.2.1)
         assert headers.get("Authorization") == f"Basic {TOKEN}", (method, path, headers)
         # The AU never writes LMS.LaunchData (10.2.1).
