@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from authoring.export import BUILD_DIR, cmi5, scorm12
 from authoring.build import build_course
+from authoring.export import BUILD_DIR, cmi5, scorm12
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 SAMPLE_COURSE = Path(__file__).resolve().parent.parent / "courses" / "crisis-management"

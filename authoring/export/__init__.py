@@ -15,8 +15,8 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from importlib.resources import files as resource_files
+from pathlib import Path
 
 from jinja2 import ChoiceLoader, PackageLoader
 from markupsafe import Markup

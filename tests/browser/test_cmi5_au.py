@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from export_support import exported, read_every_page, answer_quiz, sample_module, unzip  # noqa: F401 (fixture)
+from export_support import answer_quiz, exported, read_every_page, sample_module, unzip  # noqa: F401 (fixture)
 
 TOKEN = "dGVzdC1rZXk6dGVzdC1zZWNyZXQ="  # what the LMS hands out: the AU sends it as "Basic <token>"
 ACTOR = {"objectType": "Agent", "account": {"homePage": "https://lms.example.test", "name": "learner-7"}}
@@ -36,6 +36,7 @@ class StandInLms:
     """What the stand-in LMS saw and keeps: fetches, statements, state documents, and each LRS request's headers."""
 
     content: Path
+    base: str = ""  # the address it serves on
     fetches: dict[str, int] = field(default_factory=dict)
     statements: list[dict] = field(default_factory=list)
     states: dict[tuple, bytes] = field(default_factory=dict)
