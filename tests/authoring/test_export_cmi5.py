@@ -15,7 +15,7 @@ from export_support import SAMPLE_COURSE, SCHEMAS, exported, members  # noqa: F4
 
 NS = {"c": cmi5.NAMESPACE}
 #: The lesson budgets the LMS's pages keep (tests/lms/test_budgets.py), in compressed bytes.
-HTML_BUDGET, CRITICAL_PATH_BUDGET = 14_000, 20_000
+HTML_BUDGET, SCRIPT_BUDGET, CRITICAL_PATH_BUDGET = 14_000, 10_000, 20_000
 LANGUAGES = ["en", "fr", "es", "ru", "ar"]
 
 
@@ -91,6 +91,7 @@ def test_every_page_keeps_the_lesson_budget(exported, standard):
         pages = {name: size for name, size in sizes.items() if name.endswith(".html")}
         assert max(pages.values()) <= HTML_BUDGET, language
         runtime = sizes["launch/runtime.js"]
+        assert runtime <= SCRIPT_BUDGET
         for launch in (name for name in pages if name.startswith("launch/")):
             slug = launch.removeprefix("launch/").removesuffix(".html")
             largest = max(size for name, size in pages.items() if f"modules/{slug}/" in name)

@@ -52,7 +52,8 @@ function run(adapter) {
   var state = {seen: {}, page: null, completed: false, passed: false, score: null};
   var launch = null, ended = false, mastery = data.masteryScore;
 
-  function judging() { return launch && launch.recording && launch.mode === "Normal"; }
+  // Nothing is reported once the session ended: terminated is its last statement, LMSFinish its last call.
+  function judging() { return launch && launch.recording && !ended && launch.mode === "Normal"; }
 
   function shown() {
     var win = frame.contentWindow, id = pageAt(win);
@@ -64,7 +65,7 @@ function run(adapter) {
   }
 
   function report(id) {
-    if (!launch.recording) return;
+    if (!launch.recording || ended) return;
     var all = data.pages.every(function (p) { return state.seen[p.id]; });
     if (all && !state.completed && judging()) {
       state.completed = true;
