@@ -322,3 +322,14 @@ def _launch_url(lms: StandInLms, launched: dict) -> str:
                        "actor": json.dumps(ACTOR), "registration": launched["registration"],
                        "activityId": launched["activity"]})
     return f"{lms.base}/content/launch/consular-crisis-response.html?{query}"
+
+
+def test_without_scripts_the_pages_read_and_the_bar_says_progress_is_not_recorded(stand_in, scriptless_page):
+    lms, page, module = stand_in, scriptless_page, sample_module()
+    launch(page, lms)
+    assert "runs no scripts" in page.locator("#status").inner_text()
+    contents = page.frame_locator("#page")
+    assert contents.locator("h1").inner_text() == module.title
+    contents.locator(f'a[href="{module.pages[0].id}.html"]').click()
+    page.frame(name="page").wait_for_url(f"**/{module.pages[0].id}.html")
+    assert lms.fetches == {} and lms.statements == []
