@@ -26,6 +26,9 @@ from ..build import BuildResult, build_course
 from ..images import ImageSettings
 from ..locales import direction
 
+#: The folder inside an export's output folder where the course is built first (with its cache, so that an
+#: export after a small edit renders only what changed).
+BUILD_DIR = ".build"
 #: The launch pages and their runtime script sit in this folder of an exported package.
 LAUNCH_DIR = "launch"
 RUNTIME = "runtime.js"
@@ -57,11 +60,6 @@ class Edition:
     shared: list[str] = field(default_factory=list)  # paths of the files no unit has to itself: images, live modules
 
 
-#: The folder inside an export's output folder where the course is built first (with its cache, so that an
-#: export after a small edit renders only what changed).
-BUILD_DIR = ".build"
-
-
 def move_on(course: model.Course, module: model.Module) -> tuple[str, float | None]:
     """Return cmi5's ``moveOn`` and ``masteryScore`` of a module, from the course's completion rules and its quiz.
 
@@ -81,10 +79,31 @@ def move_on(course: model.Course, module: model.Module) -> tuple[str, float | No
     return "Completed", mastery
 
 
-def editions(result: BuildResult, runtime: str, standard: str) -> list[Edition]:
+def package_name(course: model.Course, standard: str, language: str) -> str:
+    """Return the file name of an exported package, e.g. ``crisis-management-1.0-cmi5-fr.zip``."""
+    return f"{course.slug}-{course.version}-{standard}-{language}.zip"
+
+
+def write_packages(result: BuildResult, out_dir: Path, standard: str,
+                   manifest: Callable[[Edition], tuple[str, bytes]]) -> list[Path]:
+    """Write a package per language of a built course; return their paths.
+
+    ``standard`` names the package and its launch pages' adapter script
+    (``scripts/<standard>.js``); ``manifest`` gives the name and bytes of the
+    file that describes a language's package to an LMS.
+    """
+    paths = []
+    for edition in editions(result, runtime_script(f"{standard}.js")):
+        name, data = manifest(edition)
+        paths.append(write_zip(out_dir / package_name(edition.course, standard, edition.language),
+                               edition.files | {name: data}))
+    return paths
+
+
+def editions(result: BuildResult, runtime: str) -> list[Edition]:
     """Return each language's exported files: the build's, and for every self-paced module a quiz and a launch page.
 
-    ``runtime`` is the launch pages' script, ``standard`` its name as the pages carry it (``cmi5``, ``scorm12``).
+    ``runtime`` is the launch pages' script.
     """
     with zipfile.ZipFile(result.path) as built:
         members = {name: built.read(name) for name in built.namelist()}
@@ -104,7 +123,7 @@ def editions(result: BuildResult, runtime: str, standard: str) -> list[Edition]:
             rule, mastery = move_on(course, module)
             unit = Unit(module=module, launch=f"{LAUNCH_DIR}/{module.slug}.html", files=[], move_on=rule,
                         mastery_score=mastery)
-            for name, text in unit_pages(course, module, language, standard).items():
+            for name, text in unit_pages(course, module, language).items():
                 edition.files[name] = text.encode("utf-8")
             unit.files = [unit.launch, f"{LAUNCH_DIR}/{RUNTIME}"] + sorted(
                 name for name in edition.files if name.startswith(package.module_file(module, "", language)))
@@ -115,11 +134,14 @@ def editions(result: BuildResult, runtime: str, standard: str) -> list[Edition]:
     return found
 
 
-def unit_pages(course: model.Course, module: model.Module, language: str, standard: str) -> dict[str, str]:
-    """Return ``{path in the package: HTML}`` of what an export adds to a module: its quiz page and launch page."""
+def unit_pages(course: model.Course, module: model.Module, language: str) -> dict[str, str]:
+    """Return ``{path in the package: HTML}`` of what an export adds to a module: its quiz page and launch page.
+
+    ``language`` is the translation's ("" for the source language), which places the module's files.
+    """
     text_language = course.text_language
     env = _env(text_language)
-    root = "../../../../" if language else "../../"
+    root = "../../../../" if language else "../../"  # as the build renders the module's own pages
     fallback, way = html.fallback_of(course, module), direction(text_language)
     back, forward = html.ARROWS[way]
     common = {"course": course, "module": module, "links": html.package_links(module, root), "fallback": fallback,
@@ -132,12 +154,12 @@ def unit_pages(course: model.Course, module: model.Module, language: str, standa
             quiz=module.quiz, **common)
     base = "../" + package.module_file(module, "", language)
     rule, mastery = move_on(course, module)
+    # What the launch page's script needs: where the pages are, which ones count, the rule and the answer key.
     data = {
-        "standard": standard, "language": text_language, "module": module.iri, "title": module.title,
-        "base": base, "moveOn": rule, "masteryScore": mastery,
-        "pages": [{"id": page.id, "iri": module.page_iri(page), "title": Markup(markdown.render_inline(page.title)).striptags()} for page in module.pages],
+        "language": text_language, "base": base, "moveOn": rule, "masteryScore": mastery,
+        "pages": [{"id": page.id, "iri": module.page_iri(page),
+                   "title": Markup(markdown.render_inline(page.title)).striptags()} for page in module.pages],
         "quiz": None if module.quiz is None else {
-            "iri": module.quiz_iri, "title": module.quiz.title, "page": QUIZ_PAGE,
             "questions": [quiz.answer_key(question) for question in module.quiz.questions]},
     }
     pages[f"{LAUNCH_DIR}/{module.slug}.html"] = env.get_template("launch.html").render(

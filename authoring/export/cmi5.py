@@ -11,17 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from .. import model
 from ..build import BuildResult
-from . import Edition, editions, export, runtime_script, write_zip
+from . import Edition, export, write_packages
 
 NAMESPACE = "https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd"
 COURSE_STRUCTURE = "cmi5.xml"
-
-
-def package_name(course: model.Course, language: str) -> str:
-    """Return the file name of a course's cmi5 package in a language, e.g. ``crisis-management-1.0-cmi5-fr.zip``."""
-    return f"{course.slug}-{course.version}-cmi5-{language}.zip"
 
 
 def course_structure(edition: Edition) -> bytes:
@@ -57,12 +51,7 @@ def course_structure(edition: Edition) -> bytes:
 
 def write(result: BuildResult, out_dir: Path) -> list[Path]:
     """Write the cmi5 package of each language of a built course into ``out_dir``; return their paths."""
-    paths = []
-    for edition in editions(result, runtime_script("cmi5.js"), "cmi5"):
-        files = dict(edition.files)
-        files[COURSE_STRUCTURE] = course_structure(edition)
-        paths.append(write_zip(out_dir / package_name(edition.course, edition.language), files))
-    return paths
+    return write_packages(result, out_dir, "cmi5", lambda edition: (COURSE_STRUCTURE, course_structure(edition)))
 
 
 def export_cmi5(course_dir: str | Path, out_dir: str | Path, **options) -> list[Path]:

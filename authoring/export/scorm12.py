@@ -12,9 +12,8 @@ import re
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from .. import model
 from ..build import BuildResult
-from . import Edition, editions, export, runtime_script, write_zip
+from . import Edition, export, write_packages
 
 MANIFEST = "imsmanifest.xml"
 IMSCP = "http://www.imsproject.org/xsd/imscp_rootv1p1p2"
@@ -25,11 +24,6 @@ XML = "http://www.w3.org/XML/1998/namespace"
 SCHEMA_LOCATION = (f"{IMSCP} imscp_rootv1p1p2.xsd {IMSMD} imsmd_rootv1p2p1.xsd {ADLCP} adlcp_rootv1p2.xsd")
 #: What an identifier (an XML ID, so an NCName) may not hold.
 _NOT_NAME = re.compile(r"[^A-Za-z0-9_.-]")
-
-
-def package_name(course: model.Course, language: str) -> str:
-    """Return the file name of a course's SCORM 1.2 package in a language, e.g. ``crisis-management-1.0-scorm12-fr.zip``."""
-    return f"{course.slug}-{course.version}-scorm12-{language}.zip"
 
 
 def identifier(prefix: str, name: str) -> str:
@@ -86,12 +80,7 @@ def manifest(edition: Edition) -> bytes:
 
 def write(result: BuildResult, out_dir: Path) -> list[Path]:
     """Write the SCORM 1.2 package of each language of a built course into ``out_dir``; return their paths."""
-    paths = []
-    for edition in editions(result, runtime_script("scorm12.js"), "scorm12"):
-        files = dict(edition.files)
-        files[MANIFEST] = manifest(edition)
-        paths.append(write_zip(out_dir / package_name(edition.course, edition.language), files))
-    return paths
+    return write_packages(result, out_dir, "scorm12", lambda edition: (MANIFEST, manifest(edition)))
 
 
 def export_scorm12(course_dir: str | Path, out_dir: str | Path, **options) -> list[Path]:
