@@ -54,7 +54,9 @@ def _remember(response):
     """Keep a language picked with the switcher: in a cookie, and in the signed-in user's setting."""
     asked = request.args.get(COOKIE, "")
     if asked in INTERFACE_LANGUAGES:
-        response.set_cookie(COOKIE, asked, max_age=COOKIE_AGE, samesite="Lax", httponly=True)
+        # Kept for Passerelle's own pages: mounted in a host application, the host's cookies are its own.
+        response.set_cookie(COOKIE, asked, max_age=COOKIE_AGE, samesite="Lax", httponly=True,
+                            path=request.script_root + "/")
         if getattr(current_user, "is_authenticated", False) and current_user.language != asked:
             current_user.language = asked
             get_db().commit()

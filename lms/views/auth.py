@@ -24,13 +24,9 @@ from ..accounts import services as accounts
 from ..services.learning import authority
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-login_manager = LoginManager()
-login_manager.login_view = "auth.login"
-login_manager.login_message = lazy_gettext("Please log in to see this page.")
 csrf = CSRFProtect()
 
 
-@login_manager.user_loader
 def load_user(session_id: str):
     """The user of a session, if the session is still theirs (log-out renews the token it carries)."""
     user_id, _sep, token = session_id.partition(":")
@@ -148,7 +144,12 @@ def init_app(app) -> None:
         for name in ("_login_user", "csrf_token", "csrf_valid"):
             g.pop(name, None)
 
-    login_manager.init_app(app)
+    # One log-in manager per app: where visitors are sent to log in is the app's own (a host application that
+    # mounts Passerelle may send them to its log-in page), and two apps in one process do not share it.
+    login_manager = LoginManager(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Please log in to see this page.")
+    login_manager.user_loader(load_user)
     csrf.init_app(app)
     # The LRS needs no CSRF token: every request must carry the X-Experience-API-Version header,
     # which a cross-site form cannot send, and clients other than the browser use HTTP Basic.
