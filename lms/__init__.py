@@ -6,6 +6,8 @@ from flask import Flask
 
 from .config import complete, load_settings
 
+__all__ = ["Passerelle", "create_app"]
+
 
 def create_app(config: dict | None = None) -> Flask:
     """Create the application; ``config`` overrides settings read from the environment."""
@@ -45,3 +47,12 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     delivery.init_app(app)
     return app
+
+
+def __getattr__(name: str):
+    # ``from lms import Passerelle`` imports the mounting code only when a host application asks for it.
+    if name == "Passerelle":
+        from .integration.host import Passerelle
+
+        return Passerelle
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
