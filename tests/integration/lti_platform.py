@@ -51,7 +51,8 @@ class Platform:
         self.deep_link_responses: list[dict] = []
         self.members: list[dict] = []
         self.tokens: dict[str, set[str]] = {}
-        self.down = False  # the gradebook answers 503 while set
+        self.down = False  # the gradebook answers 503 while set (its scores and columns)
+        self.lineitems: list[dict] = []  # the gradebook's columns the tool made
         self.app = self._make_app()
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -173,6 +174,21 @@ class Platform:
             assert request.content_type == "application/vnd.ims.lis.v1.score+json"
             self.scores.append({"lineitem": name, **request.get_json(force=True)})
             return "", 204
+
+        @app.get("/courses/42/lineitems")
+        def lineitems():
+            self._bearer(LINEITEM_SCOPE)
+            if self.down:
+                return "The gradebook is down for maintenance.", 503
+            return jsonify(self.lineitems)
+
+        @app.post("/courses/42/lineitems")
+        def new_lineitem():
+            self._bearer(LINEITEM_SCOPE)
+            assert request.content_type == "application/vnd.ims.lis.v2.lineitem+json"
+            made = {**request.get_json(force=True), "id": self.lineitem_url(f"made-{len(self.lineitems) + 1}")}
+            self.lineitems.append(made)
+            return jsonify(made), 201
 
         @app.get("/courses/42/memberships")
         def memberships():

@@ -107,3 +107,27 @@ def test_an_instructor_s_launch_follows_no_score(client, db, registered, platfor
     platform.launch(client, target=TARGET, token_args={"roles": (INSTRUCTOR,), "sub": "t-1"}, **ENGLISH,
                     **platform.ags_claim())
     assert platform.scores == [] and db.scalar(select(Outcome)) is None
+
+
+def test_a_launch_naming_no_line_item_gets_one_made_and_scores_go_there(client, db, registered, platform, course):
+    claim = platform.ags_claim()
+    del claim["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"]["lineitem"]
+    assert platform.launch(client, target=TARGET, **ENGLISH, **claim).status_code == 303
+    [made] = platform.lineitems
+    assert made["scoreMaximum"] == 100 and made["resourceId"] == f"crisis-management/{MODULE}"
+    assert made["tag"] == f"passerelle:crisis-management/{MODULE}" and made["resourceLinkId"] == "resource-link-1"
+    submit_quiz(client, course, wrong=0)
+    assert platform.scores[-1]["lineitem"] == "made-1" and platform.scores[-1]["scoreGiven"] == 100
+    # Another learner launched from the same link shares the column the platform already has.
+    client.delete_cookie("session")
+    platform.launch(client, target=TARGET, token_args={"sub": "moodle-user-18"}, **ENGLISH, **claim)
+    assert len(platform.lineitems) == 1 and platform.scores[-1]["userId"] == "moodle-user-18"
+
+
+def test_a_platform_that_makes_no_line_item_still_lets_the_learner_in(client, db, registered, platform, course):
+    claim = platform.ags_claim()
+    del claim["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"]["lineitem"]
+    platform.down = True
+    answer = platform.launch(client, target=TARGET, **ENGLISH, **claim)
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/launch")
+    assert platform.lineitems == [] and db.scalar(select(Outcome)) is None

@@ -20,6 +20,7 @@ from jwcrypto.jwk import JWK
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.exception import LtiException
 from pylti1p3.grade import Grade
+from pylti1p3.lineitem import LineItem as LtiLineItem
 from pylti1p3.names_roles import NamesRolesProvisioningService
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -47,6 +48,7 @@ PRESENTATION_CLAIM = CLAIM + "launch_presentation"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 #: The custom parameter by which a link placed by deep linking names itself in its launches.
 LINK_PARAMETER = "passerelle_link"
 #: Score of a full mark in the line items Passerelle asks platforms to create.
@@ -347,14 +349,15 @@ def find_link(session: Session, platform: Platform, claims: dict) -> Link | None
 
 
 def follow_line_item(session: Session, platform: Platform, claims: dict, admission: Admission,
-                     module: str = "") -> Outcome | None:
-    """Keep the platform's line item that the launch names, and the learner's score in it, so that what the
-    LMS grades for them is sent there; None when the launch grants no score service or names no line item."""
+                     module: str = "", url: str | None = None) -> Outcome | None:
+    """Keep the platform's line item that the launch names (or ``url``, one made for it), and the learner's score
+    in it, so that what the LMS grades for them is sent there; None when the launch grants no score service or
+    names no line item."""
     endpoint = claims.get(AGS_CLAIM)
     if admission.enrolment is None or admission.role != "learner" or not isinstance(endpoint, dict):
         return None
     scopes = endpoint.get("scope") if isinstance(endpoint.get("scope"), list) else []
-    url = endpoint.get("lineitem")
+    url = url or endpoint.get("lineitem")
     if SCORE_SCOPE not in scopes or not isinstance(url, str) or not url or len(url) > URL_LIMIT:
         return None
     line_item = session.scalar(select(LineItem).where(LineItem.platform_id == platform.id, LineItem.url == url))
@@ -372,6 +375,40 @@ def follow_line_item(session: Session, platform: Platform, claims: dict, admissi
     outcome.enrolment = admission.enrolment
     session.flush()
     return outcome
+
+
+def needs_line_item(claims: dict, admission: Admission) -> bool:
+    """Whether the launch grants the score service and lets the tool make line items, but names none: a link
+    the platform placed without a gradebook column (not by deep linking)."""
+    endpoint = claims.get(AGS_CLAIM)
+    if admission.enrolment is None or admission.role != "learner" or not isinstance(endpoint, dict):
+        return False
+    scopes = endpoint.get("scope") if isinstance(endpoint.get("scope"), list) else []
+    return (not endpoint.get("lineitem") and isinstance(endpoint.get("lineitems"), str)
+            and SCORE_SCOPE in scopes and LINEITEM_SCOPE in scopes)
+
+
+def make_line_item(session: Session, platform: Platform, claims: dict, course: Course, module: str = "") -> str:
+    """The address of the platform's line item for the course or module in the launch's course, found by its tag
+    or made; raise :class:`LtiError` when the platform does not answer."""
+    endpoint = claims[AGS_CLAIM]
+    model = current_model(session, course.id)
+    title = course.title if not module or model is None or model.module(module) is None \
+        else f"{model.module(module).title} — {course.title}"
+    wanted = LtiLineItem().set_tag(f"passerelle:{course.slug}/{module}"[:256]).set_label(title[:300]) \
+        .set_resource_id(f"{course.slug}/{module}".rstrip("/")).set_score_maximum(SCORE_MAXIMUM)
+    link = claims.get(RESOURCE_LINK_CLAIM)
+    if isinstance(link, dict) and isinstance(link.get("id"), str):
+        wanted.set_resource_link_id(link["id"])
+    service = AssignmentsGradesService(connector.connector(platform, current_key(session)), endpoint)
+    try:
+        made = service.find_or_create_lineitem(wanted)
+    except (LtiException, OSError, ValueError, KeyError) as exc:
+        raise LtiError(N_("The platform did not make a gradebook column: %(reason)s"), reason=str(exc)[:300]) \
+            from None
+    if not isinstance(made.get_id(), str):
+        raise LtiError(N_("The platform did not make a gradebook column: %(reason)s"), reason="no id")
+    return made.get_id()
 
 
 def mark_due(session: Session, registrations) -> int:

@@ -98,7 +98,13 @@ def launch():
     except services.LtiError as exc:
         session.rollback()
         refuse(explain(exc))
-    services.follow_line_item(session, platform, claims, admission, module)
+    url = None
+    if course is not None and services.needs_line_item(claims, admission):
+        try:
+            url = services.make_line_item(session, platform, claims, course, module)
+        except services.LtiError as exc:  # the learner goes in all the same; their scores are not followed
+            current_app.logger.warning("LTI line item not made: %s", exc)
+    services.follow_line_item(session, platform, claims, admission, module, url)
     session.commit()
     g.lti_scores_due = True  # the first score of a new line item says the learner has started
     login_user(admission.user)
