@@ -43,6 +43,15 @@ HSTS_SECONDS = 365 * 24 * 3600
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 
 
+def platform_key(key: str) -> str:
+    """``key`` among this platform's own counts of the :data:`limiter`.
+
+    Flask-Limiter keeps one store for all the apps it limits: two platforms in one process (each mounted in its
+    host application) must not count each other's failed log-ins.
+    """
+    return f"{current_app.config['PUBLIC_URL']} {key}"
+
+
 def init_app(app: Flask) -> None:
     """Set the cookies, the proxies, the log-in limits and the headers of every response."""
     https = app.config["PUBLIC_URL"].startswith("https://")

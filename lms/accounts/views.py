@@ -19,7 +19,7 @@ from ..db import get_db
 from ..i18n import select_language
 from ..models import ROLES, User
 from ..services import NotFound
-from ..security import limiter
+from ..security import limiter, platform_key
 from ..views.auth import account_key, account_limit, address_limit, limit_window, role_required
 from ..views.common import valid_form_or_400
 from . import importing, links, mail, services
@@ -273,8 +273,8 @@ def _reset_limit(scope: str, key_func):
 
 @bp.route("/account/forgot", methods=["GET", "POST"])
 # Every request counts, whether or not it names an account, so that the limits tell nothing either.
-@_reset_limit("reset:address", lambda: "address:" + (get_remote_address() or ""))
-@_reset_limit("reset:name", lambda: "name:" + request.form.get("name", "").strip().casefold()[:254])
+@_reset_limit("reset:address", lambda: platform_key("address:" + (get_remote_address() or "")))
+@_reset_limit("reset:name", lambda: platform_key("name:" + request.form.get("name", "").strip().casefold()[:254]))
 def forgot_password():
     """Mail a link to choose a new password to the account named (by username or e-mail address), if any.
 

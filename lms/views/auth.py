@@ -19,7 +19,7 @@ from xapi.views import bp as xapi_bp
 from ..db import get_db
 from ..forms import ActionForm, LoginForm
 from .common import valid_form_or_400
-from ..security import limiter
+from ..security import limiter, platform_key
 from ..accounts import services as accounts
 from ..services.learning import authority
 
@@ -63,7 +63,7 @@ def limit_window(setting: str) -> str:
 
 def account_key(username: str) -> str:
     """The key under which the failed log-ins of ``username`` are counted."""
-    return "username:" + username.strip().casefold()[:100]
+    return platform_key("username:" + username.strip().casefold()[:100])
 
 
 def account_limit(key_func, deduct_when):
@@ -79,7 +79,7 @@ def address_limit(deduct_when):
     """The limit of failed log-ins from one client address, counted alike wherever a password is tried."""
     return limiter.shared_limit(
         lambda: current_app.config["LOGIN_LIMIT_ADDRESS"], scope="log-in:address", methods=["POST"],
-        key_func=lambda: "address:" + (get_remote_address() or ""), deduct_when=deduct_when,
+        key_func=lambda: platform_key("address:" + (get_remote_address() or "")), deduct_when=deduct_when,
         error_message=lambda: _("Too many failed log-ins from your address. Try again in %(time)s.",
                                 time=limit_window("LOGIN_LIMIT_ADDRESS")))
 

@@ -47,7 +47,7 @@ NOT_LEARNERS = {"9"}
 
 
 def host_app(database_url: str, instance, prefix: str = "/learning", public_url: str = PUBLIC_URL,
-             **options) -> Flask:
+             settings: dict | None = None, **options) -> Flask:
     """An intranet with its own users and log-in (Flask-Login), and Passerelle mounted at ``prefix``."""
     host = Flask("intranet")
     host.config.update(SECRET_KEY="intranet-secret", TESTING=True)
@@ -80,7 +80,8 @@ def host_app(database_url: str, instance, prefix: str = "/learning", public_url:
                user_profile=lambda official: {"username": official.username, "display_name": official.name,
                                               "email": official.email, "country": official.country},
                config={"TESTING": True, "DATABASE_URL": database_url, "INSTANCE_PATH": str(instance),
-                       "SECRET_KEY": f"passerelle-secret-{prefix}", "PUBLIC_URL": public_url}, **options)
+                       "SECRET_KEY": f"passerelle-secret-{prefix}", "PUBLIC_URL": public_url, **(settings or {})},
+               **options)
     return host
 
 
@@ -336,6 +337,32 @@ def test_passerelle_s_own_accounts_log_in_on_its_page_when_the_host_names_no_log
         assert "Log out Kofi Mensah" in client.get("/learning/courses/").get_data(as_text=True)
     finally:
         empty(lms_of(host))
+
+
+def test_failed_log_ins_at_one_host_do_not_count_at_another(database_url, tmp_path, other_database):
+    """Each Passerelle counts the failed log-ins of its own accounts, though Flask-Limiter has one store."""
+    limit = {"LOGIN_LIMIT_ACCOUNT": "2 per 15 minutes"}
+    hosts = [host_app(database_url, tmp_path / "one", settings=limit, login_url=None),
+             host_app(other_database, tmp_path / "two", prefix="/academy", public_url="https://academy.example.test/",
+                      settings=limit, login_url=None)]
+    try:
+        for host in hosts:
+            result = host.test_cli_runner().invoke(args=["passerelle", "users", "create", "registrar",
+                                                         "--password", "registrar-secret-pw"])
+            assert result.exit_code == 0, result.output
+
+        def log_in(host, prefix: str, password: str) -> int:
+            client = host.test_client()
+            token = csrf_token(client, f"{prefix}/auth/login")
+            return client.post(f"{prefix}/auth/login", data={"username": "registrar", "password": password,
+                                                             "csrf_token": token}).status_code
+
+        assert [log_in(hosts[0], "/learning", "wrong-password") for _ in range(3)] == [401, 401, 429]
+        assert log_in(hosts[0], "/learning", "registrar-secret-pw") == 429
+        assert log_in(hosts[1], "/academy", "registrar-secret-pw") == 302
+    finally:
+        for host in hosts:
+            empty(lms_of(host))
 
 
 def test_the_host_s_commands_run_on_passerelle_s_own_database(host):
