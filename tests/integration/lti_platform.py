@@ -117,21 +117,24 @@ class Platform:
 
     # --- the browser's part -------------------------------------------------------------------------------------
 
-    def log_in(self, client, target: str = "http://localhost/lti/courses/crisis-management/", **params):
+    def log_in(self, client, target: str = "http://localhost/lti/courses/crisis-management/",
+               base_url: str = "http://localhost", **params):
         """Start a launch as the platform does (OIDC log-in initiation): the tool's answer."""
         data = {"iss": ISSUER, "login_hint": "17", "target_link_uri": target, "client_id": CLIENT_ID,
                 "lti_message_hint": "hint-1", "lti_deployment_id": DEPLOYMENT_ID, **params}
-        return client.post("/lti/login", data=data)
+        return client.post("/lti/login", data=data, base_url=base_url)
 
     def launch(self, client, target: str = "http://localhost/lti/courses/crisis-management/", token_args=None,
-               **claims):
-        """Log in, then post a signed id_token with the tool's nonce and state: the tool's answer to the launch."""
-        answer = self.log_in(client, target)
+               base_url: str = "http://localhost", browser=None, **claims):
+        """Log in, then post a signed id_token with the tool's nonce and state: the tool's answer to the launch
+        (posted by ``browser``, the client that logged in unless another is given)."""
+        answer = self.log_in(client, target, base_url)
         assert answer.status_code == 302, answer.get_data(as_text=True)
         sent = parse_qs(urlsplit(answer.headers["Location"]).query)
         token = self.id_token(sent["nonce"][0], **{CLAIM + "target_link_uri": target, **claims},
                               **(token_args or {}))
-        return client.post("/lti/launch", data={"id_token": token, "state": sent["state"][0]})
+        return (browser or client).post("/lti/launch", data={"id_token": token, "state": sent["state"][0]},
+                                        base_url=base_url)
 
     # --- the platform's services ------------------------------------------------------------------------------------
 

@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 from lms.integration.identities import ExternalIdentity
 from lms.integration.lti.models import SeenNonce
 from lms.models import Enrolment, User
-from lti_platform import (CLIENT_ID, DEPLOYMENT_ID, INSTRUCTOR, ISSUER, LEARNER, CLAIM, registered,  # noqa: F401
-                          platform, rsa_key)
+from lti_platform import CLAIM, CLIENT_ID, INSTRUCTOR, ISSUER, registered, platform, rsa_key  # noqa: F401
 
 MODULE = "consular-crisis-response"
 
@@ -83,6 +82,24 @@ def test_an_instructor_becomes_a_trainer_of_the_platform_course_s_cohort(client,
     assert db.scalar(select(func.count()).select_from(Enrolment).where(Enrolment.user_id == user.id)) == 0
     page = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "Consular crisis 2026" in page and "Crisis management" in page
+
+
+def test_over_https_the_log_in_is_kept_under_cookies_that_follow_the_platform_s_cross_site_post(
+        client, db, registered, platform, course):
+    answer = platform.log_in(client, base_url="https://localhost")
+    cookies = {header.split("=", 1)[0]: header for header in answer.headers.getlist("Set-Cookie")}
+    assert set(cookies) == {"lti1p3-session-id", next(name for name in cookies if name.startswith("lti1p3-state-"))}
+    for header in cookies.values():
+        assert "Secure" in header and "HttpOnly" in header and "SameSite=None" in header
+    launched = platform.launch(client, base_url="https://localhost")
+    assert launched.status_code == 303
+
+
+def test_a_launch_posted_by_a_browser_that_kept_no_cookie_of_the_log_in_is_refused(
+        app, client, db, registered, platform, course):
+    other = app.test_client()
+    text = refused(other, db, lambda: platform.launch(client, base_url="https://localhost", browser=other))
+    assert "open Passerelle in a new window" in text
 
 
 def test_the_same_person_launched_again_keeps_one_account(client, db, registered, platform, course):
