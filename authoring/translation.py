@@ -249,7 +249,8 @@ def translate_languages(course_dir: str | Path, course: model.Course, languages:
     """
     course_dir = Path(course_dir)
     sources = sources if sources is not None else source_files(course_dir, cache)
-    prepared = [_prepare(course_dir, course, language, root, sources, cache) for language in languages]
+    known = _segment_keys(sources)
+    prepared = [_prepare(course_dir, course, language, root, sources, known, cache) for language in languages]
     jobs = [(p.result.language, f"{MODULES_DIR}/{m.slug}.md", m.iri) for p in prepared if p.files is not None
             for m in course.modules if p.files[f"{MODULES_DIR}/{m.slug}.md"].kept is None]
     by_language = {p.result.language: p for p in prepared}
@@ -286,12 +287,18 @@ class _Language:
 
 
 def _prepare(course_dir: Path, course: model.Course, language: str, root: str | Path | None,
-             sources: list[tuple[str, str, list[Segment]]], cache: BuildCache | None) -> _Language:
-    """Read and check a language's catalog, and put its translations in every source file's place."""
+             sources: list[tuple[str, str, list[Segment]]], known: set[tuple[str, str | None]],
+             cache: BuildCache | None) -> _Language:
+    """Read and check a language's catalog, and put its translations in every source file's place.
+
+    ``known`` is :func:`_segment_keys` of the sources.  With a ``cache``, what
+    a module's segments found in the catalog is kept under the module's text
+    and the whole catalog, so that a module and catalog both unchanged since
+    the last build are not gone through segment by segment again.
+    """
     problems = Problems()
     path = catalog_dir(course_dir, root) / f"{language}.po"
     shown = _shown(path)
-    known = _segment_keys(sources)
     if locale_of(language) is None:
         problems.error(course_dir / COURSE_FILE, 1, f"{language!r} is not a language code",
                        "list languages as codes such as fr, es, ru, ar or pt-BR")
@@ -312,13 +319,23 @@ def _prepare(course_dir: Path, course: model.Course, language: str, root: str | 
     iris = {f"{MODULES_DIR}/{module.slug}.md": module.iri for module in course.modules}
     files = {}
     entries = {(message.id, message.context): message for message in catalog if message.id}
+    words_json = json.dumps(words, sort_keys=True)
+    whole = cache_key(code_version(), language, path.read_bytes() if path.exists() else b"", words_json)
     for name, text, found in sources:
+        iri = iris.get(name)
+        memo_key = cache_key(whole, name, iri or "", text) if cache and iri is not None else ""
+        memo = _memo(name, cache.get_json("prepared", memo_key)) if memo_key else None
+        kept = _kept_module(cache.get_json("translated", memo[0])) if memo else None
+        if memo and kept is not None:
+            entry_key, fallbacks = memo
+            result.fallbacks += fallbacks
+            files[name] = _Translated(None, [f.text for f in fallbacks], entry_key, kept)
+            continue
         messages = [entries.get((segment.text, segment.context)) for segment in found]
         offered = [m.string if m is not None and not m.fuzzy and m.string.strip() else "" for m in messages]
-        entry_key = cache_key(code_version(), language, name, iris.get(name, ""), text, json.dumps(offered),
-                              json.dumps(words, sort_keys=True))
-        kept = _kept_module(cache.get_json("translated", entry_key)) if cache and name in iris else None
-        chosen, fallback = {}, []
+        entry_key = cache_key(code_version(), language, name, iri or "", text, json.dumps(offered), words_json)
+        kept = _kept_module(cache.get_json("translated", entry_key)) if cache and iri is not None else None
+        chosen, fallback, fallbacks = {}, [], []
         for segment, message, string in zip(found, messages, offered, strict=True):
             # A module kept in the cache was made from these very translations, which passed their checks then.
             if string and (kept is not None or _check_segment(segment, string, shown, message.lineno, problems)):
@@ -326,10 +343,13 @@ def _prepare(course_dir: Path, course: model.Course, language: str, root: str | 
                     chosen[segment] = string
             else:
                 fallback.append(segment.text)
-                result.fallbacks.append(Fallback(name, segment.line, segment.text,
-                                                 message is not None and message.fuzzy and bool(message.string)))
+                fallbacks.append(Fallback(name, segment.line, segment.text,
+                                          message is not None and message.fuzzy and bool(message.string)))
+        result.fallbacks += fallbacks
         translated = None if kept is not None else segments.apply(text, found, chosen)
         files[name] = _Translated(translated, fallback, entry_key, kept)
+        if memo_key:
+            cache.put_json("prepared", memo_key, [entry_key, [[f.line, f.text, f.fuzzy] for f in fallbacks]])
     if problems.errors:
         return _Language(result)
     return _Language(result, files, catalog, shown, words)
@@ -374,6 +394,15 @@ def _translated_course(course: model.Course, language: _Language,
         result.keys[module.slug] = source.key
         translated.modules.append(read)
     return translated
+
+
+def _memo(name: str, kept) -> tuple[str, list[Fallback]] | None:
+    """Return what a module's segments found in an unchanged catalog, as :func:`_prepare` kept it."""
+    try:
+        entry_key, rows = kept
+        return str(entry_key), [Fallback(name, int(line), str(text), bool(fuzzy)) for line, text, fuzzy in rows]
+    except (TypeError, ValueError):
+        return None  # written by other code: go through the segments again
 
 
 def _kept_module(kept: dict | None) -> model.Module | None:
