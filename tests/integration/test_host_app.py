@@ -56,7 +56,8 @@ def host_app(database_url: str, instance, prefix: str = "/learning", public_url:
 
     @host.get("/login")
     def login_page():
-        return "the intranet's log-in page"
+        return ('<!doctype html><title>Intranet</title><form method="post">'
+                '<input name="id" aria-label="Your id"><button>Log in to the intranet</button></form>')
 
     @host.post("/login")
     def login():
