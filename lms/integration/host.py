@@ -123,9 +123,9 @@ class Mount:
 
     def wsgi(self, environ: dict, start_response):
         """Answer a request under the prefix, remembering the request as the host received it."""
-        script = environ.get("SCRIPT_NAME", "")
-        environ["passerelle.host_environ"] = {**environ, "SCRIPT_NAME": script[:len(script) - len(self.options.url_prefix)],
-                                              "PATH_INFO": self.options.url_prefix + environ.get("PATH_INFO", "")}
+        script, prefix = environ.get("SCRIPT_NAME", ""), self.options.url_prefix
+        environ["passerelle.host_environ"] = {**environ, "SCRIPT_NAME": script[:len(script) - len(prefix)],
+                                              "PATH_INFO": prefix + environ.get("PATH_INFO", "")}
         return self.lms(environ, start_response)
 
     def host_request(self):

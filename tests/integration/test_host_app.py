@@ -8,7 +8,7 @@ import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask import Flask, redirect, request
+from flask import Flask, redirect, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from sqlalchemy import MetaData, select
 
@@ -77,9 +77,9 @@ def host_app(database_url: str, instance, prefix: str = "/learning", public_url:
         return None if current_user.get_id() in NOT_LEARNERS else current_user
 
     options.setdefault("login_url", "login_page")
+    options.setdefault("user_profile", lambda official: {"username": official.username, "display_name": official.name,
+                                                         "email": official.email, "country": official.country})
     Passerelle(host, url_prefix=prefix, user_loader=signed_in,
-               user_profile=lambda official: {"username": official.username, "display_name": official.name,
-                                              "email": official.email, "country": official.country},
                config={"TESTING": True, "DATABASE_URL": database_url, "INSTANCE_PATH": str(instance),
                        "SECRET_KEY": f"passerelle-secret-{prefix}", "PUBLIC_URL": public_url, **(settings or {})},
                **options)
@@ -364,6 +364,46 @@ def test_failed_log_ins_at_one_host_do_not_count_at_another(database_url, tmp_pa
     finally:
         for host in hosts:
             empty(lms_of(host))
+
+
+def test_a_host_with_a_plain_session_and_no_profile_gives_its_ids(database_url, tmp_path):
+    """A host without Flask-Login: its loader gives the id kept in its own session, and nothing else."""
+    host = Flask("plain")
+    host.config.update(SECRET_KEY="plain-secret", TESTING=True)
+
+    @host.post("/enter")
+    def enter():
+        session["official"] = request.form["id"]
+        return "entered"
+
+    Passerelle(host, url_prefix="/learning", user_loader=lambda: session.get("official"),
+               config={"TESTING": True, "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "plain"),
+                       "SECRET_KEY": "plain-passerelle", "PUBLIC_URL": PUBLIC_URL})
+    try:
+        client = host.test_client()
+        assert client.get("/learning/courses/").headers["Location"] == \
+            "/learning/auth/login?next=%2Flearning%2Fcourses%2F"  # no log-in page of the host's: Passerelle's
+        client.post("/enter", data={"id": "A-1042"})
+        assert "Log out A-1042" in client.get("/learning/courses/").get_data(as_text=True)
+        account = account_of(lms_of(host), "A-1042")
+        assert (account.username, account.display_name, account.role) == ("A-1042", "A-1042", "learner")
+    finally:
+        empty(lms_of(host))
+
+
+@pytest.mark.parametrize(("role", "expected"), [("trainer", "trainer"), ("Instructor", "learner")])
+def test_a_role_the_host_gives_is_the_new_account_s_when_passerelle_has_it(database_url, tmp_path, role, expected):
+    host = host_app(database_url, tmp_path / "instance",
+                    user_profile=lambda official: {"display_name": official.name, "role": role,
+                                                   "country": "Senegal", "timezone": "Africa/Dakar"})
+    try:
+        client = host.test_client()
+        sign_in(client, "7")
+        assert client.get("/learning/courses/").status_code == 200  # values not valid here are left out
+        account = account_of(lms_of(host), "7")
+        assert (account.role, account.country, account.timezone) == (expected, "", "Africa/Dakar")
+    finally:
+        empty(lms_of(host))
 
 
 def test_the_host_s_commands_run_on_passerelle_s_own_database(host):
