@@ -14,6 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: The table that keeps the schema's revision, unless the app's ``MIGRATIONS_VERSION_TABLE`` names another: a host
+#: application sharing its database with Passerelle keeps its own revision in this one (lms.integration.host).
+VERSION_TABLE = "alembic_version"
 
 
 def make_engine(url: str) -> Engine:
@@ -47,10 +50,11 @@ def close_db(exc: BaseException | None = None) -> None:
         session.close()
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema up to the newest migration."""
+def migrate(engine: Engine, version_table: str = VERSION_TABLE) -> None:
+    """Bring the schema up to the newest migration, keeping its revision in ``version_table``."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["version_table"] = version_table
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
@@ -61,7 +65,7 @@ def migrate(engine: Engine) -> None:
 def init_db_command() -> None:
     """Create or upgrade the database schema (safe to run again)."""
     engine = current_app.extensions["db.engine"]
-    migrate(engine)
+    migrate(engine, current_app.config.get("MIGRATIONS_VERSION_TABLE", VERSION_TABLE))
     click.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
 
 

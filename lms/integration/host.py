@@ -47,6 +47,8 @@ from .identities import ExternalIdentity, account_for
 ACCOUNT_ARGUMENTS = ("username", "display_name", "email", "role")
 #: The attributes of a host user read when the host gives no ``user_profile``.
 DEFAULT_ATTRIBUTES = {"username": "username", "display_name": "display_name", "email": "email"}
+#: Where a mounted Passerelle keeps its schema's revision, apart from the host's own migrations.
+MOUNTED_VERSION_TABLE = "passerelle_alembic_version"
 #: Requests that need no user: files served as they are.
 ANONYMOUS_ENDPOINTS = frozenset({"static", "service_worker", "icon", "favicon"})
 
@@ -102,6 +104,8 @@ class Passerelle:
             # Passerelle's cookies are its own: the host's session, remember-me and language cookies stay the host's.
             "APPLICATION_ROOT": path, "SESSION_COOKIE_NAME": "passerelle_session", "SESSION_COOKIE_PATH": path,
             "REMEMBER_COOKIE_NAME": "passerelle_remember", "REMEMBER_COOKIE_PATH": path,
+            # In the host's database, the host's own migrations (Flask-Migrate, Alembic) keep alembic_version.
+            "MIGRATIONS_VERSION_TABLE": self.config.get("MIGRATIONS_VERSION_TABLE", MOUNTED_VERSION_TABLE),
         })
         mount = Mount(self, app, lms)
         app.extensions["passerelle"] = lms.extensions["passerelle.host"] = mount

@@ -21,7 +21,8 @@ def run_migrations() -> None:
 
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite")
+                      render_as_batch=connection.dialect.name == "sqlite",
+                      version_table=context.config.attributes.get("version_table", "alembic_version"))
     with context.begin_transaction():
         context.run_migrations()
 

@@ -10,10 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask, redirect, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from sqlalchemy import MetaData, select
+from alembic.script import ScriptDirectory
+from sqlalchemy import select, text
 
 from lms import Passerelle
-from lms.db import get_db, make_engine, migrate
+from lms.db import MIGRATIONS, get_db, make_engine, migrate
 from lms.integration.identities import ExternalIdentity
 from lms.models import Base as LmsBase
 from lms.models import User
@@ -406,10 +407,33 @@ def test_a_role_the_host_gives_is_the_new_account_s_when_passerelle_has_it(datab
         empty(lms_of(host))
 
 
-def test_the_host_s_commands_run_on_passerelle_s_own_database(host):
-    result = host.test_cli_runner().invoke(args=["passerelle", "init-db"])
-    assert result.exit_code == 0 and "database ready" in result.output
-    assert make_engine(lms_of(host).config["DATABASE_URL"]).url.render_as_string(hide_password=True) in result.output
+def test_passerelle_shares_the_host_s_database_beside_the_host_s_own_tables_and_migrations(tmp_path):
+    """In the host's database (kept by the host's own Alembic migrations), 'flask passerelle init-db' adds
+    Passerelle's tables and keeps its revision apart, and the host's tables and revision are left as they were."""
+    url = f"sqlite:///{tmp_path / 'intranet.db'}"
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)"))
+        connection.execute(text("INSERT INTO alembic_version VALUES ('intranet_0003')"))
+        connection.execute(text("CREATE TABLE intranet_official (id INTEGER PRIMARY KEY, name TEXT)"))
+        connection.execute(text("INSERT INTO intranet_official VALUES (7, 'Aminata Diallo')"))
+    host = host_app(url, tmp_path / "instance")
+    try:
+        for _ in range(2):  # safe to run again
+            result = host.test_cli_runner().invoke(args=["passerelle", "init-db"])
+            assert result.exit_code == 0 and f"database ready: {url}" in result.output, result.output
+        head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).all() == [("intranet_0003",)]
+            assert connection.execute(text("SELECT version_num FROM passerelle_alembic_version")).all() == [(head,)]
+            assert connection.execute(text("SELECT name FROM intranet_official")).all() == [("Aminata Diallo",)]
+        client = host.test_client()
+        sign_in(client, "7")
+        assert client.get("/learning/courses/").status_code == 200
+        assert account_of(lms_of(host), "7").display_name == "Aminata Diallo"
+    finally:
+        lms_of(host).extensions["db.engine"].dispose()
+        engine.dispose()
 
 
 @pytest.mark.parametrize(("options", "message"), [
