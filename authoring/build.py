@@ -23,7 +23,7 @@ from .cache import key as cache_key
 from .deck import TEMPLATE, render_deck, slide_count
 from .images import IMAGE_TYPES, ImageSettings, dimensions, optimise
 from .locales import interface_version
-from .package import COURSE_JSON, COURSE_LEVEL, Deflated, course_file, deflate, module_json, write_package
+from .package import Deflated, Part, course_member, deflate, module_json, part, write_package
 from .parallel import map_work
 from .problems import Problem
 from .reader import COURSE_FILE, MODULES_DIR, load_course
@@ -238,21 +238,14 @@ def package(course_dir: Path, out: Path, editions: dict[str, model.Course], tran
             assets: dict[str, Deflated], rendered: Rendered, cache: BuildCache | None) -> Path:
     """Write the package, replacing the previous one only once it is complete; return its path.
 
-    Each language's ``course.json`` is kept in the cache under the keys of its
-    modules' renderings, which cover everything it holds.
+    Each language's ``course.json`` is joined from its modules' parts, each
+    kept deflated in the cache under the key of the module's rendering, which
+    covers all of it.
     """
     course = editions[""]
-    course_files = {}
-    for language, edition in editions.items():
-        keys = [rendered.keys[(language, m.slug)] for m in edition.modules]
-        entry_key = cache_key(COURSE_JSON, *keys)
-        member = (_unpacked(cache.get("course", entry_key)) or {}).get(COURSE_JSON) if cache else None
-        if member is None:
-            member = deflate(course_file(edition, [_module_json(m, key, cache) for m, key in zip(edition.modules, keys)]),
-                             COURSE_LEVEL)
-            if cache:
-                cache.put("course", entry_key, _packed({COURSE_JSON: member}))
-        course_files[language] = member
+    course_files = {language: course_member(edition, [_module_part(m, rendered.keys[(language, m.slug)], cache)
+                                                      for m in edition.modules])
+                    for language, edition in editions.items()}
     catalogs = [t.catalog_path for t in translations if t.course is not None]
     build = {"generator": f"passerelle {_version()}", "source_sha256": _source_hash(course_dir, course, catalogs)}
     by_language: dict[str, dict[str, dict[str, Deflated]]] = {language: {} for language in editions}
@@ -305,15 +298,16 @@ def _optimised(data: bytes, path: str, settings: ImageSettings, cache: BuildCach
     return result
 
 
-def _module_json(module: model.Module, render_key: str, cache: BuildCache | None) -> str:
-    """Return a module as ``course.json`` holds it, kept under the key of its rendering, which covers all of it."""
+def _module_part(module: model.Module, render_key: str, cache: BuildCache | None) -> Part:
+    """Return a module as ``course.json`` holds it, deflated as a part of it; kept under the key of its rendering."""
     kept = cache.get("json", render_key) if cache else None
-    if kept is not None:
-        return kept.decode("utf-8")
-    text = module_json(module)
+    size = int.from_bytes(kept[:8], "big") if kept is not None else -1
+    if 0 <= size <= len(kept) - 8:
+        return Part(kept[8:8 + size], kept[8 + size:])
+    made = part(module_json(module).encode("utf-8"))
     if cache:
-        cache.put("json", render_key, text.encode("utf-8"))
-    return text
+        cache.put("json", render_key, len(made.data).to_bytes(8, "big") + made.data + made.deflated)
+    return made
 
 
 def _course_json(course: model.Course) -> str:

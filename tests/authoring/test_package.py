@@ -78,3 +78,26 @@ def test_a_live_completion_the_lms_cannot_apply_is_refused(sample_package, marks
 
     with pytest.raises(PackageError, match=f"course.json: live_completion {reason}"):
         read_package(rezip(sample_package, change))
+
+
+def test_course_json_deflated_a_module_at_a_time_reads_as_the_whole_file(sample_package):
+    """course.json is deflated in parts, a module at a time: zip readers inflate it whole and check its CRC."""
+    import zlib
+
+    from authoring.package import course_file, course_member, module_json, part, zip_deflated
+
+    with open(sample_package, "rb") as stream:
+        course = read_package(stream).course
+    member = course_member(course, [part(module_json(module).encode("utf-8")) for module in course.modules])
+    whole = course_file(course)
+    assert len(course.modules) > 1 and member.size == len(whole)
+    assert zlib.decompress(member.data, -15) == whole
+    with zipfile.ZipFile(io.BytesIO(zip_deflated({"course.json": member}))) as zf:
+        assert zf.testzip() is None
+        assert zf.read("course.json") == whole
+    # One module changed: only its part is deflated again, and the file still reads whole.
+    changed = course.modules[0]
+    changed.title = "A title changed after the others were deflated"
+    parts = [part(module_json(changed).encode("utf-8"))] + [
+        part(module_json(module).encode("utf-8")) for module in course.modules[1:]]
+    assert zlib.decompress(course_member(course, parts).data, -15) == course_file(course)
