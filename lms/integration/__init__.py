@@ -22,11 +22,12 @@ def init_app(app) -> None:
         # Statements that change what the LMS graded for a learner followed by a platform's gradebook: their
         # scores are sent once the request that stored them is done.
         registrations = {(s.get("context") or {}).get("registration") for s in records}
-        if services.mark_due(session, registrations):
+        marked = services.mark_due(session, registrations)
+        if marked:
             from flask import g, has_request_context
 
             if has_request_context():
-                g.lti_scores_due = True
+                g.setdefault("lti_scores_due", set()).update(marked)
 
     # The signal holds its receivers weakly: this one lives as long as the app, and hears only its database.
     app.extensions["lti.scores_due"] = scores_due

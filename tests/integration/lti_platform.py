@@ -53,6 +53,7 @@ class Platform:
         self.tokens: dict[str, set[str]] = {}
         self.down = False  # the gradebook answers 503 while set (its scores and columns)
         self.lineitems: list[dict] = []  # the gradebook's columns the tool made
+        self.on_score = None  # called as a score arrives, before it is answered
         self.app = self._make_app()
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -176,6 +177,8 @@ class Platform:
                 return "The gradebook is down for maintenance.", 503
             assert request.content_type == "application/vnd.ims.lis.v1.score+json"
             self.scores.append({"lineitem": name, **request.get_json(force=True)})
+            if self.on_score:
+                self.on_score()
             return "", 204
 
         @app.get("/courses/42/lineitems")

@@ -131,3 +131,22 @@ def test_a_platform_that_makes_no_line_item_still_lets_the_learner_in(client, db
     answer = platform.launch(client, target=TARGET, **ENGLISH, **claim)
     assert answer.status_code == 303 and answer.headers["Location"].endswith("/launch")
     assert platform.lineitems == [] and db.scalar(select(Outcome)) is None
+
+
+def test_a_score_that_changes_while_it_is_being_sent_stays_due(app, client, db, registered, platform, course):
+    platform.launch(client, target=TARGET, **ENGLISH, **platform.ags_claim())
+    outcome = db.scalar(select(Outcome))
+    registration = outcome.enrolment.registration
+
+    def learner_acts_meanwhile():
+        from lms.integration.lti import services
+
+        other = app.extensions["db"]()
+        services.mark_due(other, [registration])
+        other.commit()
+        other.close()
+
+    platform.on_score = learner_acts_meanwhile
+    submit_quiz(client, course, wrong=0)
+    db.refresh(outcome)
+    assert outcome.due is True and outcome.sent_score == 100

@@ -164,6 +164,8 @@ class Outcome(Base):
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("lms_enrolment.id", ondelete="CASCADE"), index=True)
     lti_user_id: Mapped[str] = mapped_column(String(255))  # the platform's id of the learner (the launch's sub)
     due: Mapped[bool] = mapped_column(default=True)
+    # Counts the times the score was marked due: a sending that read an older count leaves it due.
+    changes: Mapped[int] = mapped_column(Integer, default=1)
     sent: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     sent_score: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str] = mapped_column(Text, default="")

@@ -411,15 +411,17 @@ def make_line_item(session: Session, platform: Platform, claims: dict, course: C
     return made.get_id()
 
 
-def mark_due(session: Session, registrations) -> int:
-    """Mark the scores of the learners in these registrations as due to be sent; return how many there are."""
+def mark_due(session: Session, registrations) -> list[int]:
+    """Mark the scores of the learners in these registrations as due to be sent; return their ids."""
     registrations = [r.lower() for r in registrations if isinstance(r, str)]
     if not registrations:
-        return 0
+        return []
     enrolments = select(Enrolment.id).where(Enrolment.registration.in_(registrations)).scalar_subquery()
-    result = session.execute(update(Outcome).where(Outcome.enrolment_id.in_(enrolments)).values(due=True)
-                             .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    marked = list(session.scalars(select(Outcome.id).where(Outcome.enrolment_id.in_(enrolments))))
+    if marked:
+        session.execute(update(Outcome).where(Outcome.id.in_(marked))
+                        .values(due=True, changes=Outcome.changes + 1).execution_options(synchronize_session=False))
+    return marked
 
 
 @dataclass
@@ -461,18 +463,20 @@ def score_of(session: Session, outcome: Outcome) -> Score:
     return Score(round(share * maximum, 4), maximum, "InProgress", "Pending")
 
 
-def send_due(session: Session, limit: int = 200) -> tuple[int, int]:
-    """Send the scores due to their platforms, committing each; return (sent, failed).
+def send_due(session: Session, outcome_ids=None, limit: int = 200) -> tuple[int, int]:
+    """Send the scores due to their platforms (those of ``outcome_ids`` only, if given), committing each; return
+    (sent, failed).
 
     A score that could not be sent stays due, with the reason, and goes with the next sending (after the next
-    graded activity, or ``passerelle lti send-scores``).
+    graded activity, or ``passerelle lti send-scores``); so does one marked due again while it was being sent.
     """
     sent = failed = 0
-    key = None
     connectors: dict[int, object] = {}
-    for outcome in list(session.scalars(select(Outcome).where(Outcome.due.is_(True)).order_by(Outcome.id)
-                                        .limit(limit))):
-        key = key or current_key(session)
+    query = select(Outcome.id, Outcome.changes).where(Outcome.due.is_(True)).order_by(Outcome.id).limit(limit)
+    if outcome_ids is not None:
+        query = query.where(Outcome.id.in_(list(outcome_ids)))
+    for outcome_id, changes in session.execute(query).all():
+        outcome = session.get(Outcome, outcome_id)
         line_item = outcome.line_item
         score = score_of(session, outcome)
         grade = Grade().set_score_maximum(score.maximum).set_activity_progress(score.activity) \
@@ -480,19 +484,28 @@ def send_due(session: Session, limit: int = 200) -> tuple[int, int]:
             .set_timestamp(utcnow().isoformat(timespec="milliseconds").replace("+00:00", "Z"))
         if score.given is not None:
             grade.set_score_given(score.given)
-        service_connector = connectors.setdefault(line_item.platform_id, connector.connector(line_item.platform,
-                                                                                             key))
-        service = AssignmentsGradesService(service_connector, {"scope": line_item.scopes.split(),
-                                                               "lineitem": line_item.url})
+        if line_item.platform_id not in connectors:
+            connectors[line_item.platform_id] = connector.connector(line_item.platform, current_key(session))
+        service = AssignmentsGradesService(connectors[line_item.platform_id],
+                                           {"scope": line_item.scopes.split(), "lineitem": line_item.url})
+        url, user = line_item.url, outcome.lti_user_id
+        # Nothing is held while the platform answers: on SQLite, a write after a read begun before another
+        # request's write would fail, and on any database the learner's next statements must not wait.
+        session.commit()
         try:
             service.put_grade(grade)
         except (LtiException, OSError, ValueError) as exc:
             failed += 1
-            outcome.error = str(exc)[:2000]
-            log.warning("score for %s not sent to %s: %s", outcome.lti_user_id, line_item.url, exc)
+            values = {"error": str(exc)[:2000]}
+            log.warning("score for %s not sent to %s: %s", user, url, exc)
         else:
             sent += 1
-            outcome.due, outcome.sent, outcome.sent_score, outcome.error = False, utcnow(), score.given, ""
+            values = {"sent": utcnow(), "sent_score": score.given, "error": ""}
+        session.execute(update(Outcome).where(Outcome.id == outcome_id).values(**values)
+                        .execution_options(synchronize_session=False))
+        if "sent" in values:  # not due any more, unless the learner's statements changed it since it was read
+            session.execute(update(Outcome).where(Outcome.id == outcome_id, Outcome.changes == changes)
+                            .values(due=False).execution_options(synchronize_session=False))
         session.commit()
     return sent, failed
 

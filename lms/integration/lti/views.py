@@ -104,9 +104,10 @@ def launch():
             url = services.make_line_item(session, platform, claims, course, module)
         except services.LtiError as exc:  # the learner goes in all the same; their scores are not followed
             current_app.logger.warning("LTI line item not made: %s", exc)
-    services.follow_line_item(session, platform, claims, admission, module, url)
+    outcome = services.follow_line_item(session, platform, claims, admission, module, url)
     session.commit()
-    g.lti_scores_due = True  # the first score of a new line item says the learner has started
+    if outcome is not None and outcome.due:  # the first score of a new line item says the learner has started
+        g.setdefault("lti_scores_due", set()).add(outcome.id)
     login_user(admission.user)
     if course is None:
         return redirect(url_for("catalog.courses"), 303)
@@ -338,12 +339,14 @@ def enrol_members(context_id: int):
 
 def send_scores_due(exc: BaseException | None = None) -> None:
     """After a request that changed what the LMS graded for a launched learner, send their scores (a session of
-    its own: the request's is done)."""
-    if not g.pop("lti_scores_due", False) or exc is not None:
+    its own: the request's is done).  Only theirs: scores a platform did not take earlier wait for
+    ``passerelle lti send-scores``, so that a platform that is down holds up no one else's request."""
+    due = g.pop("lti_scores_due", None)
+    if not due or exc is not None:
         return
     session = current_app.extensions["db"]()
     try:
-        services.send_due(session)
+        services.send_due(session, due)
     except Exception:  # a platform that fails is retried later; the learner's request already succeeded
         current_app.logger.exception("LTI scores not sent")
         session.rollback()

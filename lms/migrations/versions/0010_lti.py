@@ -113,6 +113,7 @@ def upgrade() -> None:
     sa.Column('enrolment_id', sa.Integer(), nullable=False),
     sa.Column('lti_user_id', sa.String(length=255), nullable=False),
     sa.Column('due', sa.Boolean(), nullable=False),
+    sa.Column('changes', sa.Integer(), nullable=False),
     sa.Column('sent', sa.DateTime(timezone=True), nullable=True),
     sa.Column('sent_score', sa.Float(), nullable=True),
     sa.Column('error', sa.Text(), nullable=False),
