@@ -119,6 +119,8 @@ def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSetti
     template = _template(course_dir)
     rendered = render(course_dir, editions, translations, optimised, template, images, cache, progress)
     path = package(course_dir, Path(out_dir), editions, translations, optimised.files, rendered, cache)
+    slides = sum(_slides(m, template, course.source_language, rendered.keys[("", m.slug)], cache)
+                 for m in course.modules if m.type == model.LIVE)
     if cache:
         cache.commit()
     report = Path(out_dir) / f"{path.stem}.translations.txt"
@@ -128,7 +130,7 @@ def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSetti
     return BuildResult(
         path=path, course=course, warnings=problems.warnings,
         pages=sum(len(m.pages) for m in course.modules),
-        slides=sum(slide_count(m, template, course.source_language) for m in course.modules if m.type == model.LIVE),
+        slides=slides,
         images=len(optimised.sizes), image_bytes_before=optimised.before, image_bytes_after=optimised.after,
         seconds=time.perf_counter() - started, rebuilt=[m.slug for m in course.modules if m.slug in done],
         rendered=rendered.done, translations=translations, report_path=report if translations else None,
@@ -296,6 +298,18 @@ def _optimised(data: bytes, path: str, settings: ImageSettings, cache: BuildCach
     if cache:
         cache.put("images", entry_key, result)
     return result
+
+
+def _slides(module: model.Module, template: bytes | None, language: str, render_key: str,
+            cache: BuildCache | None) -> int:
+    """Return how many slides a live module's deck has; kept under the key of its rendering, which covers it."""
+    kept = cache.get_json("slides", render_key) if cache else None
+    if isinstance(kept, int):
+        return kept
+    count = slide_count(module, template, language)
+    if cache:
+        cache.put_json("slides", render_key, count)
+    return count
 
 
 def _module_part(module: model.Module, render_key: str, cache: BuildCache | None) -> Part:

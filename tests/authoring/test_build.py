@@ -105,6 +105,9 @@ def test_cli_build_and_check(tmp_path):
     assert ("6 modules in 5 languages (6 rebuilt, 0 unchanged; 30 of 30 renderings made), 10 pages, 16 slides, "
             "0 warnings") in result.output
     assert (tmp_path / "crisis-management-1.0.zip").is_file()
+    again = runner.invoke(build_command, [str(SAMPLE_COURSE), "-o", str(tmp_path)])
+    assert ("6 modules in 5 languages (0 rebuilt, 6 unchanged; 0 of 30 renderings made), 10 pages, 16 slides, "
+            "0 warnings") in again.output
     assert runner.invoke(check_command, [str(SAMPLE_COURSE)]).exit_code == 0
 
 
