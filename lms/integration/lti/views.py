@@ -100,6 +100,7 @@ def launch():
         refuse(explain(exc))
     url = None
     if course is not None and services.needs_line_item(claims, admission):
+        session.commit()  # the learner is in; nothing is held while the platform makes the gradebook column
         try:
             url = services.make_line_item(session, platform, claims, course, module)
         except services.LtiError as exc:  # the learner goes in all the same; their scores are not followed
@@ -326,7 +327,9 @@ def enrol_members(context_id: int):
     context = _context_or_404(context_id)
     session = get_db()
     try:
-        learners, trainers = services.enrol_members(session, context, services.fetch_members(session, context))
+        members = services.fetch_members(session, context)
+        session.commit()  # what was read while the platform answered is not the ground of what is written
+        learners, trainers = services.enrol_members(session, context, members)
     except services.LtiError as exc:
         session.rollback()
         flash(explain(exc), "error")
