@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
 from lms import Passerelle
+from lms.accounts import services as accounts
 from lms.db import MIGRATIONS, get_db, make_engine, migrate
 from lms.integration.identities import ExternalIdentity
 from lms.models import Base as LmsBase
@@ -365,6 +366,26 @@ def test_failed_log_ins_at_one_host_do_not_count_at_another(database_url, tmp_pa
     finally:
         for host in hosts:
             empty(lms_of(host))
+
+
+def test_an_account_of_the_host_s_signs_in_only_through_the_host(database_url, tmp_path):
+    """A host user's account given a password here (a link to set one, say) is not signed in by it once the
+    host says they left: the host decides who its users are."""
+    host = host_app(database_url, tmp_path / "instance", login_url=None)
+    try:
+        client = host.test_client()
+        sign_in(client, "7")
+        assert client.get("/learning/courses/").status_code == 200
+        with lms_of(host).app_context():
+            accounts.set_password(get_db(), get_db().get(User, account_of(lms_of(host), "7").id), "aminata-own-pw-2026")
+            get_db().commit()
+        client.post("/logout")
+        token = csrf_token(client, "/learning/auth/login")
+        assert client.post("/learning/auth/login", data={"username": "adiallo", "password": "aminata-own-pw-2026",
+                                                         "csrf_token": token}).status_code == 302
+        assert client.get("/learning/courses/").headers["Location"].startswith("/learning/auth/login")
+    finally:
+        empty(lms_of(host))
 
 
 def test_a_host_with_a_plain_session_and_no_profile_gives_its_ids(database_url, tmp_path):
