@@ -54,6 +54,7 @@ class Platform:
         self.down = False  # the gradebook answers 503 while set (its scores and columns)
         self.lineitems: list[dict] = []  # the gradebook's columns the tool made
         self.on_score = None  # called as a score arrives, before it is answered
+        self.on_lineitem = None  # called as the tool makes a gradebook column, before it is answered
         self.app = self._make_app()
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -193,6 +194,8 @@ class Platform:
             self._bearer(LINEITEM_SCOPE)
             assert request.content_type == "application/vnd.ims.lis.v2.lineitem+json"
             made = {**request.get_json(force=True), "id": self.lineitem_url(f"made-{len(self.lineitems) + 1}")}
+            if self.on_lineitem:
+                self.on_lineitem()
             self.lineitems.append(made)
             return jsonify(made), 201
 

@@ -150,3 +150,20 @@ def test_a_score_that_changes_while_it_is_being_sent_stays_due(app, client, db, 
     submit_quiz(client, course, wrong=0)
     db.refresh(outcome)
     assert outcome.due is True and outcome.sent_score == 100
+
+
+def test_other_learners_write_while_the_platform_makes_a_column(app, client, db, registered, platform, course):
+    """The launch holds no write lock while the platform answers: another request's statements go in meanwhile."""
+    from lms.accounts import services as accounts
+
+    def someone_else_writes():
+        other = app.extensions["db"]()
+        accounts.create_user(other, "official-meanwhile", None, "learner")
+        other.commit()
+        other.close()
+
+    platform.on_lineitem = someone_else_writes
+    claim = platform.ags_claim()
+    del claim["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"]["lineitem"]
+    assert platform.launch(client, target=TARGET, **ENGLISH, **claim).status_code == 303
+    assert len(platform.lineitems) == 1 and db.scalar(select(Outcome)) is not None

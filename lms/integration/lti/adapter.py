@@ -164,7 +164,6 @@ class Launch(FlaskMessageLaunch):
             (self.validate_nonce, N_("The launch's log-in has expired or was already used; launch it again "
                                      "from the platform.")),
             (self.validate_jwt_signature, N_("The launch's signature is not valid, or it has expired.")),
-            (self._end_reading, ""),
             (self._validate_once, N_("This launch was already used; launch it again from the platform.")),
             (self.validate_deployment, N_("The platform's deployment of this launch is not registered here.")),
             (self.validate_message, N_("The launch message is incomplete or of a kind this tool does not "
@@ -186,12 +185,6 @@ class Launch(FlaskMessageLaunch):
         super().validate_jwt_format()
         if not isinstance(self._jwt.get("body"), dict) or not isinstance(self._jwt.get("header"), dict):
             raise LtiException("the id_token's header and body are not JSON objects")
-        return self
-
-    def _end_reading(self):
-        """End the transaction that read the registration while the platform's key set was fetched: nothing is
-        written yet, and on SQLite a transaction that read before another request wrote could write nothing."""
-        self.db.commit()
         return self
 
     def _validate_once(self):

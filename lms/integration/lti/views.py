@@ -100,7 +100,7 @@ def launch():
         refuse(explain(exc))
     url = None
     if course is not None and services.needs_line_item(claims, admission):
-        session.commit()  # the learner is in; nothing is held while the platform makes the gradebook column
+        session.commit()  # the learner is in; no write lock is held while the platform makes the column
         try:
             url = services.make_line_item(session, platform, claims, course, module)
         except services.LtiError as exc:  # the learner goes in all the same; their scores are not followed
@@ -328,7 +328,6 @@ def enrol_members(context_id: int):
     session = get_db()
     try:
         members = services.fetch_members(session, context)
-        session.commit()  # what was read while the platform answered is not the ground of what is written
         learners, trainers = services.enrol_members(session, context, members)
     except services.LtiError as exc:
         session.rollback()
