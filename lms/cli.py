@@ -23,7 +23,7 @@ from .sessions import cli as _sessions_cli  # noqa: F401  (adds schedule and ses
 from .cohorts.demo import demo_programme
 from .certificates.cli import certificates_group
 from .certificates.demo import study_through
-from .db import get_db, migrate
+from .db import get_db, upgrade_schema
 from .models import ROLES
 from .reports.demo import seed_programme
 from .services import NotFound, catalog, learning
@@ -150,7 +150,7 @@ def demo_command(course_dir: str, out_dir: str) -> None:
     and past cohorts with their learning for the M&E reports. Learners are recorded at PASSERELLE_PUBLIC_URL,
     which must be the address the demo is served on ('make demo' sees to it)."""
     url = current_app.config["PUBLIC_URL"]
-    migrate(current_app.extensions["db.engine"])
+    upgrade_schema()
     session = get_db()
     recorded = _recorded_at_another_address(session, url)
     if recorded is not None:

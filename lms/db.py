@@ -60,12 +60,18 @@ def migrate(engine: Engine, version_table: str = VERSION_TABLE) -> None:
         command.upgrade(config, "head")
 
 
+def upgrade_schema() -> Engine:
+    """Bring the current app's database up to the newest migration; return its engine."""
+    engine = current_app.extensions["db.engine"]
+    migrate(engine, current_app.config.get("MIGRATIONS_VERSION_TABLE", VERSION_TABLE))
+    return engine
+
+
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema (safe to run again)."""
-    engine = current_app.extensions["db.engine"]
-    migrate(engine, current_app.config.get("MIGRATIONS_VERSION_TABLE", VERSION_TABLE))
+    engine = upgrade_schema()
     click.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
 
 
