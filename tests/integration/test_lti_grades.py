@@ -167,3 +167,15 @@ def test_other_learners_write_while_the_platform_makes_a_column(app, client, db,
     del claim["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"]["lineitem"]
     assert platform.launch(client, target=TARGET, **ENGLISH, **claim).status_code == 303
     assert len(platform.lineitems) == 1 and db.scalar(select(Outcome)) is not None
+
+
+def test_erasing_a_launched_learner_forgets_the_scores_followed_for_them(client, db, users, registered, platform,
+                                                                         course):
+    from lms.privacy import services as privacy
+
+    platform.launch(client, target=TARGET, **ENGLISH, **platform.ags_claim())
+    outcome = db.scalar(select(Outcome))
+    privacy.erase(db, outcome.user, users["admin"], PUBLIC_URL)
+    db.commit()
+    db.expire_all()
+    assert db.scalar(select(Outcome)) is None

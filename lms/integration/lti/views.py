@@ -262,7 +262,7 @@ def platforms():
 
 def tool_values() -> dict:
     """The tool's addresses, as a platform's registration form asks for them."""
-    return {"tool_url": url_for("catalog.courses", _external=True),
+    return {"tool_url": url_for("lti.launch", _external=True),
             "login_url": url_for("lti.login", _external=True),
             "launch_url": url_for("lti.launch", _external=True),
             "deep_linking_url": url_for("lti.launch", _external=True),
