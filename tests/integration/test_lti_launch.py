@@ -212,3 +212,20 @@ def test_the_tool_s_key_set_publishes_the_key_it_signs_with(client, db, register
     kids = [k["kid"] for k in client.get("/lti/jwks").get_json()["keys"]]
     assert len(kids) == 2 and kids[1] == old and kids[0] != old
     assert services.current_key(db).kid == kids[0]
+
+
+def test_a_launch_or_log_in_with_nothing_in_it_is_a_plain_refusal(client, db, registered, platform, course):
+    assert "no readable id_token" in refused(client, db, lambda: client.post("/lti/launch", data={}))
+    assert client.post("/lti/login", data={}).status_code == 403
+    assert client.get("/lti/login").status_code == 403
+    assert client.get("/lti/launch").status_code == 405
+
+
+def test_a_token_whose_claims_have_the_wrong_shape_is_refused(client, db, registered, platform, course):
+    answer = platform.log_in(client)
+    sent = parse_qs(urlsplit(answer.headers["Location"]).query)
+    for nonce, claims in ((["a", "list"], {}), (sent["nonce"][0], {"aud": {"client": CLIENT_ID}}),
+                          (sent["nonce"][0], {CLAIM + "deployment_id": ["1"]}),
+                          (sent["nonce"][0], {CLAIM + "roles": "Learner"})):
+        token = platform.id_token(nonce, **claims)
+        refused(client, db, lambda: client.post("/lti/launch", data={"id_token": token, "state": sent["state"][0]}))
