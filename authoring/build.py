@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from . import html, model
+from . import cmi5, html, model
 from .cache import BuildCache, code_version
 from .cache import key as cache_key
 from .deck import TEMPLATE, render_deck, slide_count
@@ -242,12 +242,32 @@ def package(course_dir: Path, out: Path, editions: dict[str, model.Course], tran
 
     Each language's ``course.json`` is joined from its modules' parts, each
     kept deflated in the cache under the key of the module's rendering, which
-    covers all of it.
+    covers all of it; so are the files that make the package a cmi5 course
+    package (:mod:`authoring.cmi5`).
     """
     course = editions[""]
     course_files = {language: course_member(edition, [_module_part(m, rendered.keys[(language, m.slug)], cache)
                                                       for m in edition.modules])
                     for language, edition in editions.items()}
+    # The files that make the package a cmi5 course package come from the modules the renderings came from (and
+    # the launch scripts): each part is kept under the keys it was made from, and made again only when one changed.
+    def kept(entry_key: str, make: Callable[[], dict[str, Deflated]]) -> dict[str, Deflated]:
+        found = _unpacked(cache.get("au", entry_key)) if cache else None
+        if found is None:
+            found = make()
+            if cache:
+                cache.put("au", entry_key, _packed(found))
+        return found
+
+    scripts = cmi5.scripts_version()
+    au_files = kept(cache_key(scripts, *(rendered.keys[job] for job in sorted(rendered.keys))),
+                    lambda: cmi5.shared_files(editions))
+    for language, edition in editions.items():
+        au_files |= kept(cache_key(scripts, language, *(rendered.keys[(language, m.slug)] for m in edition.modules)),
+                         lambda: cmi5.language_files(edition, language))
+        for module in filter(cmi5.has_quiz_page, edition.modules):
+            au_files |= kept(rendered.keys[(language, module.slug)],
+                             lambda: cmi5.quiz_files(edition, module, language))
     catalogs = [t.catalog_path for t in translations if t.course is not None]
     build = {"generator": f"passerelle {_version()}", "source_sha256": _source_hash(course_dir, course, catalogs)}
     by_language: dict[str, dict[str, dict[str, Deflated]]] = {language: {} for language in editions}
@@ -256,7 +276,8 @@ def package(course_dir: Path, out: Path, editions: dict[str, model.Course], tran
     data = write_package(course, by_language[""], assets, build,
                          {language: (edition, by_language[language])
                           for language, edition in editions.items() if language},
-                         {t.language: _coverage(t) for t in translations if t.course is not None}, course_files)
+                         {t.language: _coverage(t) for t in translations if t.course is not None}, course_files,
+                         au_files)
     out.mkdir(parents=True, exist_ok=True)
     path = out / package_name(course)
     tmp = path.with_suffix(".zip.tmp")

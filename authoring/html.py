@@ -134,19 +134,32 @@ def package_links(module: model.Module, root: str = "../../") -> markdown.Links:
     return links_for(module, lambda path: f"{root}{package.ASSETS}/{path}", page_url)
 
 
+def module_context(course: model.Course, module: model.Module | None,
+                   root: str = "../../") -> tuple[Environment, dict]:
+    """Return the templates in the course's language and what each of them is given to render one of a module's pages.
+
+    The build's pages use it, and so do the pages that make a module an AU
+    (its quiz and launch pages): all of them show the same words, direction
+    and fallback.  ``root`` leads from ``modules/<slug>/`` to the package's
+    top.  Without a module, what a page of the whole course is given.
+    """
+    language = course.text_language
+    fallback, way = fallback_of(course, module), direction(language)
+    back, forward = ARROWS[way]
+    links = package_links(module, root) if module is not None else None
+    return _env(language), {"course": course, "module": module, "links": links,
+                            "fallback": fallback, "language": language, "direction": way, "back": back,
+                            "forward": forward, "isolation": isolation(fallback, way),
+                            "source_name": language_name(fallback.language, language)}
+
+
 def render_module(course: model.Course, module: model.Module, root: str = "../../") -> dict[str, str]:
     """Return ``{relative path: HTML}`` for one module, whose files sit in ``modules/<slug>/``.
 
     The course may be a translation: its pages are in its language, with the
     segments still in the source language marked as such.
     """
-    language = course.text_language
-    env = _env(language)
-    fallback, way = fallback_of(course, module), direction(language)
-    back, forward = ARROWS[way]
-    common = {"course": course, "module": module, "links": package_links(module, root),
-              "fallback": fallback, "language": language, "direction": way, "back": back, "forward": forward,
-              "isolation": isolation(fallback, way), "source_name": language_name(fallback.language, language)}
+    env, common = module_context(course, module, root)
     prerequisites = [m for m in course.modules if m.slug in module.prerequisites]
     files = {"index.html": env.get_template("module.html").render(prerequisites=prerequisites, **common)}
     if module.type == model.LIVE:

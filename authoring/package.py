@@ -3,7 +3,9 @@
 A package holds ``manifest.json`` (identity, modules, languages, a SHA-256 of
 every file, build info, translation coverage), ``course.json`` (the course
 model the LMS imports) and the rendered files of each module; each
-translation has the same under ``languages/<lang>/``.  Reading treats the zip as hostile:
+translation has the same under ``languages/<lang>/``.  It is also a cmi5
+course package: ``cmi5.xml`` and the files that launch each self-paced
+module as an AU (see :mod:`authoring.cmi5`).  Reading treats the zip as hostile:
 names, sizes and hashes are all checked before anything is trusted.
 """
 
@@ -178,7 +180,8 @@ def asset_file(course_path: str) -> str:
 def write_package(course: model.Course, module_files: dict[str, dict[str, bytes | Deflated]],
                   assets: dict[str, bytes | Deflated], build: dict,
                   translations: dict[str, tuple[model.Course, dict[str, dict[str, bytes | Deflated]]]] | None = None,
-                  coverage: dict[str, dict] | None = None, course_files: dict[str, Deflated] | None = None) -> bytes:
+                  coverage: dict[str, dict] | None = None, course_files: dict[str, Deflated] | None = None,
+                  au_files: dict[str, bytes | Deflated] | None = None) -> bytes:
     """Return the zip bytes of a package.
 
     ``module_files`` maps each module's slug to its rendered files; ``assets``
@@ -187,7 +190,9 @@ def write_package(course: model.Course, module_files: dict[str, dict[str, bytes 
     ``coverage`` to what the manifest says of it.  Files may be given
     deflated already; so may each language's ``course.json`` in
     ``course_files`` (keyed by language, "" for the source), which must be
-    :func:`course_file` of that edition.
+    :func:`course_file` of that edition, and the files that make the package
+    a cmi5 course package in ``au_files`` (:func:`authoring.cmi5.package_files`
+    of the same editions), made here if not given.
     """
     files: dict[str, Deflated] = {asset_file(path): _deflated(data) for path, data in assets.items()}
     modules = []
@@ -205,6 +210,11 @@ def write_package(course: model.Course, module_files: dict[str, dict[str, bytes 
         given = (course_files or {}).get(language)
         files[language_dir(language) + COURSE_JSON] = given or course_member(
             edition, [part(module_json(module).encode("utf-8")) for module in edition.modules])
+    if au_files is None:
+        from . import cmi5  # which renders pages with authoring.html, which imports this module
+
+        au_files = cmi5.package_files({language: edition for language, (edition, _files) in editions.items()})
+    files |= {name: _deflated(data) for name, data in au_files.items()}
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

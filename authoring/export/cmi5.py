@@ -9,44 +9,17 @@ page speaks cmi5 itself (``scripts/cmi5.js``), so any cmi5 LMS can launch it.
 from __future__ import annotations
 
 from pathlib import Path
-from xml.etree import ElementTree as ET
 
 from ..build import BuildResult
+from ..cmi5 import COURSE_STRUCTURE, NAMESPACE, course_structure as _course_structure
 from . import Edition, export, write_packages
 
-NAMESPACE = "https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd"
-COURSE_STRUCTURE = "cmi5.xml"
+__all__ = ["COURSE_STRUCTURE", "NAMESPACE", "course_structure", "write", "export_cmi5"]
 
 
 def course_structure(edition: Edition) -> bytes:
-    """Return the ``cmi5.xml`` of one language's package."""
-    course, language = edition.course, edition.language
-    ET.register_namespace("", NAMESPACE)
-
-    def element(parent: ET.Element, tag: str, **attributes: str) -> ET.Element:
-        return ET.SubElement(parent, f"{{{NAMESPACE}}}{tag}", attributes)
-
-    def text(parent: ET.Element, tag: str, value: str) -> None:
-        element(element(parent, tag), "langstring", lang=language).text = value
-
-    root = ET.Element(f"{{{NAMESPACE}}}courseStructure")
-    head = element(root, "course", id=course.iri)
-    text(head, "title", course.title)
-    text(head, "description", course.description.strip() or course.title)
-    block = element(root, "block", id=f"{course.iri}/block")
-    text(block, "title", course.title)
-    text(block, "description", course.description.strip() or course.title)
-    for unit in edition.units:
-        module = unit.module
-        attributes = {"id": module.iri, "moveOn": unit.move_on, "launchMethod": "AnyWindow"}
-        if unit.mastery_score is not None:
-            attributes["masteryScore"] = f"{unit.mastery_score:.4f}".rstrip("0").rstrip(".")
-        au = element(block, "au", **attributes)
-        text(au, "title", module.title)
-        text(au, "description", "; ".join(module.objectives) or module.title)
-        element(au, "url").text = unit.launch
-    ET.indent(root)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode").encode("utf-8") + b"\n"
+    """Return the ``cmi5.xml`` of one language's package: an AU per unit, launched at its own page."""
+    return _course_structure([edition.course], {unit.module.slug: unit.launch for unit in edition.units})
 
 
 def write(result: BuildResult, out_dir: Path) -> list[Path]:

@@ -5,11 +5,52 @@
 //
 // An adapter is {start(), page(id, state), completed(state), scored(result, state), finish(state, leaving)}:
 // start() resolves to {recording, mode, masteryScore, resume, reason}; finish() to the address to go to, if any.
+//
+// A build's package has one launch page for every module: its address names the module (and may name the
+// language), and the module's data in that language is read from <language>.json beside the page.
 
 var data = JSON.parse(document.getElementById("module-data").textContent);
 var words = data.words;
 var frame = document.getElementById("page");
 var statusLine = document.getElementById("status");
+
+// The language asked for in the address, else the first of the browser's the package has, else the course's own.
+function chosenLanguage(asked) {
+  var wanted = (asked ? [asked] : []).concat(navigator.languages || [navigator.language || ""]);
+  for (var i = 0; i < wanted.length; i++) {
+    var code = String(wanted[i]).toLowerCase();
+    for (var j = 0; j < data.languages.length; j++) {
+      var own = data.languages[j].toLowerCase();
+      if (code === own || code.split("-")[0] === own) return data.languages[j];
+    }
+  }
+  return data.language;
+}
+
+// The module's data, in the page (an export's launch page) or read for the module the address names.
+function loaded() {
+  if (data.pages) return Promise.resolve();
+  var q = new URLSearchParams(location.search), slug = q.get("module"), language = chosenLanguage(q.get("language"));
+  return fetch(language + ".json").then(function (r) {
+    if (!r.ok) throw new Error(language + ".json: HTTP " + r.status);
+    return r.json();
+  }).then(function (found) {
+    var module = Object.prototype.hasOwnProperty.call(found.modules, slug) ? found.modules[slug] : null;
+    if (!module) throw new Error("no module " + JSON.stringify(slug));
+    words = found.words;
+    data = module;
+    document.documentElement.lang = found.language;
+    document.documentElement.dir = found.direction;
+    document.title = frame.title = module.title;
+    if (module.quiz) {
+      var link = document.getElementById("quiz-link");
+      link.href = module.base + "quiz.html";
+      link.textContent = module.quiz.title;
+      link.hidden = false;
+    }
+    frame.src = module.base + "index.html";
+  });
+}
 
 function say(text) { statusLine.textContent = text; }
 
@@ -20,6 +61,7 @@ function fill(text, values) {
 // The learner's page ids by the path of their file, so that a page is known wherever the frame was sent to it.
 function pageAt(win) {
   var path;
+  if (!data.pages) return null;  // not known yet
   try { path = win.location.pathname; } catch (e) { return null; }  // a page of another site: not ours
   for (var i = 0; i < data.pages.length; i++) {
     if (new URL(data.base + data.pages[i].id + ".html", location.href).pathname === path) return data.pages[i].id;
@@ -125,7 +167,14 @@ function run(adapter) {
   window.addEventListener("pagehide", function () { finish(true); });
   say(words.connecting);
 
-  adapter.start().then(function (started) {
+  loaded().then(function () {
+    mastery = data.masteryScore;
+    say(words.connecting);
+    return adapter.start();
+  }, function (error) {
+    say(words.notRecorded + " (" + error.message + ")");
+    return new Promise(function () {});  // no module to show: nothing to record
+  }).then(function (started) {
     launch = started;
     if (launch.masteryScore !== null && launch.masteryScore !== undefined) mastery = launch.masteryScore;
     var kept = launch.resume || {};
