@@ -101,3 +101,88 @@ def test_course_json_deflated_a_module_at_a_time_reads_as_the_whole_file(sample_
     parts = [part(module_json(changed).encode("utf-8"))] + [
         part(module_json(module).encode("utf-8")) for module in course.modules[1:]]
     assert zlib.decompress(course_member(course, parts).data, -15) == course_file(course)
+
+
+# -- the package as a cmi5 course package ----------------------------------------------------------------------------
+
+def test_the_package_is_a_cmi5_course_package_with_an_au_per_self_paced_module(sample_package):
+    from urllib.parse import parse_qs, urlsplit
+
+    from lxml import etree
+
+    from authoring.cmi5 import NAMESPACE, move_on
+    from export_support import SCHEMAS
+
+    with zipfile.ZipFile(sample_package) as zf:
+        files = {name: zf.read(name) for name in zf.namelist()}
+    with open(sample_package, "rb") as stream:
+        checked = read_package(stream)  # the LMS's checks: every file, cmi5's too, is in the manifest's hashes
+    assert {"cmi5.xml", "launch/au.html", "launch/runtime.js"} <= set(checked.manifest["files"])
+    course = checked.course
+    document = etree.fromstring(files["cmi5.xml"])
+    etree.XMLSchema(etree.parse(str(SCHEMAS / "cmi5" / "CourseStructure.xsd"))).assertValid(document)
+    ns = {"c": NAMESPACE}
+    assert document.xpath("/c:courseStructure/c:course/@id", namespaces=ns) == [course.iri]
+    # The course's title in each of its languages, as an LMS shows it to each learner.
+    assert document.xpath("/c:courseStructure/c:course/c:title/c:langstring/@lang", namespaces=ns) == \
+        ["en", "fr", "es", "ru", "ar"]
+    aus = document.xpath("/c:courseStructure/c:block/c:au", namespaces=ns)
+    self_paced = [m for m in course.modules if m.type == "self-paced"]
+    assert [au.get("id") for au in aus] == [m.iri for m in self_paced] and len(self_paced) == 4
+    assert (aus[0].get("moveOn"), aus[0].get("masteryScore")) == ("CompletedAndPassed", "0.7")
+    for au, module in zip(aus, self_paced, strict=True):
+        rule, mastery = move_on(course, module)  # as the cmi5 export gives them
+        assert au.get("moveOn") == rule
+        assert au.get("masteryScore") == (None if mastery is None else f"{mastery:g}")
+        url = urlsplit(au.findtext("c:url", namespaces=ns))
+        assert url.path == "launch/au.html" and parse_qs(url.query) == {"module": [module.slug]}
+        for language in ("en", "fr", "es", "ru", "ar"):
+            data = json.loads(files[f"launch/{language}.json"])
+            unit = data["modules"][module.slug]
+            folder = "" if language == "en" else f"languages/{language}/"
+            assert unit["base"] == f"../{folder}modules/{module.slug}/" and data["language"] == language
+            # Every page the launch page's frame may open is in the package.
+            names = ["index"] + [page["id"] for page in unit["pages"]] + (["quiz"] if unit["quiz"] else [])
+            for name in names:
+                assert f"{folder}modules/{module.slug}/{name}.html" in files, (language, name)
+    assert json.loads(files["launch/ar.json"])["direction"] == "rtl"
+    assert b'<script src="runtime.js"></script>' in files["launch/au.html"]
+
+
+def test_a_rebuild_makes_again_only_the_cmi5_parts_of_what_changed(tmp_path, monkeypatch):
+    import shutil
+
+    from authoring import cmi5
+    from authoring.build import build_course
+    from authoring.model import Module
+    from conftest import SAMPLE_COURSE
+
+    course = tmp_path / "courses" / "crisis-management"
+    shutil.copytree(SAMPLE_COURSE, course)
+    shutil.copytree(SAMPLE_COURSE.parent.parent / "translations" / "crisis-management",
+                    tmp_path / "translations" / "crisis-management")
+    build_course(course, tmp_path / "dist")
+    made = []  # (what was made, of which module)
+
+    def counted(name):
+        original = getattr(cmi5, name)
+
+        def making(*args):
+            made.append((name, *(arg.slug for arg in args if isinstance(arg, Module))))
+            return original(*args)
+        return making
+
+    for name in ("quiz_page", "language_files", "shared_files"):
+        monkeypatch.setattr(cmi5, name, counted(name))
+    build_course(course, tmp_path / "dist")
+    assert made == []  # nothing changed: every part from the cache
+    module = course / "modules" / "registration-contingency.md"
+    module.write_text(module.read_text().replace("This module is about making it work.",
+                                                 "This module is about making it work, step by step."))
+    again = build_course(course, tmp_path / "dist")
+    assert again.rebuilt == ["registration-contingency"]
+    # Its quiz page again in each of the five languages, each language's launch data and the shared files.
+    assert sorted(made) == sorted([("quiz_page", "registration-contingency")] * 5 + [("language_files",)] * 5
+                                  + [("shared_files",)])
+    fresh = build_course(course, tmp_path / "fresh", use_cache=False)
+    assert again.path.read_bytes() == fresh.path.read_bytes()

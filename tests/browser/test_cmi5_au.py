@@ -143,9 +143,9 @@ def handler(lms: StandInLms):
     return Handler
 
 
-@pytest.fixture
-def stand_in(exported, tmp_path):
-    lms = StandInLms(unzip(exported["cmi5"]["en"], tmp_path / "au"))
+def serving(package: Path, folder: Path):
+    """Run a stand-in LMS serving a package unpacked into ``folder``; yield it, and stop it afterwards."""
+    lms = StandInLms(unzip(package, folder))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler(lms))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -155,9 +155,24 @@ def stand_in(exported, tmp_path):
     server.server_close()
 
 
+@pytest.fixture
+def stand_in(exported, tmp_path):
+    yield from serving(exported["cmi5"]["en"], tmp_path / "au")
+
+
+@pytest.fixture
+def built_stand_in(sample_package, tmp_path):
+    """The stand-in LMS serving the build's own package, which is a cmi5 course package too."""
+    yield from serving(sample_package, tmp_path / "built")
+
+
 def launch(page, lms: StandInLms, mode: str = "Normal", mastery: float | None = 0.7,
-           registration: str | None = None, fetch_key: str | None = None) -> dict:
-    """Write LMS.LaunchData as an LMS does before a launch, and open the AU with cmi5's five parameters."""
+           registration: str | None = None, fetch_key: str | None = None,
+           url: str = "launch/consular-crisis-response.html") -> dict:
+    """Write LMS.LaunchData as an LMS does before a launch, and open the AU with cmi5's five parameters.
+
+    ``url`` is the AU's, as the course structure gives it: the LMS adds its parameters to any it already has.
+    """
     registration = registration or str(uuid.uuid4())
     session, activity_id = str(uuid.uuid4()), f"{lms.base}/generated/au/1"  # not the publisher's id (cmi5 8.1.5)
     launch_data = {"contextTemplate": {"contextActivities": {"grouping": [{"id": PUBLISHER_ID, "objectType": "Activity"}]},
@@ -169,7 +184,7 @@ def launch(page, lms: StandInLms, mode: str = "Normal", mastery: float | None = 
     fetch_key = fetch_key or str(uuid.uuid4())
     query = urlencode({"endpoint": f"{lms.base}/lrs/", "fetch": f"{lms.base}/fetch/{fetch_key}",
                        "actor": json.dumps(ACTOR), "registration": registration, "activityId": activity_id})
-    page.goto(f"{lms.base}/content/launch/consular-crisis-response.html?{query}")
+    page.goto(f"{lms.base}/content/{url}{'&' if '?' in url else '?'}{query}")
     return {"registration": registration, "session": session, "activity": activity_id, "fetch": fetch_key,
             "launch_data": launch_data}
 
@@ -333,3 +348,54 @@ def test_without_scripts_the_pages_read_and_the_bar_says_progress_is_not_recorde
     contents.locator(f'a[href="{module.pages[0].id}.html"]').click()
     page.frame(name="page").wait_for_url(f"**/{module.pages[0].id}.html")
     assert lms.fetches == {} and lms.statements == []
+
+
+def built_au_url(lms: StandInLms, slug: str) -> str:
+    """The url the build's cmi5.xml gives a module's AU."""
+    from lxml import etree
+
+    from authoring.cmi5 import NAMESPACE
+
+    document = etree.parse(str(lms.content / "cmi5.xml"))
+    return document.xpath(f"//c:au[substring-after(@id, '/modules/') = '{slug}']/c:url/text()",
+                          namespaces={"c": NAMESPACE})[0]
+
+
+def test_the_builds_own_package_launches_an_au_under_another_cmi5_lms(built_stand_in, browser_page):
+    lms, page, module = built_stand_in, browser_page, sample_module()
+    url = built_au_url(lms, module.slug)
+    assert url == f"launch/au.html?module={module.slug}"
+    launched = launch(page, lms, mastery=0.7, url=url)
+    wait_until_recording(page)
+    assert page.title() == module.title
+    read_every_page(page, module)
+    assert "Passed" in answer_quiz(page, module, wrong=1)
+    leave(page, lms)
+
+    check_session_rules(lms, launched)
+    verbs = lms.verbs()
+    assert [v for v in verbs if v in DEFINED] == ["initialized", "completed", "passed", "terminated"]
+    assert verbs.count("experienced") == len(module.pages)
+    assert all(s["context"]["language"] == "en" for s in lms.statements)
+
+
+def test_the_builds_au_shows_the_language_its_address_names(built_stand_in, browser_page):
+    lms, page, module = built_stand_in, browser_page, sample_module()
+    launched = launch(page, lms, url=built_au_url(lms, module.slug) + "&language=fr")
+    wait_until_recording(page)
+    assert page.locator("html").get_attribute("lang") == "fr"
+    page.frame(name="page").wait_for_url(f"**/languages/fr/modules/{module.slug}/index.html")
+    french = json.loads((lms.content / "launch" / "fr.json").read_text(encoding="utf-8"))["modules"][module.slug]
+    assert page.title() == french["title"] != module.title
+    leave(page, lms)
+    check_session_rules(lms, launched)
+    assert [v for v in lms.verbs() if v in DEFINED] == ["initialized", "terminated"]
+    assert all(s["context"]["language"] == "fr" for s in lms.statements)
+
+
+def test_the_builds_launch_page_names_a_module_it_does_not_have(built_stand_in, browser_page):
+    lms, page = built_stand_in, browser_page
+    page.goto(f"{lms.base}/content/launch/au.html?module=no-such-module")
+    page.wait_for_function("() => /not being recorded/.test(document.getElementById('status').textContent)")
+    assert "no-such-module" in page.locator("#status").inner_text()
+    assert lms.requests == [] and lms.fetches == {}
