@@ -70,6 +70,11 @@ class DatabaseStorage(LaunchDataStorage):
     def check_value(self, key: str) -> bool:
         return self.get_value(key) is not None
 
+    def forget(self, key: str) -> bool:
+        """Delete a value (a one-time token being used); False if it was gone already: another request used it."""
+        return bool(self.session.execute(delete(LaunchData).where(LaunchData.key == self._prepare_key(key)[:255]))
+                    .rowcount)
+
 
 def forget_expired(session: Session) -> None:
     """Delete the launch data and nonces that expired: a nonce past its token's expiry cannot be replayed anyway."""

@@ -26,7 +26,6 @@ from ...views.common import valid_form_or_400
 from . import services
 from .adapter import DatabaseStorage, Launch, LaunchRefused, forget_expired, oidc_login
 from .forms import PlatformForm
-from .models import LaunchData
 
 bp = Blueprint("lti", __name__, url_prefix="/lti", template_folder="templates", static_folder="static")
 
@@ -203,6 +202,9 @@ def deep_linking(token: str):
             raise NotFound(chosen)
     except NotFound:
         return _choice_page(session, token, platform, _("Choose a course or a module."), 400)
+    if not storage.forget(CHOICE_PREFIX + token):  # the same choice sent twice at once: one answer
+        session.rollback()
+        refuse(_("This choice has expired or was already made; start again from the platform."), 410)
     title = f"{model.module(module).title} — {course.title}" if module else course.title
     link = services.place_link(session, platform, claims[services.DEPLOYMENT_CLAIM], course, module, title)
     url = url_for("lti.module_target", slug=slug, module_slug=module, _external=True) if module \
@@ -213,7 +215,6 @@ def deep_linking(token: str):
                       .set_resource_id(chosen[:200]))
     deep_link = message.get_deep_link()
     jwt = deep_link.get_response_jwt([resource])
-    session.delete(session.get(LaunchData, storage._prepare_key(CHOICE_PREFIX + token)[:255]))
     session.commit()
     return_url = claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]["deep_link_return_url"]
     g.lti_frame_ancestors = _origin(platform.auth_login_url)
