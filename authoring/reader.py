@@ -757,12 +757,33 @@ def _entry_module(course: model.Course, slug: str, what: str, line: int, path: P
 
 # -- small helpers ---------------------------------------------------------
 
+#: libyaml's loader when PyYAML has it (it reads the same documents, several times faster), else PyYAML's own.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str):
+    """Parse a YAML document as ``yaml.safe_load`` does."""
+    return yaml.load(text, Loader=_LOADER)
+
+
+def _plainer(text: str, exc: yaml.YAMLError) -> yaml.YAMLError:
+    """Return PyYAML's own error for a document libyaml refused: it says what it expected and what it found."""
+    if _LOADER is yaml.SafeLoader:
+        return exc
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as plainer:
+        return plainer
+    return exc
+
+
 def _load_yaml(path, text: str, offset: int, problems: Problems) -> tuple[dict | None, dict[str, int]]:
     """Parse YAML; return the mapping and the 1-based line of each top-level key, and of the keys or items under it."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        node = yaml.compose(text, Loader=_LOADER)
+        data = load_yaml(text)
+    except yaml.YAMLError as found:
+        exc = _plainer(text, found)
         mark = getattr(exc, "problem_mark", None)
         line = offset + (mark.line + 1 if mark else 1)
         problems.error(path, line, f"invalid YAML: {getattr(exc, 'problem', None) or exc}",

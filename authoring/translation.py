@@ -35,7 +35,7 @@ from .locales import interface_translations, locale_of
 from .markdown import markdown
 from .parallel import map_work
 from .problems import Problems
-from .reader import COURSE_FILE, MODULES_DIR, _as_list, read_module
+from .reader import COURSE_FILE, MODULES_DIR, _as_list, load_yaml, read_module
 from .segments import Segment
 
 #: Where course catalogs live, relative to the folder holding ``courses/``.
@@ -256,7 +256,7 @@ def translate_languages(course_dir: str | Path, course: model.Course, languages:
     by_language = {p.result.language: p for p in prepared}
     texts = {(language, name): by_language[language].files[name].text[0] for language, name, _iri in jobs}
     fresh = dict(zip(((language, name) for language, name, _iri in jobs),
-                     map_work(_read_translated, (course_dir, texts), jobs), strict=True))
+                     map_work(_read_translated, (course_dir, texts), jobs, min_items=2), strict=True))
     for language in prepared:
         if language.files is not None:
             language.result.course = _translated_course(course, language, fresh, cache)
@@ -366,7 +366,7 @@ def _translated_course(course: model.Course, language: _Language,
     """
     files, result = language.files, language.result
     course_file = files[COURSE_FILE]
-    meta = yaml.safe_load(course_file.text[0]) or {}
+    meta = load_yaml(course_file.text[0]) or {}
     translated = dataclasses.replace(
         course,
         title=str(meta.get("title", course.title)),
@@ -400,7 +400,7 @@ def _memo(name: str, kept) -> tuple[str, list[Fallback]] | None:
     """Return what a module's segments found in an unchanged catalog, as :func:`_prepare` kept it."""
     try:
         entry_key, rows = kept
-        return str(entry_key), [Fallback(name, int(line), str(text), bool(fuzzy)) for line, text, fuzzy in rows]
+        return entry_key, [Fallback(name, line, text, fuzzy) for line, text, fuzzy in rows]
     except (TypeError, ValueError):
         return None  # written by other code: go through the segments again
 
@@ -647,7 +647,7 @@ def _read_text(path: Path) -> str:
 
 def _course_meta(course_dir) -> dict:
     try:
-        meta = yaml.safe_load(_read_text(Path(course_dir) / COURSE_FILE))
+        meta = load_yaml(_read_text(Path(course_dir) / COURSE_FILE))
     except yaml.YAMLError:
         raise TranslationError(f"{Path(course_dir) / COURSE_FILE} is not valid YAML; "
                                "run 'passerelle check' to see where") from None
@@ -660,7 +660,7 @@ def _course_language(course_dir) -> str:
 
 def _module_order(course_dir: Path, course_text: str) -> list[str]:
     try:
-        meta = yaml.safe_load(course_text)
+        meta = load_yaml(course_text)
     except yaml.YAMLError:
         meta = None
     listed = meta.get("modules") if isinstance(meta, dict) else None
