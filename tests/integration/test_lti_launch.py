@@ -64,6 +64,15 @@ def test_a_learner_launched_into_a_course_is_signed_in_enrolled_in_the_platform_
     assert '<html lang="fr"' in page.get_data(as_text=True) and "Aminata Diallo" in page.get_data(as_text=True)
 
 
+def test_the_launch_s_claims_are_not_kept_once_it_is_done(client, db, registered, platform, course):
+    from lms.integration.lti.models import LaunchData
+
+    assert platform.launch(client).status_code == 303
+    db.rollback()
+    kept = " ".join(row.value for row in db.scalars(select(LaunchData)))
+    assert "aminata" not in kept.lower()
+
+
 def test_a_learner_launched_into_a_module_is_sent_to_its_cmi5_launch(client, db, registered, platform, course):
     target = f"http://localhost/lti/courses/crisis-management/modules/{MODULE}/"
     answer = platform.launch(client, target=target)

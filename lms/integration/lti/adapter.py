@@ -208,6 +208,11 @@ class Launch(FlaskMessageLaunch):
     def claims(self) -> dict:
         return self._jwt.get("body", {})
 
+    def forget_claims(self) -> None:
+        """Delete the copy of the claims (names, e-mail address) pylti1p3 keeps after a launch: nothing here reads
+        it again, and a deep linking choice keeps what it needs under its own token."""
+        self._session_service.data_storage.forget(self._launch_id)
+
 
 def _utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)  # SQLite gives times back naive

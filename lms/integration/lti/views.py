@@ -88,6 +88,7 @@ def launch():
         refuse(_("Your browser did not keep the cookie of the log-in; open Passerelle in a new window from the "
                  "platform."))
     claims, platform = message.claims(), message.platform
+    message.forget_claims()
     if message.is_deep_link_launch():
         return _deep_linking(session, message, claims)
     link = services.find_link(session, platform, claims)
