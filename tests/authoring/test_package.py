@@ -186,3 +186,22 @@ def test_a_rebuild_makes_again_only_the_cmi5_parts_of_what_changed(tmp_path, mon
                                   + [("shared_files",)])
     fresh = build_course(course, tmp_path / "fresh", use_cache=False)
     assert again.path.read_bytes() == fresh.path.read_bytes()
+
+
+def test_an_au_of_the_package_keeps_the_lesson_budget(sample_package):
+    """The launch page, its script and a language's launch data, with the largest page of a module, as exports do."""
+    import gzip
+
+    from test_export_cmi5 import CRITICAL_PATH_BUDGET, SCRIPT_BUDGET
+
+    with zipfile.ZipFile(sample_package) as zf:
+        sizes = {name: len(gzip.compress(zf.read(name))) for name in zf.namelist() if name.endswith((".html", ".js",
+                                                                                                       ".json"))}
+        launch = sizes["launch/au.html"] + sizes["launch/runtime.js"]
+        assert sizes["launch/runtime.js"] <= SCRIPT_BUDGET
+        for language in ("en", "fr", "es", "ru", "ar"):
+            data = json.loads(zf.read(f"launch/{language}.json"))
+            for slug, unit in data["modules"].items():
+                folder = unit["base"].removeprefix("../")
+                largest = max(size for name, size in sizes.items() if name.startswith(folder))
+                assert launch + sizes[f"launch/{language}.json"] + largest <= CRITICAL_PATH_BUDGET, (language, slug)
