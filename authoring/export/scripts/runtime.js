@@ -1,7 +1,7 @@
-// The launch page of an exported module: it shows the module's pages in a frame, follows which ones the learner
-// reads, grades the quiz in the browser and tells the standard's adapter (cmi5.js or scorm12.js, which follows this
-// file in the package's runtime.js) what happened. The pages themselves are the build's, untouched: they run no
-// script, and read the same without one.
+// The launch page of a module as an AU (an export's, or a build's package's): it shows the module's pages in a
+// frame, follows which ones the learner reads, grades the quiz in the browser and tells the standard's adapter
+// (cmi5.js or scorm12.js, which follows this file in the package's runtime.js) what happened. The pages themselves
+// are the build's, untouched: they run no script, and read the same without one.
 //
 // An adapter is {start(), page(id, state), completed(state), scored(result, state), finish(state, leaving)}:
 // start() resolves to {recording, mode, masteryScore, resume, reason}; finish() to the address to go to, if any.
