@@ -45,6 +45,30 @@ def course_syntax(md: MarkdownIt) -> None:
     for name in CALLOUTS:
         md.use(container_plugin, name=name, render=_render_callout)
     md.use(container_plugin, name=GLOSSARY, render=_render_glossary)
+    _one_rule_for_containers(md, [*STRUCTURE, *CALLOUTS, GLOSSARY])
+
+
+def _one_rule_for_containers(md: MarkdownIt, names: list[str]) -> None:
+    """Put the containers' block rules behind one that passes at once a line not starting with ':'.
+
+    Each container is a block rule of its own, tried in turn on every line
+    of every document: fifteen calls a line, where one look at its first
+    character tells that none applies.  The rules run as before, in the same
+    order, on the lines that start with ':'.
+    """
+    ruler = md.block.ruler
+    wanted = {f"container_{name}" for name in names}
+    rules = [rule for rule in ruler.__rules__ if rule.name in wanted]
+    tries = [rule.fn for rule in rules]
+
+    def containers(state, start: int, end: int, silent: bool) -> bool:
+        at = state.bMarks[start] + state.tShift[start]
+        if at >= len(state.src) or state.src[at] != ":":
+            return False
+        return any(rule(state, start, end, silent) for rule in tries)
+
+    ruler.before(rules[0].name, "course_containers", containers, {"alt": list(rules[0].alt)})
+    ruler.disable([rule.name for rule in rules])
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 from babel.messages.catalog import Catalog, Message
@@ -65,9 +66,8 @@ class LanguageStats:
         return 100.0 * count / self.total if self.total else 100.0
 
 
-@dataclass
-class Fallback:
-    """A segment shown in the source language because its translation is missing or fuzzy."""
+class Fallback(NamedTuple):
+    """A segment shown in the source language because its translation is missing or fuzzy (a tuple: many are made)."""
 
     path: str
     line: int
