@@ -249,25 +249,7 @@ def package(course_dir: Path, out: Path, editions: dict[str, model.Course], tran
     course_files = {language: course_member(edition, [_module_part(m, rendered.keys[(language, m.slug)], cache)
                                                       for m in edition.modules])
                     for language, edition in editions.items()}
-    # The files that make the package a cmi5 course package come from the modules the renderings came from (and
-    # the launch scripts): each part is kept under the keys it was made from, and made again only when one changed.
-    def kept(entry_key: str, make: Callable[[], dict[str, Deflated]]) -> dict[str, Deflated]:
-        found = _unpacked(cache.get("au", entry_key)) if cache else None
-        if found is None:
-            found = make()
-            if cache:
-                cache.put("au", entry_key, _packed(found))
-        return found
-
-    scripts = cmi5.scripts_version()
-    au_files = kept(cache_key(scripts, *(rendered.keys[job] for job in sorted(rendered.keys))),
-                    lambda: cmi5.shared_files(editions))
-    for language, edition in editions.items():
-        au_files |= kept(cache_key(scripts, language, *(rendered.keys[(language, m.slug)] for m in edition.modules)),
-                         lambda: cmi5.language_files(edition, language))
-        for module in filter(cmi5.has_quiz_page, edition.modules):
-            au_files |= kept(rendered.keys[(language, module.slug)],
-                             lambda: cmi5.quiz_files(edition, module, language))
+    au_files = _cmi5_files(editions, rendered, cache)
     catalogs = [t.catalog_path for t in translations if t.course is not None]
     build = {"generator": f"passerelle {_version()}", "source_sha256": _source_hash(course_dir, course, catalogs)}
     by_language: dict[str, dict[str, dict[str, Deflated]]] = {language: {} for language in editions}
@@ -284,6 +266,41 @@ def package(course_dir: Path, out: Path, editions: dict[str, model.Course], tran
     tmp.write_bytes(data)
     tmp.replace(path)  # never leave a half-written package behind
     return path
+
+
+def _cmi5_files(editions: dict[str, model.Course], rendered: Rendered, cache: BuildCache | None) -> dict[str, Deflated]:
+    """Return the files that make the package a cmi5 course package (:func:`authoring.cmi5.package_files`).
+
+    Each AU's data and quiz page are kept under the key of its rendering, the
+    launch page and its script under what they are made from; ``cmi5.xml``
+    is small and made each time.
+    """
+    source = editions[""]
+    files = _kept_files(cache, cache_key(code_version(), cmi5.scripts_version(), _course_json(source),
+                                         *(edition.text_language for edition in editions.values())),
+                        lambda: cmi5.launch_files(editions))
+    files |= cmi5.course_structure_file(editions)
+    for language, edition in editions.items():
+        modules = {}
+        for module in filter(cmi5.is_au, edition.modules):
+            render_key = rendered.keys[(language, module.slug)]
+            kept = cache.get("au-data", render_key) if cache else None
+            modules[module.slug] = kept.decode("utf-8") if kept else cmi5.module_data(edition, module, language)
+            if cache and not kept:
+                cache.put("au-data", render_key, modules[module.slug].encode("utf-8"))
+            files |= _kept_files(cache, render_key, lambda: cmi5.quiz_files(edition, module, language))
+        files |= cmi5.language_file(edition, modules)
+    return files
+
+
+def _kept_files(cache: BuildCache | None, entry_key: str, make: Callable[[], dict[str, Deflated]]) -> dict[str, Deflated]:
+    """Return files kept in the cache under ``entry_key``, or made (and kept) now."""
+    files = _unpacked(cache.get("au", entry_key)) if cache else None
+    if files is None:
+        files = make()
+        if cache:
+            cache.put("au", entry_key, _packed(files))
+    return files
 
 
 def _render(shared: tuple[dict[str, model.Course], dict[str, bytes], bytes | None],

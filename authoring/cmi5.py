@@ -134,6 +134,11 @@ def course_structure(editions: list[model.Course], urls: dict[str, str]) -> byte
         for edition in editions:
             element(holder, "langstring", lang=edition.text_language).text = values(edition)
 
+    modules = [{module.slug: module for module in edition.modules} for edition in editions]
+
+    def of_module(slug: str, value: Callable[[model.Module], str]) -> Callable[[model.Course], str]:
+        return lambda edition: value(modules[editions.index(edition)][slug])
+
     root = ET.Element(f"{{{NAMESPACE}}}courseStructure")
     head = element(root, "course", id=course.iri)
     text(head, "title", lambda c: c.title)
@@ -149,8 +154,8 @@ def course_structure(editions: list[model.Course], urls: dict[str, str]) -> byte
         if mastery is not None:
             attributes["masteryScore"] = f"{mastery:.4f}".rstrip("0").rstrip(".")
         au = element(block, "au", **attributes)
-        text(au, "title", lambda c, slug=module.slug: c.module(slug).title)
-        text(au, "description", lambda c, slug=module.slug: "; ".join(c.module(slug).objectives) or c.module(slug).title)
+        text(au, "title", of_module(module.slug, lambda m: m.title))
+        text(au, "description", of_module(module.slug, lambda m: "; ".join(m.objectives) or m.title))
         element(au, "url").text = urls[module.slug]
     ET.indent(root)
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode").encode("utf-8") + b"\n"
@@ -166,40 +171,60 @@ def package_files(editions: dict[str, model.Course]) -> dict[str, package.Deflat
 
     ``editions`` maps each language of the package ("" for the source) to
     its course.  A build makes the same from its cache, part by part:
-    :func:`shared_files`, each language's :func:`language_files` and each
+    :func:`course_structure_file` and :func:`launch_files` once, and in each
+    language :func:`language_file` of each AU's :func:`module_data` and each
     AU's :func:`quiz_files`.
     """
-    files = shared_files(editions)
+    files = course_structure_file(editions) | launch_files(editions)
     for language, course in editions.items():
-        files |= language_files(course, language)
+        files |= language_file(course, {module.slug: module_data(course, module, language)
+                                        for module in filter(is_au, course.modules)})
         for module in course.modules:
             files |= quiz_files(course, module, language)
     return files
 
 
-def shared_files(editions: dict[str, model.Course]) -> dict[str, package.Deflated]:
-    """Return ``cmi5.xml``, the launch page every AU shares and its script."""
+def course_structure_file(editions: dict[str, model.Course]) -> dict[str, package.Deflated]:
+    """Return ``cmi5.xml`` of a build's package: an AU per self-paced module, at the package's launch page."""
+    source = editions[""]
+    return {COURSE_STRUCTURE: package.deflate(course_structure(list(editions.values()),
+                                                               {m.slug: au_url(m) for m in source.modules if is_au(m)}))}
+
+
+def launch_files(editions: dict[str, model.Course]) -> dict[str, package.Deflated]:
+    """Return the launch page every AU of a build's package shares, and its script."""
     source = editions[""]
     page = launch_page(source, None, "", {"language": source.text_language,
                                           "languages": [course.text_language for course in editions.values()]})
-    return {COURSE_STRUCTURE: package.deflate(course_structure(list(editions.values()),
-                                                               {m.slug: au_url(m) for m in source.modules if is_au(m)})),
-            f"{LAUNCH_DIR}/{RUNTIME}": package.deflate(runtime_script().encode("utf-8")),
+    return {f"{LAUNCH_DIR}/{RUNTIME}": package.deflate(runtime_script().encode("utf-8")),
             f"{LAUNCH_DIR}/{LAUNCH_PAGE}": package.deflate(page.encode("utf-8"))}
 
 
-def language_files(course: model.Course, language: str) -> dict[str, package.Deflated]:
-    """Return ``launch/<language>.json``: what the launch page shows in a language, and each AU's launch data in it."""
-    modules = {}
-    for module in filter(is_au, course.modules):
-        data = modules[module.slug] = launch_data(course, module, language) | {"title": _plain(module.title)}
-        if module.quiz is not None:
-            data["quiz"]["title"] = _plain(module.quiz.title)
+def module_data(course: model.Course, module: model.Module, language: str) -> str:
+    """Return, as JSON, an AU's :func:`launch_data` in a language with its title, as its language's file holds it."""
+    data = launch_data(course, module, language) | {"title": _plain(module.title)}
+    if module.quiz is not None:
+        data["quiz"]["title"] = _plain(module.quiz.title)
+    return _json(data)
+
+
+def language_file(course: model.Course, modules: dict[str, str]) -> dict[str, package.Deflated]:
+    """Return ``launch/<language>.json``: what the launch page shows in a language, and each AU's :func:`module_data`.
+
+    ``modules`` maps each AU's slug to its data, made before (a build keeps each under its rendering's key).
+    """
     env, _ = html.module_context(course, None)
     words = env.get_template("_au_words.html").module.words
-    text = json.dumps({"language": course.text_language, "direction": direction(course.text_language),
-                       "words": words, "modules": modules}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    head = _json({"language": course.text_language, "direction": direction(course.text_language), "words": words,
+                  "modules": None})
+    before, after = head.split('"modules":null')
+    body = ",".join(f"{_json(slug)}:{modules[slug]}" for slug in sorted(modules))
+    text = before + '"modules":{' + body + "}" + after
     return {f"{LAUNCH_DIR}/{course.text_language}.json": package.deflate(text.encode("utf-8"))}
+
+
+def _json(data) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def quiz_files(course: model.Course, module: model.Module, language: str) -> dict[str, package.Deflated]:

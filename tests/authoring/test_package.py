@@ -172,7 +172,7 @@ def test_a_rebuild_makes_again_only_the_cmi5_parts_of_what_changed(tmp_path, mon
             return original(*args)
         return making
 
-    for name in ("quiz_page", "language_files", "shared_files"):
+    for name in ("quiz_page", "module_data", "launch_files"):
         monkeypatch.setattr(cmi5, name, counted(name))
     build_course(course, tmp_path / "dist")
     assert made == []  # nothing changed: every part from the cache
@@ -181,9 +181,9 @@ def test_a_rebuild_makes_again_only_the_cmi5_parts_of_what_changed(tmp_path, mon
                                                  "This module is about making it work, step by step."))
     again = build_course(course, tmp_path / "dist")
     assert again.rebuilt == ["registration-contingency"]
-    # Its quiz page again in each of the five languages, each language's launch data and the shared files.
-    assert sorted(made) == sorted([("quiz_page", "registration-contingency")] * 5 + [("language_files",)] * 5
-                                  + [("shared_files",)])
+    # Its quiz page and its launch data again in each of the five languages, and nothing else.
+    assert sorted(made) == sorted([("quiz_page", "registration-contingency")] * 5
+                                  + [("module_data", "registration-contingency")] * 5)
     fresh = build_course(course, tmp_path / "fresh", use_cache=False)
     assert again.path.read_bytes() == fresh.path.read_bytes()
 
