@@ -17,10 +17,11 @@ from lti_platform import CLAIM, CLIENT_ID, INSTRUCTOR, ISSUER, registered, platf
 MODULE = "consular-crisis-response"
 
 
-def counts(db) -> tuple[int, int, int]:
-    """Accounts, external identities and enrolments: what a refused launch must leave as they were."""
+def counts(db) -> tuple[int, ...]:
+    """Accounts, external identities, enrolments and nonces kept: what a refused launch must leave as they were."""
     db.rollback()
-    return tuple(db.scalar(select(func.count()).select_from(table)) for table in (User, ExternalIdentity, Enrolment))
+    return tuple(db.scalar(select(func.count()).select_from(table))
+                 for table in (User, ExternalIdentity, Enrolment, SeenNonce))
 
 
 def test_the_log_in_sends_the_browser_to_the_platform_with_a_state_and_nonce(client, registered, platform):

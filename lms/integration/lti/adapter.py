@@ -31,6 +31,8 @@ from . import services
 from .connector import ToolRegistration, http_session
 from .models import LaunchData, Platform, SeenNonce
 
+#: The claim naming the launched person's roles.
+ROLES = "https://purl.imsglobal.org/spec/lti/claim/roles"
 #: How long a log-in's nonce and state, and a launch's claims, are kept (a deep linking choice must be made within).
 LAUNCH_DATA_SECONDS = 2 * 3600
 
@@ -193,16 +195,25 @@ class Launch(FlaskMessageLaunch):
         return self
 
     def _validate_once(self):
-        """Keep the token's nonce; a nonce already kept (by any app server) means the launch is sent again."""
+        """Keep the token's nonce; a nonce already kept (by any app server) means the launch is sent again.
+
+        No savepoint: a launch refused after this is rolled back whole, and on SQLite a savepoint opened first
+        in a transaction would commit it when released."""
         body = self._jwt["body"]
         expires = dt.datetime.fromtimestamp(int(body.get("exp", 0)), dt.timezone.utc)
         try:
-            with self.db.begin_nested():
-                self.db.add(SeenNonce(issuer=body["iss"], nonce=str(body["nonce"])[:255],
-                                      expires=max(expires, utcnow() + dt.timedelta(hours=1))))
-                self.db.flush()
+            self.db.add(SeenNonce(issuer=body["iss"], nonce=str(body["nonce"])[:255],
+                                  expires=max(expires, utcnow() + dt.timedelta(hours=1))))
+            self.db.flush()
         except IntegrityError:
             raise LtiException("nonce already used") from None
+        return self
+
+    def validate_message(self):
+        super().validate_message()
+        roles = self._jwt["body"].get(ROLES)
+        if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+            raise LtiException("roles must be a list of role names")
         return self
 
     def claims(self) -> dict:
