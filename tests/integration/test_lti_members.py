@@ -73,3 +73,19 @@ def test_a_trainer_of_another_cohort_may_not_enrol_this_one_s_members(client, db
     assert client.get(f"/lti/contexts/{context.id}").status_code == 403
     token = csrf_token(client, "/courses/")
     assert client.post(f"/lti/contexts/{context.id}/members", data={"csrf_token": token}).status_code == 403
+
+
+def test_a_trainer_finds_the_platform_courses_they_train(client, db, auth, users, registered, platform, course):
+    launch_as_instructor(client, platform)
+    page = client.get("/lti/contexts/").get_data(as_text=True)
+    context = db.scalar(select(Context))
+    assert f'href="/lti/contexts/{context.id}">Consular crisis 2026</a>' in page
+    client.delete_cookie("session")
+    auth.login("trainer")
+    assert "Consular crisis 2026" not in client.get("/lti/contexts/").get_data(as_text=True)
+    client.delete_cookie("session")
+    auth.login("admin")
+    assert "Consular crisis 2026" in client.get("/lti/contexts/").get_data(as_text=True)
+    client.delete_cookie("session")
+    auth.login("learner")
+    assert client.get("/lti/contexts/").status_code == 403

@@ -313,6 +313,13 @@ def _context_or_404(context_id: int):
     return context
 
 
+@bp.get("/contexts/")
+@role_required("trainer", "admin")
+def contexts():
+    """The platform courses whose cohorts the user trains (every one for an admin)."""
+    return render_template("lti/contexts.html", contexts=services.contexts_of(get_db(), current_user))
+
+
 @bp.get("/contexts/<int:context_id>")
 @role_required("trainer", "admin")
 def context(context_id: int):
