@@ -758,17 +758,17 @@ def _entry_module(course: model.Course, slug: str, what: str, line: int, path: P
 # -- small helpers ---------------------------------------------------------
 
 #: libyaml's loader when PyYAML has it (it reads the same documents, several times faster), else PyYAML's own.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_yaml(text: str):
     """Parse a YAML document as ``yaml.safe_load`` does."""
-    return yaml.load(text, Loader=_LOADER)
+    return yaml.load(text, Loader=YAML_LOADER)
 
 
 def _plainer(text: str, exc: yaml.YAMLError) -> yaml.YAMLError:
     """Return PyYAML's own error for a document libyaml refused: it says what it expected and what it found."""
-    if _LOADER is yaml.SafeLoader:
+    if YAML_LOADER is yaml.SafeLoader:
         return exc
     try:
         yaml.compose(text, Loader=yaml.SafeLoader)
@@ -780,7 +780,7 @@ def _plainer(text: str, exc: yaml.YAMLError) -> yaml.YAMLError:
 def _load_yaml(path, text: str, offset: int, problems: Problems) -> tuple[dict | None, dict[str, int]]:
     """Parse YAML; return the mapping and the 1-based line of each top-level key, and of the keys or items under it."""
     try:
-        node = yaml.compose(text, Loader=_LOADER)
+        node = yaml.compose(text, Loader=YAML_LOADER)
         data = load_yaml(text)
     except yaml.YAMLError as found:
         exc = _plainer(text, found)

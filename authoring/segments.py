@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import yaml
 
 from .markdown import markdown, normalise
+from .reader import YAML_LOADER
 
 #: Contexts (msgctxt) of segments whose words mean something particular where they stand.
 ACCEPTED_ANSWER = "accepted answer"
@@ -46,9 +47,8 @@ _TIMED = re.compile(r"^\d+\s*min(?:utes?|s)?\s*[:\u2014\u2013-]\s*")
 _ACTIVITY_KEY = re.compile(r"^(group|materials):\s*", re.I)
 
 
-@dataclass(frozen=True)
-class Segment:
-    """A translatable piece of a source file.
+class Segment(NamedTuple):
+    """A translatable piece of a source file (a tuple: a build of a large course makes tens of thousands).
 
     ``text`` is what the translator sees (the msgid); ``start`` and ``end``
     are the characters of the file it replaces; ``indent`` starts each further
@@ -246,7 +246,7 @@ class _Finder:
     def yaml_fields(self, text: str, offset: int, first_line: int, keys: tuple[str, ...]) -> None:
         """Record the values of ``keys`` in a YAML mapping that starts at character ``offset``."""
         try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            root = yaml.compose(text, Loader=YAML_LOADER)
         except yaml.YAMLError:
             return  # the reader reports it
         if not isinstance(root, yaml.MappingNode):

@@ -138,7 +138,7 @@ def _module_segments(text: str, cache: BuildCache | None) -> list[Segment]:
             pass  # written by other code: find them again
     found = segments.module_segments(text)
     if cache:
-        cache.put_json("segments", entry_key, [dataclasses.astuple(segment) for segment in found])
+        cache.put_json("segments", entry_key, [list(segment) for segment in found])
     return found
 
 
