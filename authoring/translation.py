@@ -34,7 +34,7 @@ from .cache import BuildCache, code_version
 from .cache import key as cache_key
 from .locales import interface_translations, locale_of
 from .markdown import markdown
-from .parallel import map_work
+from .parallel import Workers
 from .problems import Problems
 from .reader import COURSE_FILE, MODULES_DIR, _as_list, load_yaml, read_module
 from .segments import Segment
@@ -244,19 +244,25 @@ def translate_languages(course_dir: str | Path, course: model.Course, languages:
                         cache: BuildCache | None = None) -> list[CourseTranslation]:
     """Translate a course into each of ``languages``, as :func:`translate_course` does.
 
-    The translated modules to read are read all languages together, in worker
-    processes when there are enough of them.
+    The translated modules to read are read in worker processes, from two of
+    them, while the next language is being prepared.
     """
     course_dir = Path(course_dir)
     sources = sources if sources is not None else source_files(course_dir, cache)
     known = _segment_keys(sources)
-    prepared = [_prepare(course_dir, course, language, root, sources, known, cache) for language in languages]
-    jobs = [(p.result.language, f"{MODULES_DIR}/{m.slug}.md", m.iri) for p in prepared if p.files is not None
-            for m in course.modules if p.files[f"{MODULES_DIR}/{m.slug}.md"].kept is None]
-    by_language = {p.result.language: p for p in prepared}
-    texts = {(language, name): by_language[language].files[name].text[0] for language, name, _iri in jobs}
-    fresh = dict(zip(((language, name) for language, name, _iri in jobs),
-                     map_work(_read_translated, (course_dir, texts), jobs, min_items=2), strict=True))
+    prepared, tickets = [], {}
+    # A language's modules to read again are handed to the workers as soon as it is prepared, and read while
+    # the next language is prepared.
+    with Workers() as workers:
+        for language in languages:
+            ready = _prepare(course_dir, course, language, root, sources, known, cache)
+            prepared.append(ready)
+            for module in course.modules if ready.files is not None else []:
+                name = f"{MODULES_DIR}/{module.slug}.md"
+                if ready.files[name].kept is None:
+                    tickets[(language, name)] = workers.submit(
+                        _read_translated, (course_dir / name, module.iri, ready.files[name].text[0]))
+        fresh = {job: workers.result(ticket) for job, ticket in tickets.items()}
     for language in prepared:
         if language.files is not None:
             language.result.course = _translated_course(course, language, fresh, cache)
@@ -414,13 +420,11 @@ def _kept_module(kept: dict | None) -> model.Module | None:
         return None  # written by other code: read it again
 
 
-def _read_translated(shared: tuple[Path, dict[tuple[str, str], str]],
-                     job: tuple[str, str, str]) -> tuple[model.Module | None, Problems]:
+def _read_translated(_shared, job: tuple[Path, str, str]) -> tuple[model.Module | None, Problems]:
     """Read one translated module's text as the reader reads its source (in a worker process when it pays)."""
-    course_dir, texts = shared
-    language, name, iri = job
+    path, iri, text = job
     own = Problems()
-    return read_module(course_dir / name, iri, own, [], text=texts[(language, name)]), own
+    return read_module(path, iri, own, [], text=text), own
 
 
 def _checked(name: str, module: model.Module, source: _Translated, result: model.Module | None, own: Problems,
