@@ -56,6 +56,9 @@ SETTINGS = (
     Setting("LOGIN_LIMIT_ADDRESS", "PASSERELLE_LOGIN_LIMIT_ADDRESS", "50 per 15 minutes",
             "Failed log-ins allowed from one client address, whatever the usernames; an office behind one "
             "address shares it."),
+    Setting("LTI_LOGIN_LIMIT", "PASSERELLE_LTI_LOGIN_LIMIT", "60 per minute",
+            "LTI log-ins (launches begun by a platform) allowed from one client address; past it, the address "
+            "waits. Each keeps a nonce for ten minutes."),
     Setting("RATELIMIT_STORAGE_URI", "PASSERELLE_RATELIMIT_STORAGE", "memory://",
             "Where failed log-ins are counted: memory:// counts in each process; with several app servers or "
             "workers use a shared store, e.g. redis://host:6379 (pip install 'limits[redis]')."),

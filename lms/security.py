@@ -60,7 +60,7 @@ def init_app(app: Flask) -> None:
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
-    for setting in ("LOGIN_LIMIT_ACCOUNT", "LOGIN_LIMIT_ADDRESS", "RESET_LIMIT"):
+    for setting in ("LOGIN_LIMIT_ACCOUNT", "LOGIN_LIMIT_ADDRESS", "RESET_LIMIT", "LTI_LOGIN_LIMIT"):
         try:
             parse(app.config[setting])
         except ValueError:

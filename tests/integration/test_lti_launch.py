@@ -3,15 +3,16 @@ the role the platform gives them, and every launch that must be refused with not
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from lms.integration.identities import ExternalIdentity
 from lms.integration.lti.models import SeenNonce
-from lms.models import Enrolment, User
+from lms.models import Enrolment, User, utcnow
 from lti_platform import CLAIM, CLIENT_ID, INSTRUCTOR, ISSUER, registered, platform, rsa_key  # noqa: F401
 
 MODULE = "consular-crisis-response"
@@ -239,3 +240,55 @@ def test_a_token_whose_claims_have_the_wrong_shape_is_refused(client, db, regist
                           (sent["nonce"][0], {CLAIM + "roles": "Learner"})):
         token = platform.id_token(nonce, **claims)
         refused(client, db, lambda: client.post("/lti/launch", data={"id_token": token, "state": sent["state"][0]}))
+
+
+@pytest.mark.parametrize("missing", ["exp", "iat"])
+def test_a_token_that_does_not_say_when_it_expires_or_was_issued_is_refused(client, db, registered, platform,
+                                                                            course, missing):
+    text = refused(client, db, lambda: platform.launch(client, **{missing: None}))
+    assert "signature is not valid, or it has expired" in text
+
+
+def test_a_launch_sent_again_once_its_nonce_is_forgotten_is_still_refused(client, db, registered, platform, course):
+    from lms.integration.lti.adapter import forget_expired
+
+    answer = platform.log_in(client)
+    sent = parse_qs(urlsplit(answer.headers["Location"]).query)
+    form = {"id_token": platform.id_token(sent["nonce"][0]), "state": sent["state"][0]}
+    assert client.post("/lti/launch", data=form).status_code == 303
+    sign_out(client)
+    # The nonce kept of the launch expires and is deleted, as a later log-in does with what expired.
+    db.execute(update(SeenNonce).values(expires=utcnow() - dt.timedelta(seconds=1)))
+    db.commit()
+    forget_expired(db)
+    db.commit()
+    assert db.scalar(select(func.count()).select_from(SeenNonce)) == 0
+    text = refused(client, db, lambda: client.post("/lti/launch", data=form))
+    assert "expired or was already used" in text
+
+
+def test_a_log_in_begun_more_than_ten_minutes_ago_is_refused(client, db, registered, platform, course):
+    from lms.integration.lti.models import LaunchData
+
+    answer = platform.log_in(client)
+    sent = parse_qs(urlsplit(answer.headers["Location"]).query)
+    db.rollback()
+    for row in db.scalars(select(LaunchData)):
+        assert row.expires.replace(tzinfo=dt.timezone.utc) <= utcnow() + dt.timedelta(minutes=10)
+        row.expires = utcnow() - dt.timedelta(seconds=1)  # ten minutes later
+    db.commit()
+    form = {"id_token": platform.id_token(sent["nonce"][0]), "state": sent["state"][0]}
+    refused(client, db, lambda: client.post("/lti/launch", data=form))
+
+
+def test_log_ins_from_one_address_are_limited(app, client, registered, platform):
+    app.config["LTI_LOGIN_LIMIT"] = "3 per minute"
+    for _ in range(3):
+        assert platform.log_in(client).status_code == 302
+    answer = platform.log_in(client)
+    assert answer.status_code == 429
+    assert "Too many launches from your address" in answer.get_data(as_text=True)
+    assert client.get("/lti/login").status_code == 429
+    # Another address is not held up.
+    other = client.post("/lti/login", data={}, environ_base={"REMOTE_ADDR": "127.0.0.9"})
+    assert other.status_code == 403

@@ -7,7 +7,9 @@ follow, and a second app server would not see another's memory.  :class:`Databas
 ``lti_launch_data``, under the ``lti1p3-session-id`` cookie pylti1p3 sets (``SameSite=None; Secure`` over https).
 
 :class:`Launch` runs pylti1p3's checks one by one, so that each refusal says which check failed, and adds the
-one pylti1p3 leaves out: a nonce is accepted once (``lti_nonce``), so a launch sent again is refused.
+one pylti1p3 leaves out: a nonce is accepted once (``lti_nonce``), so a launch sent again is refused.  A log-in
+lasts :data:`LOGIN_SECONDS`; its nonce is deleted once a launch used it, and the id_token must say when it was
+issued and when it expires.
 """
 
 from __future__ import annotations
@@ -33,8 +35,13 @@ from .models import LaunchData, Platform, SeenNonce
 
 #: The claim naming the launched person's roles.
 ROLES = "https://purl.imsglobal.org/spec/lti/claim/roles"
-#: How long a log-in's nonce and state, and a launch's claims, are kept (a deep linking choice must be made within).
+#: How long a launch's claims are kept (a deep linking choice must be made within).
 LAUNCH_DATA_SECONDS = 2 * 3600
+#: How long an OIDC log-in's nonce and state are kept: the platform posts the launch right after the log-in.
+LOGIN_SECONDS = 600
+#: How pylti1p3 checks an id_token: its audience is checked with the registration (several client ids per issuer);
+#: a token that does not say when it was issued and when it expires is refused.
+JWT_CHECKS = {"verify_aud": False, "require": ["exp", "iat"]}
 
 
 class DatabaseStorage(LaunchDataStorage):
@@ -121,7 +128,8 @@ class DatabaseToolConf(ToolConfAbstract):
 
 def oidc_login(session: Session) -> FlaskOIDCLogin:
     """pylti1p3's OIDC log-in for the current request, keeping its nonce and state in the database."""
-    return FlaskOIDCLogin(FlaskRequest(), DatabaseToolConf(session), launch_data_storage=DatabaseStorage(session))
+    login = FlaskOIDCLogin(FlaskRequest(), DatabaseToolConf(session))
+    return login.set_launch_data_storage(DatabaseStorage(session)).set_launch_data_lifetime(LOGIN_SECONDS)
 
 
 class LaunchRefused(Exception):
@@ -139,6 +147,7 @@ class Launch(FlaskMessageLaunch):
         self.db = session
         super().__init__(FlaskRequest(), DatabaseToolConf(session), requests_session=http_session(),
                          launch_data_storage=DatabaseStorage(session) if storage else None)
+        self.set_jwt_verify_options(JWT_CHECKS)
         if storage:
             self.set_launch_data_lifetime(LAUNCH_DATA_SECONDS)
 
@@ -183,6 +192,7 @@ class Launch(FlaskMessageLaunch):
                 except (LtiException, KeyError, TypeError, ValueError) as exc:
                     raise LaunchRefused(refusal, str(exc)[:300]) from exc
             self.save_launch_data()
+            self._forget_nonce()
         except Exception:
             self._validated = False
             raise
@@ -197,17 +207,22 @@ class Launch(FlaskMessageLaunch):
     def _validate_once(self):
         """Keep the token's nonce; a nonce already kept (by any app server) means the launch is sent again.
 
-        No savepoint: a launch refused after this is rolled back whole, and on SQLite a savepoint opened first
-        in a transaction would commit it when released."""
+        It is kept as long as a launch with it could be let in: one needs its log-in's nonce, kept at most
+        :data:`LOGIN_SECONDS` and deleted once used.  No savepoint: a launch refused after this is rolled back
+        whole, and on SQLite a savepoint opened first in a transaction would commit it when released."""
         body = self._jwt["body"]
-        expires = dt.datetime.fromtimestamp(int(body.get("exp", 0)), dt.timezone.utc)
         try:
             self.db.add(SeenNonce(issuer=body["iss"], nonce=str(body["nonce"])[:255],
-                                  expires=max(expires, utcnow() + dt.timedelta(hours=1))))
+                                  expires=utcnow() + dt.timedelta(seconds=LOGIN_SECONDS)))
             self.db.flush()
         except IntegrityError:
             raise LtiException("nonce already used") from None
         return self
+
+    def _forget_nonce(self) -> None:
+        """Delete the log-in's nonce once a launch used it: the same id_token is refused from then on, whatever
+        becomes of the nonces kept."""
+        self._session_service.data_storage.forget(f"lti1p3-nonce-{self._jwt['body']['nonce']}")
 
     def validate_message(self):
         super().validate_message()

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException, OIDCException
@@ -20,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from ...db import get_db
 from ...models import Course, current_model
+from ...security import limiter, platform_key
 from ...services import NotFound, catalog
 from ...views.auth import role_required
 from ...views.common import valid_form_or_400
@@ -55,7 +57,16 @@ def jwks():
     return response
 
 
+def _login_limit():
+    """The limit of OIDC log-ins from one client address: each keeps a nonce, and anyone may start one."""
+    return limiter.limit(
+        lambda: current_app.config["LTI_LOGIN_LIMIT"], scope="lti:log-in",
+        key_func=lambda: platform_key("lti-login:" + (get_remote_address() or "")),
+        error_message=lambda: _("Too many launches from your address; wait a minute and launch again."))
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@_login_limit()
 def login():
     """OIDC log-in initiation: keep a state and a nonce, and send the browser to the platform's log-in."""
     session = get_db()
