@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +43,9 @@ class StandInLms:
     states: dict[tuple, bytes] = field(default_factory=dict)
     requests: list[tuple[str, str, dict]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    refused: list[dict] = field(default_factory=list)  # statements sent after their session's terminated
+    answering: int = 0  # LRS requests under way
+    slowness: float = 0.0  # seconds the LRS takes before it stores statements, as a busy LMS does
 
     def state_key(self, query: dict) -> tuple:
         agent = json.dumps(json.loads(query["agent"][0]), sort_keys=True)
@@ -60,6 +64,11 @@ class StandInLms:
 
     def verbs(self) -> list[str]:
         return [s["verb"]["id"].removeprefix(VERB) for s in self.statements]
+
+
+def session_of(statement: dict) -> tuple:
+    context = statement.get("context", {})
+    return context.get("registration"), context.get("extensions", {}).get(SESSION_ID)
 
 
 def handler(lms: StandInLms):
@@ -126,7 +135,22 @@ def handler(lms: StandInLms):
                 sent = json.loads(self.body())
                 sent = sent if isinstance(sent, list) else [sent]
                 with lms.lock:
-                    lms.statements.extend(sent)
+                    lms.answering += 1
+                try:
+                    time.sleep(lms.slowness)
+                    with lms.lock:
+                        # A session's statements end at terminated: the LMS refuses any sent after it (cmi5 9.3.8).
+                        ended = {session_of(s) for s in lms.statements if s["verb"]["id"] == VERB + "terminated"}
+                        late = [s for s in sent if session_of(s) in ended]
+                        if late:
+                            lms.refused.extend(sent)
+                        else:
+                            lms.statements.extend(sent)
+                finally:
+                    with lms.lock:
+                        lms.answering -= 1
+                if late:
+                    return self.reply(400, b'{"error": "the session has terminated"}')
                 return self.reply(200, json.dumps([s["id"] for s in sent]).encode())
             self.reply(404, b"{}")
 
@@ -263,6 +287,37 @@ def test_a_learner_reads_passes_and_leaves_under_another_cmi5_lms(stand_in, brow
     assert lms.state(launched["activity"], launched["registration"], "LMS.LaunchData") == launched["launch_data"]
 
 
+def wait_until_answered(lms: StandInLms, seconds: float = 20) -> None:
+    """Wait until the LMS has received terminated and answered every request under way."""
+    end = time.monotonic() + seconds
+    while "terminated" not in lms.verbs() or lms.answering:
+        assert time.monotonic() < end, f"the LMS received {lms.verbs()} and no terminated"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("passing", [True, False], ids=["passed", "failed"])
+def test_closing_the_page_sends_every_statement_in_order_with_terminated_last(stand_in, browser_page, passing):
+    lms, page, module = stand_in, browser_page, sample_module()
+    lms.slowness = 0.3  # a busy LMS: what the learner does meanwhile waits in the AU
+    launched = launch(page, lms, mastery=0.7)
+    wait_until_recording(page)
+    read_every_page(page, module)
+    verdict = answer_quiz(page, module, wrong=1 if passing else 3)
+    assert ("Passed" if passing else "Not passed") in verdict
+    page.close(run_before_unload=True)  # the learner closes the tab rather than use the Exit button
+    wait_until_answered(lms)
+
+    assert lms.refused == []  # nothing came after terminated
+    check_session_rules(lms, launched)
+    # Every statement the AU made, in the order it made them: the last page read completes the module.
+    assert lms.verbs() == (["initialized"] + ["experienced"] * (len(module.pages) - 1)
+                           + ["completed", "experienced", "passed" if passing else "failed", "terminated"])
+    assert [s["object"]["id"] for s in lms.statements if s["verb"]["id"] == VERB + "experienced"] == [
+        module.page_iri(p) for p in module.pages]
+    progress = lms.state(launched["activity"], launched["registration"], "passerelle.progress")
+    assert progress["page"] == module.pages[-1].id and progress["completed"] and progress["passed"] is passing
+
+
 def test_the_lms_mastery_score_decides_and_a_failure_is_sent_once_at_the_end(stand_in, browser_page):
     lms, page, module = stand_in, browser_page, sample_module()
     launched = launch(page, lms, mastery=0.9)  # the LMS asks more than the package's 70%
@@ -382,7 +437,9 @@ def test_the_builds_own_package_launches_an_au_under_another_cmi5_lms(built_stan
 def test_the_builds_au_shows_the_language_its_address_names(built_stand_in, browser_page):
     lms, page, module = built_stand_in, browser_page, sample_module()
     launched = launch(page, lms, url=built_au_url(lms, module.slug) + "&language=fr")
-    wait_until_recording(page)
+    words = json.loads((lms.content / "launch" / "fr.json").read_text(encoding="utf-8"))["words"]
+    assert words["recording"] != "Your progress is recorded by your learning platform."  # the bar speaks French
+    page.wait_for_function("(text) => document.getElementById('status').textContent === text", arg=words["recording"])
     assert page.locator("html").get_attribute("lang") == "fr"
     page.frame(name="page").wait_for_url(f"**/languages/fr/modules/{module.slug}/index.html")
     french = json.loads((lms.content / "launch" / "fr.json").read_text(encoding="utf-8"))["modules"][module.slug]

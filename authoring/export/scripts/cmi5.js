@@ -22,11 +22,17 @@ function duration(ms) { return "PT" + Math.round(ms / 10) / 100 + "S"; }
 
 function clone(value) { return JSON.parse(JSON.stringify(value || {})); }
 
+// Browsers let keepalive requests carry at most 64 KiB between them.
+var KEEPALIVE_MAX = 60000;
+
 var cmi5 = (function () {
   var q = new URLSearchParams(location.search);
   var endpoint = q.get("endpoint"), fetchUrl = q.get("fetch"), registration = q.get("registration");
   var activityId = q.get("activityId"), actor = null, auth = "", launchData = {}, began = 0, last = 0;
-  var queue = Promise.resolve(), judged = false, failure = null;
+  var judged = false, failure = null;
+  // What goes to the LRS goes one request after another: the statements made meanwhile (in the order they were
+  // made) and the learner's place, as it last was. Once the page is left, nothing else is sent.
+  var queue = Promise.resolve(), waiting = [], place = null, left = false;
 
   function headers() {
     return {"Authorization": auth, "X-Experience-API-Version": "1.0.3", "Content-Type": "application/json"};
@@ -76,23 +82,51 @@ var cmi5 = (function () {
     return s;
   }
 
-  // Statements go one after another, so that the LRS receives them in the order they were made.
-  function send(s, leaving) {
-    var post = function () {
-      return fetch(endpoint + "statements", {method: "POST", headers: headers(), body: JSON.stringify(s),
-                                             keepalive: !!leaving}).then(function (r) {
-        if (!r.ok) throw new Error("statements: HTTP " + r.status);
-      }).catch(function () { say(words.unsent); });
-    };
-    queue = leaving ? post() : queue.then(post);
+  // Every request is keepalive (if small enough), so that one under way when the learner leaves still arrives.
+  function request(method, path, body) {
+    return fetch(endpoint + path, {method: method, headers: headers(), body: body,
+                                   keepalive: body.length <= KEEPALIVE_MAX}).then(function (r) {
+      if (!r.ok) throw new Error(path.split("?")[0] + ": HTTP " + r.status);
+    }).catch(function () { say(words.unsent); });
+  }
+
+  // The statements waiting, in one request, in the order they were made (an LRS keeps a batch's order).
+  function postWaiting() {
+    if (!waiting.length) return null;
+    var batch = waiting;
+    waiting = [];
+    return request("POST", "statements", JSON.stringify(batch.length === 1 ? batch[0] : batch));
+  }
+
+  function putPlace() {
+    if (place === null) return null;
+    var doc = place;
+    place = null;
+    return request("PUT", "activities/state?" + stateParams(PROGRESS), doc);
+  }
+
+  // Statements wait while a request is under way, then go together; the returned promise is settled once this one
+  // was sent.
+  function send(s) {
+    waiting.push(s);
+    queue = queue.then(function () { return left ? null : postWaiting(); });
     return queue;
   }
 
-  function save(state, leaving) {
-    var doc = {page: state.page, seen: Object.keys(state.seen), completed: state.completed, passed: state.passed,
-               score: state.score};
-    return fetch(endpoint + "activities/state?" + stateParams(PROGRESS), {method: "PUT", headers: headers(),
-      body: JSON.stringify(doc), keepalive: !!leaving}).catch(function () { say(words.unsent); });
+  function save(state) {
+    place = JSON.stringify({page: state.page, seen: Object.keys(state.seen), completed: state.completed,
+                            passed: state.passed, score: state.score});
+    queue = queue.then(function () { return left ? null : putPlace(); });
+    return queue;
+  }
+
+  // The page is being left: nothing more can wait for an answer, so what waits goes at once, the learner's place
+  // and then the statements, terminated last of them, in one request. (A request already under way was keepalive.)
+  function leave() {
+    if (left) return;
+    left = true;
+    putPlace();
+    postWaiting();
   }
 
   function masteryExtension(context) {
@@ -162,13 +196,20 @@ var cmi5 = (function () {
       }
       save(state);
     },
+    // On leaving the page, what is still waiting goes at once; from the Exit button, in turn. Either way
+    // terminated is the last statement, after every one the session made.
     finish: function (state, leaving) {
+      save(state);
       if (!judged && failure && !state.passed) {
-        send(judgement("failed", failure), leaving);
+        send(judgement("failed", failure));
       }
-      save(state, leaving);
-      return send(statement("terminated", {duration: duration(Date.now() - began)}, true), leaving)
-        .then(function () { return launchData.returnURL || null; });
+      var sent = send(statement("terminated", {duration: duration(Date.now() - began)}, true));
+      if (leaving) {
+        leave();
+        return Promise.resolve(null);
+      }
+      window.addEventListener("pagehide", leave);  // the learner may not wait for the Exit button's requests
+      return sent.then(function () { return launchData.returnURL || null; });
     },
   };
 })();
