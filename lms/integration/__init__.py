@@ -20,7 +20,7 @@ def init_app(app) -> None:
 
     def scores_due(_engine, session, records, voided):
         # Statements that change what the LMS graded for a learner followed by a platform's gradebook: their
-        # scores are sent once the request that stored them is done.
+        # scores are sent once the response of the request that stored them is written.
         registrations = {(s.get("context") or {}).get("registration") for s in records}
         marked = services.mark_due(session, registrations)
         if marked:
@@ -32,7 +32,7 @@ def init_app(app) -> None:
     # The signal holds its receivers weakly: this one lives as long as the app, and hears only its database.
     app.extensions["lti.scores_due"] = scores_due
     statements_stored.connect(scores_due, sender=app.extensions["db.engine"])
-    app.teardown_request(views.send_scores_due)
+    app.after_request(views.send_scores_after_response)
     # Run after the security headers are set (after-request functions run last-registered first), to let the
     # platform frame a launch's pages and receive a deep linking answer.
     app.after_request_funcs.setdefault(None, []).insert(0, views.frame_for_platform)

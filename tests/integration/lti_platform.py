@@ -53,7 +53,7 @@ class Platform:
         self.tokens: dict[str, set[str]] = {}
         self.down = False  # the gradebook answers 503 while set (its scores and columns)
         self.lineitems: list[dict] = []  # the gradebook's columns the tool made
-        self.on_score = None  # called as a score arrives, before it is answered
+        self.on_score = None  # called as a score arrives, before it is taken and answered
         self.on_lineitem = None  # called as the tool makes a gradebook column, before it is answered
         self.app = self._make_app()
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
@@ -135,8 +135,8 @@ class Platform:
         sent = parse_qs(urlsplit(answer.headers["Location"]).query)
         token = self.id_token(sent["nonce"][0], **{CLAIM + "target_link_uri": target, **claims},
                               **(token_args or {}))
-        return (browser or client).post("/lti/launch", data={"id_token": token, "state": sent["state"][0]},
-                                        base_url=base_url)
+        return closed((browser or client).post("/lti/launch", data={"id_token": token, "state": sent["state"][0]},
+                                               base_url=base_url))
 
     # --- the platform's services ------------------------------------------------------------------------------------
 
@@ -177,9 +177,9 @@ class Platform:
             if self.down:
                 return "The gradebook is down for maintenance.", 503
             assert request.content_type == "application/vnd.ims.lis.v1.score+json"
-            self.scores.append({"lineitem": name, **request.get_json(force=True)})
             if self.on_score:
                 self.on_score()
+            self.scores.append({"lineitem": name, **request.get_json(force=True)})
             return "", 204
 
         @app.get("/courses/42/lineitems")
@@ -212,6 +212,14 @@ class Platform:
             return "Placed."
 
         return app
+
+
+def closed(response):
+    """A test client's response once written and closed, as a server closes it after sending it: what is done after
+    the response (sending scores) is done."""
+    response.get_data()
+    response.close()
+    return response
 
 
 # --- fixtures (imported by the LTI tests) ---------------------------------------------------------------------------

@@ -3,6 +3,10 @@ learner, never what their browser claimed; kept due while the platform does not 
 
 from __future__ import annotations
 
+import threading
+import time
+
+import requests
 from sqlalchemy import select
 
 from conftest import PUBLIC_URL, csrf_token
@@ -10,7 +14,7 @@ from learning_helpers import answers, finish_course
 from lms.integration.lti.models import Outcome
 from lms.services import learning
 from xapi import statements as xs
-from lti_platform import CLAIM, LINEITEM_SCOPE, SCORE_SCOPE, registered, platform  # noqa: F401 (fixtures)
+from lti_platform import CLAIM, LINEITEM_SCOPE, SCORE_SCOPE, closed, registered, platform  # noqa: F401 (fixtures)
 
 MODULE = "consular-crisis-response"
 MODULE_URL = f"/courses/crisis-management/modules/{MODULE}"
@@ -22,7 +26,8 @@ ENGLISH = {CLAIM + "launch_presentation": {"locale": "en"}}
 def submit_quiz(client, course, wrong: int):
     quiz = course.current.model.module(MODULE).quiz
     form = {f"q-{question}": given for question, given in answers(quiz, wrong).items()}
-    return client.post(f"{MODULE_URL}/quiz", data={"csrf_token": csrf_token(client, f"{MODULE_URL}/quiz"), **form})
+    return closed(client.post(f"{MODULE_URL}/quiz", data={"csrf_token": csrf_token(client, f"{MODULE_URL}/quiz"),
+                                                           **form}))
 
 
 def test_a_quiz_the_lms_grades_sends_the_learner_s_score_to_the_platform(client, db, registered, platform, course):
@@ -57,7 +62,7 @@ def test_a_score_the_browser_claims_is_not_what_the_platform_receives(client, db
     learner = learning.enrolled_learner(enrolment, "en", PUBLIC_URL)
     claim = learning.quiz_outcome(learner, course.current.model, module, True,
                                   xs.score_result(10, 10, success=True, completion=True))
-    stored = client.post("/xapi/statements", json=claim, headers={"X-Experience-API-Version": "1.0.3"})
+    stored = closed(client.post("/xapi/statements", json=claim, headers={"X-Experience-API-Version": "1.0.3"}))
     assert stored.status_code == 200, stored.get_data(as_text=True)
     # The learner's statements changed, so the score is sent again: still the one the LMS graded.
     assert len(platform.scores) == received + 1
@@ -179,3 +184,28 @@ def test_erasing_a_launched_learner_forgets_the_scores_followed_for_them(client,
     db.commit()
     db.expire_all()
     assert db.scalar(select(Outcome)) is None
+
+
+def test_the_learner_s_answer_does_not_wait_for_the_platform_to_take_the_score(client, db, live_server, registered,
+                                                                              platform, course):
+    platform.launch(client, target=TARGET, **ENGLISH, **platform.ags_claim())
+    assert len(platform.scores) == 1
+    release = threading.Event()
+    platform.on_score = lambda: release.wait(60)  # the gradebook takes the score only once the test lets it
+    quiz = course.current.model.module(MODULE).quiz
+    form = {f"q-{question}": given for question, given in answers(quiz, 0).items()}
+    token = csrf_token(client, f"{MODULE_URL}/quiz")
+    # The learner submits the quiz over HTTP, from the browser signed in by the launch.
+    answer = requests.post(f"{live_server}{MODULE_URL}/quiz", data={"csrf_token": token, **form},
+                           cookies={"session": client.get_cookie("session").value}, timeout=60)
+    assert answer.status_code == 200
+    assert not release.is_set() and len(platform.scores) == 1  # the learner has the result; the gradebook not yet
+    release.set()
+    outcome = db.scalar(select(Outcome))
+    deadline = time.monotonic() + 30
+    while outcome.due and time.monotonic() < deadline:
+        time.sleep(0.05)
+        db.rollback()
+        db.refresh(outcome)
+    assert outcome.due is False and outcome.sent_score == 100
+    assert platform.scores[-1]["scoreGiven"] == 100 and platform.scores[-1]["gradingProgress"] == "FullyGraded"

@@ -359,21 +359,28 @@ def enrol_members(context_id: int):
     return redirect(url_for("lti.context", context_id=context.id))
 
 
-def send_scores_due(exc: BaseException | None = None) -> None:
-    """After a request that changed what the LMS graded for a launched learner, send their scores (a session of
-    its own: the request's is done).  Only theirs: scores a platform did not take earlier wait for
-    ``passerelle lti send-scores``, so that a platform that is down holds up no one else's request."""
+def send_scores_after_response(response):
+    """After a request that changed what the LMS graded for launched learners, send their scores once the response
+    is written (the learner never waits for a platform), in a session of its own.  Only theirs: scores a platform
+    did not take earlier stay due for ``passerelle lti send-scores``, so that a platform that is down holds up no
+    one else."""
     due = g.pop("lti_scores_due", None)
-    if not due or exc is not None:
-        return
-    session = current_app.extensions["db"]()
-    try:
-        services.send_due(session, due)
-    except Exception:  # a platform that fails is retried later; the learner's request already succeeded
-        current_app.logger.exception("LTI scores not sent")
-        session.rollback()
-    finally:
-        session.close()
+    if due:
+        app = current_app._get_current_object()
+        response.call_on_close(lambda: _send_scores(app, due))
+    return response
+
+
+def _send_scores(app, due) -> None:
+    with app.app_context():
+        session = app.extensions["db"]()
+        try:
+            services.send_due(session, due)
+        except Exception:  # a platform that fails is retried later; the learner's request already succeeded
+            app.logger.exception("LTI scores not sent")
+            session.rollback()
+        finally:
+            session.close()
 
 
 def frame_for_platform(response):
