@@ -90,3 +90,14 @@ def test_a_learner_may_not_place_anything(client, db, registered, platform, cour
     answer = choose(client, platform, roles=("http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",))
     assert answer.status_code == 403
     assert db.scalar(select(func.count()).select_from(Link)) == 0
+
+
+def test_an_instructor_whose_account_here_is_a_learner_s_places_nothing(client, db, registered, platform, course):
+    from lti_platform import LEARNER
+
+    assert platform.launch(client, token_args={"sub": "moodle-teacher-3", "roles": (LEARNER,)}).status_code == 303
+    client.delete_cookie("session")
+    page = choose(client, platform)
+    assert page.status_code == 403
+    assert "Your account here is a learner" in page.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(Link)) == 0

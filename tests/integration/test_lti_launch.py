@@ -292,3 +292,24 @@ def test_log_ins_from_one_address_are_limited(app, client, registered, platform)
     # Another address is not held up.
     other = client.post("/lti/login", data={}, environ_base={"REMOTE_ADDR": "127.0.0.9"})
     assert other.status_code == 403
+
+
+def test_an_instructor_whose_account_here_is_a_learner_s_goes_in_as_a_learner(client, db, registered, platform,
+                                                                               course):
+    """A launch does not promote an account: the person met first as a learner is sent where a learner goes."""
+    assert platform.launch(client, token_args={"sub": "moodle-user-5"}).status_code == 303
+    sign_out(client)
+    answer = platform.launch(client, token_args={"sub": "moodle-user-5", "roles": (INSTRUCTOR,)})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/courses/crisis-management/"
+    assert client.get(answer.headers["Location"]).status_code == 200
+    db.rollback()
+    user = db.scalar(select(ExternalIdentity).where(ExternalIdentity.subject == "moodle-user-5")).user
+    assert user.role == "learner"
+    assert db.scalar(select(func.count()).select_from(Enrolment).where(Enrolment.user_id == user.id)) == 1
+    # Made a trainer here by an administrator, the same person is sent to the platform course's page.
+    user.role = "trainer"
+    db.commit()
+    sign_out(client)
+    answer = platform.launch(client, token_args={"sub": "moodle-user-5", "roles": (INSTRUCTOR,)})
+    assert answer.headers["Location"].startswith("/lti/contexts/")
+    assert client.get(answer.headers["Location"]).status_code == 200

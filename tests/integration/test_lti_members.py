@@ -9,7 +9,7 @@ from conftest import csrf_token
 from lms.cohorts import services as cohorts
 from lms.integration.identities import ExternalIdentity
 from lms.integration.lti.models import Context
-from lti_platform import INSTRUCTOR, LEARNER, registered, platform  # noqa: F401 (fixtures)
+from lti_platform import CLAIM, INSTRUCTOR, LEARNER, registered, platform  # noqa: F401 (fixtures)
 
 MEMBERS = [
     {"user_id": "moodle-teacher-3", "name": "Kofi Mensah", "email": "kofi@example.test", "roles": [INSTRUCTOR],
@@ -23,7 +23,8 @@ MEMBERS = [
 
 def launch_as_instructor(client, platform):
     return platform.launch(client, token_args={"sub": "moodle-teacher-3", "roles": (INSTRUCTOR,)},
-                           name="Kofi Mensah", **platform.nrps_claim())
+                           name="Kofi Mensah", **{CLAIM + "launch_presentation": {"locale": "en"}},
+                           **platform.nrps_claim())
 
 
 def people(db, cohort):

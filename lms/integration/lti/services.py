@@ -232,8 +232,10 @@ class Admission:
 
 
 def admit(session: Session, platform: Platform, claims: dict, course: Course | None = None) -> Admission:
-    """The account of the person a checked launch names (made the first time), with the role the launch gives
-    them; for a course, its cohort for the platform's course, the person enrolled in it or training it.
+    """The account of the person a checked launch names (made the first time with the role the launch gives them),
+    admitted as what both the launch and the account allow: an instructor trains only if their account may train
+    (an account that began as a learner's stays one: nobody is promoted by a launch); for a course, its cohort
+    for the platform's course, the person enrolled in it or training it.
 
     Raises :class:`LtiError` when the account is deactivated or cannot be made.
     """
@@ -244,7 +246,7 @@ def admit(session: Session, platform: Platform, claims: dict, course: Course | N
         raise LtiError(exc.message, **exc.params) from None
     if not user.is_active:
         raise LtiError(N_("This account is deactivated. Ask an administrator."))
-    admission = Admission(user=user, role=role)
+    admission = Admission(user=user, role=role_allowed(user, role))
     if course is None:
         return admission
     admission.context = context_for(session, platform, claims, course)
@@ -260,11 +262,17 @@ def admit(session: Session, platform: Platform, claims: dict, course: Course | N
     return admission
 
 
+def role_allowed(user: User, role: str) -> str:
+    """What a person the platform gives ``role`` does here: "trainer" if the platform says so and their account
+    may train, else "learner"."""
+    return "trainer" if role == "trainer" and user.role in cohorts.TRAINER_ROLES else "learner"
+
+
 def join(session: Session, context: Context, user: User, role: str) -> Enrolment | None:
     """Put a member of a platform's course in its cohort: a trainer among its trainers (if their account may
     train), anyone else among its learners."""
     cohort = context.cohort
-    if role == "trainer" and user.role in cohorts.TRAINER_ROLES:
+    if role_allowed(user, role) == "trainer":
         if all(trainer.id != user.id for trainer in cohort.trainers):
             cohort.trainers.append(user)
             session.flush()

@@ -173,15 +173,20 @@ def module_target(slug: str, module_slug: str):
 
 
 def _deep_linking(session, message: Launch, claims: dict):
-    """A trainer choosing what to place: refused to learners; the choice is kept under a one-time token."""
+    """A trainer choosing what to place: refused to learners (and to instructors whose account here is a
+    learner's); the choice is kept under a one-time token."""
     if services.role_of(claims.get(services.ROLES_CLAIM)) != "trainer":
         session.rollback()
         refuse(_("Only the platform course's instructors may place Passerelle's courses in it."))
     try:
-        services.admit(session, message.platform, claims)
+        admission = services.admit(session, message.platform, claims)
     except services.LtiError as exc:
         session.rollback()
         refuse(explain(exc))
+    if admission.role != "trainer":
+        session.rollback()
+        refuse(_("Your account here is a learner's: ask an administrator to make it a trainer's to place "
+                 "Passerelle's courses."))
     token = secrets.token_urlsafe(24)
     DatabaseStorage(session).set_value(CHOICE_PREFIX + token, {"claims": claims})
     session.commit()
