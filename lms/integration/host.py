@@ -41,7 +41,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from ..accounts import services as accounts
 from ..db import get_db
 from ..models import ROLES
-from .identities import ExternalIdentity, account_for
+from .identities import HOST, ExternalIdentity, account_for, issuer_key
 
 #: What a host's ``user_profile`` may give besides the subject: :func:`account_for`'s own arguments.
 ACCOUNT_ARGUMENTS = ("username", "display_name", "email", "role")
@@ -171,7 +171,7 @@ class Mount:
             arguments.pop("role", None)  # a role of the host's own ("Instructor"): a new account is a learner
         session = get_db()
         try:
-            user = account_for(session, self.issuer, subject, profile=details, **arguments)
+            user = account_for(session, HOST, self.issuer, subject, profile=details, **arguments)
             session.commit()
         except accounts.AccountError as exc:
             session.rollback()
@@ -191,7 +191,8 @@ class Mount:
     def mapped(self, user) -> bool:
         """Whether ``user`` is the account of one of the host's users."""
         return get_db().scalar(select(ExternalIdentity.id).where(ExternalIdentity.user_id == user.id,
-                                                                 ExternalIdentity.issuer == self.issuer)) is not None
+                                                                 ExternalIdentity.issuer == issuer_key(HOST, self.issuer))) \
+            is not None
 
     def to_host_login(self, back: str):
         """Send the visitor to the host's log-in page, to come back to ``back`` (a path of Passerelle's)."""

@@ -1,7 +1,9 @@
 """People who sign in elsewhere: a host application's users, another LMS's learners (LTI 1.3).
 
-Each is known by the system that vouches for them (``issuer``) and its id for them there (``subject``); the
-first time a pair is seen it gets a Passerelle account of its own, and every later time the same account.
+Each is known by the kind of system that vouches for them (a host application or an LTI platform: ``kind``), that
+system (``issuer``) and its id for them there (``subject``); the first time they are seen they get a Passerelle
+account of their own, and every later time the same account.  Kinds never share people: a platform registered
+with the issuer of a host (by mistake or on purpose) cannot sign in the host's user 7 as its own subject "7".
 Its actor id, and so its statements, never change, whatever the host later says about the person's name,
 e-mail address or profile.
 """
@@ -24,6 +26,9 @@ from ..models import Base, User, utcnow
 
 #: Longest issuer and subject kept (an OpenID Connect ``sub`` is at most 255 characters).
 MAX_ISSUER = MAX_SUBJECT = 255
+#: The kinds of system that vouch for people: a host application Passerelle is mounted in, an LTI platform.
+HOST, LTI = "host", "lti"
+KINDS = (HOST, LTI)
 #: The profile fields a host may give, besides the name and e-mail address.
 PROFILE_FIELDS = ("country", "institution", "gender", "language", "timezone")
 #: How many times a new identity is tried again when another request creates the same one, or takes its username.
@@ -39,7 +44,8 @@ class ExternalIdentity(Base):
     __table_args__ = (UniqueConstraint("issuer", "subject"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    issuer: Mapped[str] = mapped_column(String(MAX_ISSUER))
+    # The kind of system and its issuer, as :func:`issuer_key` writes them ("lti:https://moodle.example.org").
+    issuer: Mapped[str] = mapped_column(String(MAX_ISSUER + 8))
     subject: Mapped[str] = mapped_column(String(MAX_SUBJECT))
     # Erasing an account (lms.privacy) deletes its identities with it: the person is met anew next time.
     user_id: Mapped[int] = mapped_column(ForeignKey("lms_user.id", ondelete="CASCADE"), index=True)
@@ -47,10 +53,19 @@ class ExternalIdentity(Base):
     user: Mapped[User] = relationship()
 
 
-def account_for(session: Session, issuer: str, subject: str, *, display_name: str | None = None,
+def issuer_key(kind: str, issuer: str) -> str:
+    """How the identities of ``kind`` of system (:data:`HOST` or :data:`LTI`) vouched for by ``issuer`` are kept:
+    the one place that keeps kinds apart."""
+    if kind not in KINDS:
+        raise ValueError(f"no kind of identity {kind!r}")
+    return f"{kind}:{issuer}"
+
+
+def account_for(session: Session, kind: str, issuer: str, subject: str, *, display_name: str | None = None,
                 email: str | None = None, username: str | None = None, profile: dict | None = None,
                 role: str = "learner") -> User:
-    """Return the account of the person ``subject`` of ``issuer``, creating it the first time they are seen.
+    """Return the account of the person ``subject`` of ``issuer`` (a system of ``kind``, :data:`HOST` or
+    :data:`LTI`), creating it the first time they are seen.
 
     A new account gets a username made from ``username``, else the e-mail address, else the subject (with a
     number added if taken), no password anyone knows, and ``role``.  The name, e-mail address and ``profile``
@@ -61,21 +76,22 @@ def account_for(session: Session, issuer: str, subject: str, *, display_name: st
     same account.  Raises AccountError for an empty or too long issuer or subject, or an unknown role.
     """
     issuer, subject = _checked("issuer", issuer, MAX_ISSUER), _checked("subject", subject, MAX_SUBJECT)
+    key = issuer_key(kind, issuer)
     fields = given_fields(display_name=display_name, email=email, **(profile or {}))
     accounts.check_field("role", role)
-    user = _known(session, issuer, subject, fields)
+    user = _known(session, kind, issuer, subject, fields)
     if user is not None:
         return user
     _write_alone(session)
     for _attempt in range(ATTEMPTS):
-        user = _known(session, issuer, subject, fields)  # another request may have just created them
+        user = _known(session, kind, issuer, subject, fields)  # another request may have just created them
         if user is not None:
             return user
         name = free_username(session, username, fields.get("email"), subject)
         try:
             with session.begin_nested():
                 user = accounts.create_user(session, name, None, role, **fields)
-                session.add(ExternalIdentity(issuer=issuer, subject=subject, user=user))
+                session.add(ExternalIdentity(issuer=key, subject=subject, user=user))
                 session.flush()
         except IntegrityError:
             continue  # another request created this identity, or took the username, at the same moment
@@ -87,9 +103,9 @@ def account_for(session: Session, issuer: str, subject: str, *, display_name: st
     raise accounts.AccountError(N_("The account of %(subject)s could not be created; try again."), subject=subject)
 
 
-def _known(session: Session, issuer: str, subject: str, fields: dict[str, str]) -> User | None:
+def _known(session: Session, kind: str, issuer: str, subject: str, fields: dict[str, str]) -> User | None:
     """The account of an identity seen before, brought up to date with ``fields``; None for a new identity."""
-    identity = find_identity(session, issuer, subject)
+    identity = find_identity(session, kind, issuer, subject)
     if identity is None:
         return None
     user = identity.user
@@ -110,9 +126,9 @@ def _write_alone(session: Session) -> None:
         session.execute(text("UPDATE external_identities SET id = id WHERE 0"))
 
 
-def find_identity(session: Session, issuer: str, subject: str) -> ExternalIdentity | None:
-    """The identity ``subject`` of ``issuer``, if it was seen before."""
-    return session.scalar(select(ExternalIdentity).where(ExternalIdentity.issuer == issuer,
+def find_identity(session: Session, kind: str, issuer: str, subject: str) -> ExternalIdentity | None:
+    """The identity ``subject`` of ``issuer`` (a system of ``kind``), if it was seen before."""
+    return session.scalar(select(ExternalIdentity).where(ExternalIdentity.issuer == issuer_key(kind, issuer),
                                                          ExternalIdentity.subject == subject))
 
 

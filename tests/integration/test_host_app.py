@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from lms import Passerelle
 from lms.accounts import services as accounts
 from lms.db import MIGRATIONS, get_db, make_engine, migrate
-from lms.integration.identities import ExternalIdentity
+from lms.integration.identities import HOST, ExternalIdentity, issuer_key
 from lms.models import Base as LmsBase
 from lms.models import User
 from xapi.models import Base as XapiBase
@@ -147,7 +147,7 @@ def account_of(lms: Flask, person: str) -> User | None:
     """The Passerelle account mapped from the host's user ``person``."""
     with lms.app_context():
         return get_db().scalar(select(User).join(ExternalIdentity, ExternalIdentity.user_id == User.id)
-                               .where(ExternalIdentity.issuer == lms.config["PUBLIC_URL"],
+                               .where(ExternalIdentity.issuer == issuer_key(HOST, lms.config["PUBLIC_URL"]),
                                       ExternalIdentity.subject == person))
 
 

@@ -22,7 +22,7 @@ def count(session, model) -> int:
 
 
 def test_a_person_seen_first_gets_an_account_with_what_the_host_knows(db):
-    user = account_for(db, HOST, "1042", display_name="Aminata Diallo", email="a.diallo@mfa.example.sn",
+    user = account_for(db, "host", HOST, "1042", display_name="Aminata Diallo", email="a.diallo@mfa.example.sn",
                        username="adiallo", profile={"country": "sn", "institution": "Ministry of Foreign Affairs",
                                                     "gender": "female", "language": "fr", "timezone": "Africa/Dakar"})
     db.commit()
@@ -34,15 +34,15 @@ def test_a_person_seen_first_gets_an_account_with_what_the_host_knows(db):
     # No password anyone knows: the host signs the person in, not a password here.
     assert accounts.authenticate(db, "adiallo", "") is None and accounts.authenticate(db, "adiallo", "1042") is None
     identity = db.scalar(select(ExternalIdentity))
-    assert (identity.issuer, identity.subject, identity.user_id) == (HOST, "1042", user.id)
+    assert (identity.issuer, identity.subject, identity.user_id) == ("host:" + HOST, "1042", user.id)
     assert identity.created_at is not None
 
 
 def test_the_same_person_gets_the_same_account_and_another_issuer_another(db):
-    first = account_for(db, HOST, "1042", username="adiallo")
+    first = account_for(db, "host", HOST, "1042", username="adiallo")
     db.commit()
-    again = account_for(db, HOST, "1042", username="someone-else", role="admin")
-    other = account_for(db, "https://moodle.example.org", "1042", username="adiallo")
+    again = account_for(db, "host", HOST, "1042", username="someone-else", role="admin")
+    other = account_for(db, "host", "https://moodle.example.org", "1042", username="adiallo")
     db.commit()
     assert again.id == first.id and again.actor_id == first.actor_id
     assert (again.username, again.role) == ("adiallo", "learner")  # the account's own once made
@@ -60,25 +60,25 @@ def test_the_same_person_gets_the_same_account_and_another_issuer_another(db):
     ({"username": "x" * 200}, "x" * 71),
 ])
 def test_a_new_username_is_made_from_what_the_host_gives(db, wishes, expected):
-    user = account_for(db, HOST, "8f14e45f-ceea-467f", **wishes)
+    user = account_for(db, "host", HOST, "8f14e45f-ceea-467f", **wishes)
     assert user.username == expected
 
 
 def test_a_username_taken_gets_a_number(db):
     accounts.create_user(db, "kofi", None, "learner")
-    names = [account_for(db, HOST, f"s{n}", username="kofi").username for n in range(3)]
+    names = [account_for(db, "host", HOST, f"s{n}", username="kofi").username for n in range(3)]
     assert names == ["kofi-2", "kofi-3", "kofi-4"]
-    many = [account_for(db, HOST, f"t{n}", email="kofi@example.org").username for n in range(8)]
+    many = [account_for(db, "host", HOST, f"t{n}", email="kofi@example.org").username for n in range(8)]
     assert many[:5] == ["kofi-5", "kofi-6", "kofi-7", "kofi-8", "kofi-9"]
     assert all(name.startswith("kofi-") for name in many[5:]) and len(set(many)) == 8
 
 
 def test_what_the_host_says_later_updates_the_profile_and_nothing_else(db):
-    user = account_for(db, HOST, "1042", display_name="Aminata Diallo", username="adiallo",
+    user = account_for(db, "host", HOST, "1042", display_name="Aminata Diallo", username="adiallo",
                        profile={"country": "SN", "gender": "female"})
     db.commit()
     actor = user.actor_id
-    user = account_for(db, HOST, "1042", display_name="Aminata Diallo-Sow", email="aminata@mfa.example.sn",
+    user = account_for(db, "host", HOST, "1042", display_name="Aminata Diallo-Sow", email="aminata@mfa.example.sn",
                        username="asow", profile={"country": "ML", "language": "fr-FR", "institution": "",
                                                  "gender": None})
     db.commit()
@@ -90,7 +90,7 @@ def test_what_the_host_says_later_updates_the_profile_and_nothing_else(db):
 
 
 def test_values_not_valid_here_are_left_out_rather_than_refusing_the_person(db):
-    user = account_for(db, HOST, "1042", display_name="x" * 300, email="not an address",
+    user = account_for(db, "host", HOST, "1042", display_name="x" * 300, email="not an address",
                        profile={"country": "Senegal", "gender": "f", "language": "tlh", "timezone": "Dakar",
                                 "institution": "Ministry", "password_hash": "x", "role": "admin"})
     assert (user.display_name, user.email, user.country, user.gender, user.language, user.timezone) == \
@@ -104,12 +104,12 @@ def test_values_not_valid_here_are_left_out_rather_than_refusing_the_person(db):
 ])
 def test_an_identity_without_issuer_or_subject_or_with_an_unknown_role_is_refused(db, issuer, subject, role):
     with pytest.raises(accounts.AccountError):
-        account_for(db, issuer, subject, role=role)
+        account_for(db, "host", issuer, subject, role=role)
     assert count(db, User) == 0
 
 
 def test_a_trainer_role_is_given_to_a_new_account(db):
-    assert account_for(db, HOST, "77", role="trainer").role == "trainer"
+    assert account_for(db, "host", HOST, "77", role="trainer").role == "trainer"
 
 
 def other_request(app, monkeypatch, name: str) -> dict:
@@ -122,7 +122,7 @@ def other_request(app, monkeypatch, name: str) -> dict:
         monkeypatch.setattr(identities, name, real)  # the other request's own calls, and later ones, are real
         found = real(session, *args)
         with app.extensions["db"]() as other:
-            theirs["id"] = account_for(other, HOST, "1042", username="adiallo").id
+            theirs["id"] = account_for(other, "host", HOST, "1042", username="adiallo").id
             other.commit()
         return found
 
@@ -132,7 +132,7 @@ def other_request(app, monkeypatch, name: str) -> dict:
 
 def test_a_person_created_by_another_request_after_this_one_looked_is_the_same_account(app, db, monkeypatch):
     theirs = other_request(app, monkeypatch, "find_identity")
-    mine = account_for(db, HOST, "1042", username="adiallo", display_name="Aminata Diallo")
+    mine = account_for(db, "host", HOST, "1042", username="adiallo", display_name="Aminata Diallo")
     db.commit()
     assert mine.id == theirs["id"] and mine.display_name == "Aminata Diallo"
     assert count(db, User) == count(db, ExternalIdentity) == 1
@@ -143,7 +143,7 @@ def test_a_person_created_by_another_request_after_this_one_chose_a_username_is_
     if db.get_bind().dialect.name == "sqlite":
         pytest.skip("on SQLite a request holds the right to write before it chooses the username")
     theirs = other_request(app, monkeypatch, "free_username")
-    mine = account_for(db, HOST, "1042", username="adiallo")
+    mine = account_for(db, "host", HOST, "1042", username="adiallo")
     db.commit()
     assert mine.id == theirs["id"]
     assert count(db, User) == count(db, ExternalIdentity) == 1
@@ -156,7 +156,7 @@ def test_requests_meeting_a_new_person_at_once_share_one_account(app, db):
     def request(_n):
         with app.extensions["db"]() as session:
             barrier.wait()
-            user = account_for(session, HOST, "1042", username="adiallo")
+            user = account_for(session, "host", HOST, "1042", username="adiallo")
             session.commit()
             return user.id
 
@@ -168,12 +168,29 @@ def test_requests_meeting_a_new_person_at_once_share_one_account(app, db):
 
 def test_erasing_the_account_forgets_the_identity_and_the_person_is_met_anew(db):
     admin = accounts.create_user(db, "admin", None, "admin")
-    user = account_for(db, HOST, "1042", username="adiallo")
+    user = account_for(db, "host", HOST, "1042", username="adiallo")
     db.commit()
     actor = user.actor_id
     privacy.erase(db, user, admin, "https://lms.example.test/")
     db.commit()
     assert count(db, ExternalIdentity) == 0
-    again = account_for(db, HOST, "1042", username="adiallo")
+    again = account_for(db, "host", HOST, "1042", username="adiallo")
     db.commit()
     assert again.actor_id != actor and again.username == "adiallo"
+
+
+def test_a_host_and_a_platform_of_the_same_issuer_never_share_a_person(db):
+    """A platform registered with the issuer of a host (its PUBLIC_URL) does not sign in the host's user 7 as its
+    own subject "7"."""
+    from lms.integration.lti import services as lti
+
+    host_user = account_for(db, "host", HOST, "7", username="host-seven", role="admin")
+    platform = lti.register_platform(db, issuer=HOST, client_id="c", deployment_ids=["1"],
+                                     jwks_url="https://moodle.example.org/jwks",
+                                     auth_login_url="https://moodle.example.org/auth",
+                                     auth_token_url="https://moodle.example.org/token")
+    launched = lti.admit(db, platform, {"sub": "7", lti.ROLES_CLAIM: ["Learner"]}).user
+    assert launched.id != host_user.id and launched.role == "learner"
+    assert count(db, User) == count(db, ExternalIdentity) == 2
+    assert account_for(db, "host", HOST, "7").id == host_user.id
+    assert identities.find_identity(db, "lti", HOST, "7").user_id == launched.id

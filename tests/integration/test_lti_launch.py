@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select, update
 
-from lms.integration.identities import ExternalIdentity
+from lms.integration.identities import LTI, ExternalIdentity, issuer_key
 from lms.integration.lti.models import SeenNonce
 from lms.models import Enrolment, User, utcnow
 from lti_platform import CLAIM, CLIENT_ID, INSTRUCTOR, ISSUER, registered, platform, rsa_key  # noqa: F401
@@ -53,7 +53,7 @@ def test_a_learner_launched_into_a_course_is_signed_in_enrolled_in_the_platform_
     answer = platform.launch(client)
     assert answer.status_code == 303
     assert answer.headers["Location"] == "/courses/crisis-management/"
-    identity = db.scalar(select(ExternalIdentity).where(ExternalIdentity.issuer == ISSUER))
+    identity = db.scalar(select(ExternalIdentity).where(ExternalIdentity.issuer == issuer_key(LTI, ISSUER)))
     user = identity.user
     assert (identity.subject, user.display_name, user.email, user.role, user.language) == (
         "moodle-user-17", "Aminata Diallo", "aminata.diallo@example.test", "learner", "fr")

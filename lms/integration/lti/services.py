@@ -32,7 +32,7 @@ from ...cohorts import services as cohorts
 from ...models import Course, Enrolment, User, current_model, utcnow
 from ...reports.models import CourseProgress, ModuleProgress
 from ...services import NotFound, by_id
-from ..identities import account_for
+from ..identities import LTI, account_for
 from . import connector
 from .models import URL_LIMIT, Context, Deployment, LineItem, Link, Outcome, Platform, ToolKey
 
@@ -241,7 +241,8 @@ def admit(session: Session, platform: Platform, claims: dict, course: Course | N
     """
     role = role_of(claims.get(ROLES_CLAIM))
     try:
-        user = account_for(session, platform.issuer, str(claims.get("sub") or ""), role=role, **person_fields(claims))
+        user = account_for(session, LTI, platform.issuer, str(claims.get("sub") or ""), role=role,
+                           **person_fields(claims))
     except AccountError as exc:
         raise LtiError(exc.message, **exc.params) from None
     if not user.is_active:
@@ -547,7 +548,7 @@ def enrol_members(session: Session, context: Context, members: list[dict]) -> tu
         role = role_of(member.get("roles"))
         fields = person_fields(member)
         try:
-            user = account_for(session, context.platform.issuer, member["user_id"], role=role, **fields)
+            user = account_for(session, LTI, context.platform.issuer, member["user_id"], role=role, **fields)
         except AccountError:
             continue  # an id too long to be one: nobody to enrol
         if not user.is_active:

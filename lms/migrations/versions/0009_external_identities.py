@@ -18,7 +18,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('external_identities',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('issuer', sa.String(length=255), nullable=False),
+    sa.Column('issuer', sa.String(length=263), nullable=False),
     sa.Column('subject', sa.String(length=255), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
