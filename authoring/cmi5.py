@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from importlib.resources import files as resource_files
+from pathlib import Path
 from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
@@ -22,6 +23,7 @@ from markupsafe import Markup
 
 from . import html, markdown, model, package, quiz
 from .locales import direction
+from .problems import Problem
 
 NAMESPACE = "https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd"
 COURSE_STRUCTURE = "cmi5.xml"
@@ -42,9 +44,13 @@ def move_on(course: model.Course, module: model.Module) -> tuple[str, float | No
     A module the rules require with a quiz score must be completed and
     passed, at that score; one they require as completed must be completed
     (its quiz, if any, is passed at its own pass mark); a module they do not
-    name is not needed to move on.
+    name is not needed to move on.  A module whose quiz is graded on the
+    server only is an AU of its pages alone (:func:`quiz_left_out`): it is
+    completed, never passed, so it has no masteryScore.
     """
     rule = next((r for r in course.completion if r.module == module.slug), None)
+    if quiz_left_out(module):
+        return ("NotApplicable" if rule is None else "Completed"), None
     mastery = module.quiz.pass_mark if module.quiz else None
     if rule is not None and rule.min_score is not None:
         mastery = rule.min_score
@@ -61,8 +67,24 @@ def is_au(module: model.Module) -> bool:
 
 
 def has_quiz_page(module: model.Module) -> bool:
-    """Tell whether a module has a quiz page as an AU: a self-paced module with a quiz."""
-    return is_au(module) and module.quiz is not None
+    """Tell whether a module has a quiz page as an AU: a self-paced module with a quiz the browser may grade."""
+    return is_au(module) and module.quiz is not None and not module.quiz.graded_on_server_only
+
+
+def quiz_left_out(module: model.Module) -> bool:
+    """Tell whether an AU leaves its module's quiz out: one graded on the server only, whose answer key never
+    reaches the browser, and so no package member (the learner takes it in Passerelle)."""
+    return is_au(module) and module.quiz is not None and module.quiz.graded_on_server_only
+
+
+def left_out_warnings(course: model.Course, course_dir: str | Path = "") -> list[Problem]:
+    """Return a warning for each AU of ``course`` (read from ``course_dir``) that leaves its quiz out."""
+    return [Problem(str(Path(course_dir) / "modules" / f"{module.slug}.md"), module.quiz.line, 1, "warning",
+                    f"the quiz of {module.slug} is graded on the server only (graded: server): its cmi5 AU and "
+                    "SCORM SCO leave it out (no answer key in the package), and are completed by reading the pages",
+                    "learners take this quiz in Passerelle; to grade it in another LMS, make it a practice quiz "
+                    "(graded: device)")
+            for module in course.modules if quiz_left_out(module)]
 
 
 def _root(language: str) -> str:
@@ -80,14 +102,19 @@ def quiz_page(course: model.Course, module: model.Module, language: str) -> str:
 
 
 def launch_data(course: model.Course, module: model.Module, language: str) -> dict:
-    """Return what a launch page's script needs of a module: where its pages are, which count, the rule, the key."""
+    """Return what a launch page's script needs of a module: where its pages are, which count, the rule, the key.
+
+    A quiz graded on the server only is left out, key and all: ``quizElsewhere`` says the learner takes it in
+    Passerelle.
+    """
     rule, mastery = move_on(course, module)
     return {
         "language": course.text_language, "base": "../" + package.module_file(module, "", language),
         "moveOn": rule, "masteryScore": mastery,
         "pages": [{"id": page.id, "iri": module.page_iri(page), "title": _plain(page.title)} for page in module.pages],
-        "quiz": None if module.quiz is None else {
+        "quiz": None if not has_quiz_page(module) else {
             "questions": [quiz.answer_key(question) for question in module.quiz.questions]},
+        "quizElsewhere": quiz_left_out(module),
     }
 
 
@@ -203,7 +230,7 @@ def launch_files(editions: dict[str, model.Course]) -> dict[str, package.Deflate
 def module_data(course: model.Course, module: model.Module, language: str) -> str:
     """Return, as JSON, an AU's :func:`launch_data` in a language with its title, as its language's file holds it."""
     data = launch_data(course, module, language) | {"title": _plain(module.title)}
-    if module.quiz is not None:
+    if data["quiz"] is not None:
         data["quiz"]["title"] = _plain(module.quiz.title)
     return _json(data)
 

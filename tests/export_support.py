@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -83,3 +86,51 @@ def answer_quiz(page, module, wrong: int = 0, root=None) -> str:
     root.wait_for_function("() => document.getElementById('page').contentDocument"
                            ".getElementById('quiz-result').textContent !== ''")
     return form.locator("#quiz-result").inner_text()
+
+
+#: The sample course's module whose quiz is graded on the server only ("graded: server"): its answer key must never
+#: be in a package, whose files any LMS serves to the learner's browser.
+SERVER_GRADED = "migrants-in-crisis"
+
+
+def correct_answers(course_json: dict, slug: str) -> list[str]:
+    """The texts that answer a module's quiz rightly, as a build's course.json gives them: right options, answers."""
+    quiz = next(m for m in course_json["modules"] if m["slug"] == slug)["quiz"]
+    return [o["text"] for q in quiz["questions"] for o in q["options"] if o["correct"]] + [
+        a for q in quiz["questions"] for a in q["answers"]]
+
+
+def launch_data_of(files: dict[str, bytes], slug: str) -> list[dict]:
+    """What a package's launch pages read of a module: from ``launch/<language>.json`` (a build's package) or from
+    the module's own launch page (an export's)."""
+    found = []
+    for name, data in files.items():
+        if name.startswith("launch/") and name.endswith(".json"):
+            found.append(json.loads(data)["modules"][slug])
+        elif name == f"launch/{slug}.html":
+            script = re.search(r'<script type="application/json" id="module-data">(.*?)</script>', data.decode(), re.S)
+            found.append(json.loads(script.group(1)))
+    return found
+
+
+def assert_no_answer_key(files: dict[str, bytes], slug: str, answers: list[str],
+                         lms_only: tuple[str, ...] = ()) -> None:
+    """Check that no member of a package gives away the answers of a module's quiz graded on the server only.
+
+    ``answers`` are its right answers' texts, in every language; ``lms_only`` names members the check leaves out.
+    """
+    data = launch_data_of(files, slug)
+    assert data, f"{slug} is not an AU of the package"
+    for unit in data:
+        assert unit["quiz"] is None and unit["quizElsewhere"] is True  # no key, no quiz page: taken in Passerelle
+        assert unit["masteryScore"] is None
+    assert not [name for name in files if name.endswith(f"modules/{slug}/quiz.html")]
+    assert answers
+    # Each answer as a page, a JSON file or a page's JSON would write it.
+    written = {form for answer in answers for form in (
+        answer, html.escape(answer), json.dumps(answer)[1:-1], json.dumps(answer, ensure_ascii=False)[1:-1],
+        json.dumps(answer, ensure_ascii=False)[1:-1].replace("'", "\\u0027"))}
+    for name, content in files.items():
+        if name not in lms_only:
+            text = content.decode("utf-8", "replace")
+            assert not [form for form in written if form in text], name

@@ -4,6 +4,8 @@ Both start from the course's own build (:func:`authoring.build.build_course`):
 its pages, in each language, go into the export as they are, with the quiz
 page the build makes of each self-paced module (graded in the browser: there
 is no Passerelle server behind an exported package; see :mod:`authoring.cmi5`).
+A quiz graded on the server only is left out, answer key and all: its module
+is a unit of its pages alone, and the export warns once that it is.
 What an export adds, per self-paced module and language, is a launch page,
 which the host LMS opens: it shows the module's pages in a frame, follows
 which ones the learner reads and reports progress, score and completion
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from .. import model, package
 from ..build import BuildResult, build_course
-from ..cmi5 import LAUNCH_DIR, RUNTIME, is_au, launch_data, launch_page, move_on, runtime_script
+from ..cmi5 import LAUNCH_DIR, RUNTIME, is_au, launch_data, launch_page, left_out_warnings, move_on, runtime_script
 from ..images import ImageSettings
 
 #: The folder inside an export's output folder where the course is built first (with its cache, so that an
@@ -39,7 +41,7 @@ class Unit:
     launch: str  # path of its launch page in the package
     files: list[str]  # paths of its files in the package: launch page and script, pages, quiz
     move_on: str  # cmi5's rule for moving on: Completed, CompletedAndPassed or NotApplicable
-    mastery_score: float | None  # the share of quiz points that passes, if the module has a quiz
+    mastery_score: float | None  # the share of quiz points that passes, if the unit grades a quiz
 
 
 @dataclass
@@ -119,8 +121,11 @@ def export(course_dir: str | Path, out_dir: str | Path, write: Callable[[BuildRe
            images: ImageSettings | None = None) -> tuple[BuildResult, list[Path]]:
     """Build the course into ``out_dir/.build``, write its export into ``out_dir`` with ``write``.
 
-    Return the build's result (its warnings) and the packages written; raise
-    ``CourseError`` if the sources have errors, before anything is written.
+    Return the build's result (its warnings, with one for each quiz the
+    export leaves out) and the packages written; raise ``CourseError`` if
+    the sources have errors, before anything is written.
     """
     result = build_course(course_dir, Path(out_dir) / BUILD_DIR, images)
+    result.warnings = result.warnings + [problem for problem in left_out_warnings(result.course, course_dir)
+                                         if problem not in result.warnings]
     return result, write(result, Path(out_dir))

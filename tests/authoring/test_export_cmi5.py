@@ -11,7 +11,8 @@ from lxml import etree
 
 from authoring.cli import export_group
 from authoring.export import cmi5
-from export_support import SAMPLE_COURSE, SCHEMAS, exported, members  # noqa: F401 (exported is a fixture)
+from export_support import (SAMPLE_COURSE, SCHEMAS, SERVER_GRADED, assert_no_answer_key, correct_answers,  # noqa: F401
+                            exported, launch_data_of, members)
 
 NS = {"c": cmi5.NAMESPACE}
 #: The lesson budgets the LMS's pages keep (tests/lms/test_budgets.py), in compressed bytes.
@@ -117,3 +118,41 @@ def test_a_course_with_errors_is_not_exported(tmp_path):
     assert result.exit_code == 1
     assert "export failed" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.zip"))
+
+
+def server_graded_answers(sample_package) -> list[str]:
+    """The right answers of the quiz graded on the server only, in every language, from the build's course.json."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(sample_package) as zf:
+        return [answer for name in zf.namelist() if name == "course.json" or name.endswith("/course.json")
+                for answer in correct_answers(json.loads(zf.read(name)), SERVER_GRADED)]
+
+
+@pytest.mark.parametrize("standard", ["cmi5", "scorm12"])
+def test_no_export_holds_the_answer_key_of_a_quiz_graded_on_the_server_only(exported, sample_package, standard):
+    answers = server_graded_answers(sample_package)
+    for language, path in exported[standard].items():
+        files = members(path)
+        assert_no_answer_key(files, SERVER_GRADED, answers)
+        launch = files[f"launch/{SERVER_GRADED}.html"].decode()
+        assert 'id="quiz-link"' not in launch and 'id="quiz-elsewhere"' in launch  # where the learner takes it
+        if language == "en":
+            assert "quiz is taken in the academy's own learning platform" in launch
+        browser_graded = launch_data_of(files, "consular-crisis-response")[0]["quiz"]["questions"]
+        assert len(browser_graded) == 7 and "correct" in browser_graded[0]  # its key, to grade it in the browser
+
+
+def test_the_au_of_a_module_whose_quiz_is_graded_on_the_server_only_is_completed_by_reading(exported):
+    for path in exported["cmi5"].values():
+        document = structure(members(path))
+        au = document.xpath(f"//c:au[substring-after(@id, '/modules/') = '{SERVER_GRADED}']", namespaces=NS)[0]
+        assert au.get("moveOn") == "Completed" and au.get("masteryScore") is None
+
+
+def test_an_export_warns_once_that_it_leaves_a_quiz_out(tmp_path):
+    result = CliRunner().invoke(export_group, ["cmi5", str(SAMPLE_COURSE), "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(f"warning: the quiz of {SERVER_GRADED} is graded on the server only") == 1
+    assert result.output.count("is graded on the server only") == 1

@@ -71,6 +71,7 @@ def test_a_sco_per_self_paced_module_with_its_mastery_score(exported):
                                                      "ITEM-families-and-media", "ITEM-migrants-in-crisis"]
     mastery = {i.get("identifier"): i.findtext("adlcp:masteryscore", namespaces=NS) for i in items}
     assert mastery["ITEM-consular-crisis-response"] == "70" and mastery["ITEM-families-and-media"] is None
+    assert mastery["ITEM-migrants-in-crisis"] is None  # its quiz is graded on the server only: not in the SCO
     resources = {r.get("identifier"): r for r in document.xpath("//cp:resource", namespaces=NS)}
     for item in items:
         sco = resources[item.get("identifierref")]

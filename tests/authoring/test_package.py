@@ -205,3 +205,28 @@ def test_an_au_of_the_package_keeps_the_lesson_budget(sample_package):
                 folder = unit["base"].removeprefix("../")
                 largest = max(size for name, size in sizes.items() if name.startswith(folder))
                 assert launch + sizes[f"launch/{language}.json"] + largest <= CRITICAL_PATH_BUDGET, (language, slug)
+
+
+def test_a_quiz_graded_on_the_server_only_leaves_no_answer_key_in_the_package(sample_package):
+    """migrants-in-crisis says 'graded: server': its AU is its pages alone, completed by reading them."""
+    from lxml import etree
+
+    from authoring.cmi5 import NAMESPACE
+    from export_support import SERVER_GRADED, assert_no_answer_key, correct_answers
+
+    with zipfile.ZipFile(sample_package) as zf:
+        files = {name: zf.read(name) for name in zf.namelist()}
+    courses = [name for name in files if name == "course.json" or name.endswith("/course.json")]
+    assert len(courses) == 5
+    answers = [answer for name in courses for answer in correct_answers(json.loads(files[name]), SERVER_GRADED)]
+    # course.json is the course as the LMS imports it, key and all, to grade the quiz on the server.
+    assert_no_answer_key(files, SERVER_GRADED, answers, lms_only=tuple(courses))
+    au = etree.fromstring(files["cmi5.xml"]).xpath(f"//c:au[substring-after(@id, '/modules/') = '{SERVER_GRADED}']",
+                                                   namespaces={"c": NAMESPACE})[0]
+    assert au.get("moveOn") == "Completed" and au.get("masteryScore") is None
+    # A quiz graded in the browser keeps its page and its key.
+    for language in ("en", "fr", "es", "ru", "ar"):
+        unit = json.loads(files[f"launch/{language}.json"])["modules"]["consular-crisis-response"]
+        assert len(unit["quiz"]["questions"]) == 7 and unit["quizElsewhere"] is False
+        assert "correct" in unit["quiz"]["questions"][0]
+    assert "modules/consular-crisis-response/quiz.html" in files

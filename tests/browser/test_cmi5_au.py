@@ -19,7 +19,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from export_support import answer_quiz, exported, read_every_page, sample_module, unzip  # noqa: F401 (fixture)
+from export_support import (SERVER_GRADED, answer_quiz, exported, read_every_page, sample_module,  # noqa: F401
+                            unzip)
 
 TOKEN = "dGVzdC1rZXk6dGVzdC1zZWNyZXQ="  # what the LMS hands out: the AU sends it as "Basic <token>"
 ACTOR = {"objectType": "Agent", "account": {"homePage": "https://lms.example.test", "name": "learner-7"}}
@@ -456,3 +457,22 @@ def test_the_builds_launch_page_names_a_module_it_does_not_have(built_stand_in, 
     page.wait_for_function("() => /not being recorded/.test(document.getElementById('status').textContent)")
     assert "no-such-module" in page.locator("#status").inner_text()
     assert lms.requests == [] and lms.fetches == {}
+
+
+@pytest.mark.parametrize("package", ["export", "build"])
+def test_a_module_whose_quiz_is_graded_on_the_server_only_is_completed_by_reading_it(request, browser_page, package):
+    """Its AU has no quiz (nor its key): the bar says where the learner takes it, and reading completes it."""
+    lms = request.getfixturevalue("stand_in" if package == "export" else "built_stand_in")
+    page, module = browser_page, sample_module(SERVER_GRADED)
+    url = f"launch/{module.slug}.html" if package == "export" else built_au_url(lms, module.slug)
+    launched = launch(page, lms, mastery=None, url=url)  # cmi5.xml gives the AU no masteryScore
+    wait_until_recording(page)
+    note = page.locator("#quiz-elsewhere")
+    assert note.inner_text() == "This module's quiz is taken in the academy's own learning platform, not here."
+    assert page.locator("#quiz-link").count() == 0 or not page.locator("#quiz-link").is_visible()
+    read_every_page(page, module)
+    leave(page, lms)
+
+    check_session_rules(lms, launched)
+    assert [v for v in lms.verbs() if v in DEFINED] == ["initialized", "completed", "terminated"]
+    assert lms.verbs().count("experienced") == len(module.pages)

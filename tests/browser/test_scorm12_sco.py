@@ -13,11 +13,12 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 
-from export_support import answer_quiz, exported, read_every_page, sample_module, unzip  # noqa: F401 (fixture)
+from export_support import (SERVER_GRADED, answer_quiz, exported, read_every_page, sample_module,  # noqa: F401
+                            unzip)
 
 SCORM_AGAIN = Path(__file__).resolve().parent / "node_modules" / "scorm-again" / "dist" / "scorm12.min.js"
 SCO = "/content/launch/consular-crisis-response.html"
@@ -64,7 +65,8 @@ class StandInLms:
             def do_GET(self):
                 url = urlsplit(self.path)
                 if url.path == "/lms.html":
-                    return self.reply(200, (HOST % SCO).encode(), "text/html; charset=utf-8")
+                    sco = f"/content/launch/{parse_qs(url.query).get('module', ['consular-crisis-response'])[0]}.html"
+                    return self.reply(200, (HOST % quote(sco)).encode(), "text/html; charset=utf-8")
                 if url.path == "/scorm-again/scorm12.min.js":
                     return self.reply(200, SCORM_AGAIN.read_bytes(), "text/javascript")
                 path = (lms.content / url.path.removeprefix("/content/")).resolve()
@@ -96,12 +98,27 @@ def stand_in(exported, tmp_path):
     lms.server.server_close()
 
 
-def open_sco(page, lms: StandInLms, kept: dict | None = None):
-    """Open the LMS's page with the SCO in it; return the SCO's frame."""
-    page.goto(f"{lms.base}/lms.html" + (f"?cmi={quote(json.dumps(kept))}" if kept else ""))
+def open_sco(page, lms: StandInLms, kept: dict | None = None, module: str = ""):
+    """Open the LMS's page with the SCO of a module (the first's if none) in it; return the SCO's frame."""
+    query = ({"cmi": json.dumps(kept)} if kept else {}) | ({"module": module} if module else {})
+    page.goto(f"{lms.base}/lms.html" + (f"?{urlencode(query)}" if query else ""))
     page.wait_for_function("() => /recorded|browsing/.test(document.getElementById('sco').contentDocument"
                            "?.getElementById('status')?.textContent || '')")
-    return next(f for f in page.frames if f.url.endswith(SCO))
+    return next(f for f in page.frames if f.url.endswith(f"/{module}.html" if module else SCO))
+
+
+def record_calls(page) -> None:
+    """Have the LMS's page note each call the SCO makes to its API, in order, with its element and value."""
+    page.evaluate("""() => {
+      window.calls = [];
+      ["LMSSetValue", "LMSCommit", "LMSFinish"].forEach(function (name) {
+        var own = window.API[name].bind(window.API);
+        window.API[name] = function (element, value) {
+          window.calls.push([name, element, value === undefined ? null : String(value)]);
+          return own(element, value);
+        };
+      });
+    }""")
 
 
 def cmi(page, element: str) -> str:
@@ -160,3 +177,36 @@ def test_without_a_scorm_runtime_the_pages_read_and_the_sco_says_progress_is_not
     read_every_page(page, module)
     assert "Passed" in answer_quiz(page, module)  # graded all the same, for the learner
     assert lms.commits == []
+
+
+def test_when_the_lms_closes_the_sco_it_finishes_after_its_last_values_are_committed(stand_in, browser_page):
+    lms, page, module = stand_in, browser_page, sample_module()
+    sco = open_sco(page, lms, {"student_data": {"mastery_score": "80"}})
+    record_calls(page)
+    read_every_page(page, module, sco)
+    assert "Passed" in answer_quiz(page, module, wrong=1, root=sco)
+    page.evaluate("() => document.getElementById('sco').remove()")  # the LMS closes the SCO's frame
+    page.wait_for_function("() => window.API.isTerminated()")
+    calls = page.evaluate("() => window.calls")
+    names = [name for name, _, _ in calls]
+    assert names[-2:] == ["LMSCommit", "LMSFinish"] and names.count("LMSFinish") == 1  # nothing after LMSFinish
+    # What the SCO set on leaving, between the quiz's commit and its last: committed, then finished.
+    leaving = calls[max(i for i, name in enumerate(names[:-2]) if name == "LMSCommit") + 1:-2]
+    assert {name for name, _, _ in leaving} == {"LMSSetValue"}
+    last = {element: value for _, element, value in leaving}
+    assert last["cmi.core.exit"] == "" and last["cmi.core.session_time"] != "0000:00:00.00"
+    core = lms.commits[-1]["cmi"]["core"]
+    assert core["lesson_status"] == "passed" and core["exit"] == "" and core["score"]["raw"] == "86"
+
+
+def test_the_sco_of_a_module_whose_quiz_is_graded_on_the_server_only_is_completed_by_reading_it(stand_in,
+                                                                                                browser_page):
+    lms, page, module = stand_in, browser_page, sample_module(SERVER_GRADED)
+    sco = open_sco(page, lms, module=module.slug)  # the manifest gives it no mastery score
+    assert sco.locator("#quiz-elsewhere").is_visible() and sco.locator("#quiz-link").count() == 0
+    read_every_page(page, module, sco)
+    page.wait_for_function("() => window.API.cmi.core.lesson_status === 'completed'")
+    sco.click("#exit")
+    page.wait_for_function("() => window.API.isTerminated()")
+    core = lms.commits[-1]["cmi"]["core"]
+    assert core["lesson_status"] == "completed" and core["exit"] == ""  # nothing left to resume
