@@ -25,6 +25,7 @@ def test_the_admin_page_shows_the_values_to_enter_in_the_platform(client, auth, 
     for address in ("http://localhost/lti/login", "http://localhost/lti/launch", "http://localhost/lti/jwks"):
         assert f"<code>{address}</code>" in page
     assert "No platform is registered yet." in page
+    assert "launch container to “New window”" in page
 
 
 def test_an_admin_registers_a_platform_and_removes_it(client, db, auth, users):

@@ -52,6 +52,7 @@ def test_an_instructor_places_a_module_and_the_platform_verifies_the_signed_answ
     assert claims["https://purl.imsglobal.org/spec/lti-dl/claim/data"] == "opaque-platform-data"
     [item] = claims["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]
     assert item["type"] == "ltiResourceLink"
+    assert item["window"] == {"targetName": "_blank"} and "iframe" not in item  # opened in a new window
     assert item["url"] == f"http://localhost/lti/courses/crisis-management/modules/{MODULE}/"
     module_title = course.current.model.module(MODULE).title
     assert item["title"] == f"{module_title} — {course.title}"

@@ -18,6 +18,7 @@ import datetime as dt
 import json
 
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
+from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.exception import LtiException
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
@@ -130,6 +131,19 @@ def oidc_login(session: Session) -> FlaskOIDCLogin:
     """pylti1p3's OIDC log-in for the current request, keeping its nonce and state in the database."""
     login = FlaskOIDCLogin(FlaskRequest(), DatabaseToolConf(session))
     return login.set_launch_data_storage(DatabaseStorage(session)).set_launch_data_lifetime(LOGIN_SECONDS)
+
+
+class WindowResource(DeepLinkResource):
+    """A resource link placed by deep linking that the platform opens in a new window (the ``window`` property of
+    an ltiResourceLink; pylti1p3 keeps the target but does not send it): a page of Passerelle's may be framed by
+    the platform only, and a browser that blocks cookies in frames would not keep the launch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.set_target("window")
+
+    def to_dict(self):
+        return {**super().to_dict(), "window": {"targetName": "_blank"}}
 
 
 class LaunchRefused(Exception):

@@ -14,7 +14,6 @@ from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, re
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user
-from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.lineitem import LineItem as LtiLineItem
 from werkzeug.exceptions import HTTPException
@@ -26,7 +25,7 @@ from ...services import NotFound, catalog
 from ...views.auth import role_required
 from ...views.common import valid_form_or_400
 from . import services
-from .adapter import DatabaseStorage, Launch, LaunchRefused, forget_expired, oidc_login
+from .adapter import DatabaseStorage, Launch, LaunchRefused, WindowResource, forget_expired, oidc_login
 from .forms import PlatformForm
 
 bp = Blueprint("lti", __name__, url_prefix="/lti", template_folder="templates", static_folder="static")
@@ -226,7 +225,7 @@ def deep_linking(token: str):
     link = services.place_link(session, platform, claims[services.DEPLOYMENT_CLAIM], course, module, title)
     url = url_for("lti.module_target", slug=slug, module_slug=module, _external=True) if module \
         else url_for("lti.course_target", slug=slug, _external=True)
-    resource = DeepLinkResource().set_url(url).set_title(title[:300]) \
+    resource = WindowResource().set_url(url).set_title(title[:300]) \
         .set_custom_params({services.LINK_PARAMETER: link.uuid}) \
         .set_lineitem(LtiLineItem().set_score_maximum(services.SCORE_MAXIMUM).set_label(title[:300])
                       .set_resource_id(chosen[:200]))
