@@ -21,9 +21,12 @@ def register(client, **values):
 
 def test_the_admin_page_shows_the_values_to_enter_in_the_platform(client, auth, users):
     auth.login("admin")
+    # Under PUBLIC_URL, the address platforms reach Passerelle at, not the host the admin's request came to.
     page = client.get("/lti/platforms").get_data(as_text=True)
-    for address in ("http://localhost/lti/login", "http://localhost/lti/launch", "http://localhost/lti/jwks"):
+    for address in ("https://lms.example.test/lti/login", "https://lms.example.test/lti/launch",
+                    "https://lms.example.test/lti/jwks"):
         assert f"<code>{address}</code>" in page
+    assert "http://localhost/lti" not in page
     assert "No platform is registered yet." in page
     assert "launch container to “New window”" in page
 
@@ -49,6 +52,7 @@ def test_an_admin_registers_a_platform_and_removes_it(client, db, auth, users):
     ({"deployment_ids": "\n"}, "At least one deployment id is required."),
     ({"jwks_url": "http://moodle.example.test/certs"}, "must use https"),
     ({"auth_token_url": "ftp://moodle.example.test/token"}, "is not an address"),
+    ({"issuer": "https://moodle.example.test/" + "x" * 240}, "An issuer is at most 255 characters"),
 ])
 def test_a_wrong_value_is_refused_beside_its_field(client, db, auth, users, values, reason):
     auth.login("admin")

@@ -4,12 +4,12 @@ enrol a platform course's members, for scripts."""
 from __future__ import annotations
 
 import click
-from flask import current_app, url_for
 from flask.cli import with_appcontext
 
 from ...db import get_db
 from ...services import NotFound
 from . import services
+from .views import tool_values
 
 
 @click.group("lti")
@@ -42,11 +42,10 @@ def add_platform_command(issuer, client_id, deployments, jwks_url, auth_url, tok
         raise click.ClickException(f"{field}: {exc}" if field else str(exc)) from None
     session.commit()
     click.echo(f"registered platform {platform.id} {platform.label}")
-    # The addresses under PUBLIC_URL, the one the platform reaches Passerelle at.
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        click.echo(f"tool login URL: {url_for('lti.login', _external=True)}")
-        click.echo(f"tool launch and deep linking URL: {url_for('lti.launch', _external=True)}")
-        click.echo(f"tool public keyset URL: {url_for('lti.jwks', _external=True)}")
+    tool = tool_values()
+    click.echo(f"tool login URL: {tool['login_url']}")
+    click.echo(f"tool launch and deep linking URL: {tool['launch_url']}")
+    click.echo(f"tool public keyset URL: {tool['jwks_url']}")
 
 
 @lti_group.command("list")

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...cohorts.models import Cohort
 from ...models import Base, Course, Enrolment, User, utcnow
+from ..identities import MAX_ISSUER
 
-#: Longest URL kept (issuers, endpoints, line items).
+#: Longest URL kept (endpoints, line items).
 URL_LIMIT = 1024
 
 
@@ -25,7 +26,8 @@ class Platform(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), default="")
-    issuer: Mapped[str] = mapped_column(String(URL_LIMIT))
+    # As long as the identities of the people it launches allow (:mod:`lms.integration.identities`).
+    issuer: Mapped[str] = mapped_column(String(MAX_ISSUER))
     client_id: Mapped[str] = mapped_column(String(255))
     jwks_url: Mapped[str] = mapped_column(String(URL_LIMIT))
     auth_login_url: Mapped[str] = mapped_column(String(URL_LIMIT))
@@ -79,7 +81,7 @@ class SeenNonce(Base):
     __table_args__ = (UniqueConstraint("issuer", "nonce"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    issuer: Mapped[str] = mapped_column(String(URL_LIMIT))
+    issuer: Mapped[str] = mapped_column(String(MAX_ISSUER))
     nonce: Mapped[str] = mapped_column(String(255))
     expires: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
 

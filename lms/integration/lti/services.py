@@ -32,7 +32,7 @@ from ...cohorts import services as cohorts
 from ...models import Course, Enrolment, User, current_model, utcnow
 from ...reports.models import CourseProgress, ModuleProgress
 from ...services import NotFound, by_id
-from ..identities import LTI, account_for
+from ..identities import LTI, MAX_ISSUER, account_for
 from . import connector
 from .models import URL_LIMIT, Context, Deployment, LineItem, Link, Outcome, Platform, ToolKey
 
@@ -99,6 +99,9 @@ def register_platform(session: Session, *, issuer: str, client_id: str, deployme
                       auth_login_url: str, auth_token_url: str, auth_audience: str = "", name: str = "") -> Platform:
     """Register a platform after checking every value; raise :class:`LtiError` for the first wrong one."""
     issuer = check_url(issuer, "issuer")
+    if len(issuer) > MAX_ISSUER:
+        raise LtiError(N_("An issuer is at most %(limit)s characters: the people the platform launches are known "
+                          "here by it."), field="issuer", limit=MAX_ISSUER)
     client_id = (client_id or "").strip()
     if not client_id:
         raise LtiError(N_("The client id the platform gave the tool is required."), field="client_id")

@@ -278,12 +278,14 @@ def platforms():
 
 
 def tool_values() -> dict:
-    """The tool's addresses, as a platform's registration form asks for them."""
-    return {"tool_url": url_for("lti.launch", _external=True),
-            "login_url": url_for("lti.login", _external=True),
-            "launch_url": url_for("lti.launch", _external=True),
-            "deep_linking_url": url_for("lti.launch", _external=True),
-            "jwks_url": url_for("lti.jwks", _external=True)}
+    """The tool's addresses, as a platform's registration form asks for them: under PUBLIC_URL, the address the
+    platform reaches Passerelle at, whatever address the request came to."""
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        return {"tool_url": url_for("lti.launch", _external=True),
+                "login_url": url_for("lti.login", _external=True),
+                "launch_url": url_for("lti.launch", _external=True),
+                "deep_linking_url": url_for("lti.launch", _external=True),
+                "jwks_url": url_for("lti.jwks", _external=True)}
 
 
 @bp.post("/platforms/<int:platform_id>/remove")

@@ -20,7 +20,7 @@ def upgrade() -> None:
     op.create_table('lti_platform',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('issuer', sa.String(length=1024), nullable=False),
+    sa.Column('issuer', sa.String(length=255), nullable=False),
     sa.Column('client_id', sa.String(length=255), nullable=False),
     sa.Column('jwks_url', sa.String(length=1024), nullable=False),
     sa.Column('auth_login_url', sa.String(length=1024), nullable=False),
@@ -49,7 +49,7 @@ def upgrade() -> None:
     )
     op.create_table('lti_nonce',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('issuer', sa.String(length=1024), nullable=False),
+    sa.Column('issuer', sa.String(length=255), nullable=False),
     sa.Column('nonce', sa.String(length=255), nullable=False),
     sa.Column('expires', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
