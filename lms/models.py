@@ -27,6 +27,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """Return ``moment`` as an aware UTC time (SQLite gives stored times back without their zone)."""
+    return moment.astimezone(dt.timezone.utc) if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
 def new_session_token() -> str:
     return secrets.token_hex(16)
 

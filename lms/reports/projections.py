@@ -22,7 +22,7 @@ from xapi import statements as xs
 from xapi.models import StatementRecord
 
 from ..cohorts.models import ATTENDED, Attendance, LiveSession
-from ..models import Enrolment, User, current_model
+from ..models import Enrolment, User, as_utc, current_model
 from ..services import learning
 from .models import CourseProgress, ModuleProgress, QuestionAnswer, SurveyAnswer
 
@@ -129,7 +129,7 @@ def refresh(session: Session, enrolled, home_page: str, ids: set[str] | None = N
     # Trained: the first module completed or live session attended; completed: as course_status says.
     firsts = [row["completed"] for row in kept.modules.values() if row["completed"] is not None]
     firsts += [attended] if attended is not None else []
-    kept.course({"trained": min(firsts, key=_utc), "completed": completed} if firsts or completed else None)
+    kept.course({"trained": min(firsts, key=as_utc), "completed": completed} if firsts or completed else None)
     kept.write()
     return True
 
@@ -142,10 +142,6 @@ def _module_row(state: learning.Progress) -> dict | None:
     return {"started": state.started_at, "completed": state.completed_at, "attempts": state.attempts,
             "passed": state.passed, "best_score": state.best_score, "first_score": state.first_score,
             "later_score": state.later_score, "surveyed": state.surveyed}
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)  # SQLite gives times back naive
 
 
 def _in_registration(statements: list, learner: learning.Learner, verb: str, iris) -> Iterator:
@@ -279,7 +275,7 @@ def _differ(kept: dict | None, row: dict | None) -> bool:
     """Whether a row kept differs from one read from the store (times compared in UTC: SQLite keeps them naive)."""
     if kept is None or row is None:
         return kept is not row
-    return any(_utc(value) != _utc(kept[key]) if isinstance(value, dt.datetime) and kept[key] is not None
+    return any(as_utc(value) != as_utc(kept[key]) if isinstance(value, dt.datetime) and kept[key] is not None
                else value != kept[key] for key, value in row.items())
 
 

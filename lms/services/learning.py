@@ -18,7 +18,7 @@ from xapi.models import StatementRecord
 from xapi.store import ABOUT, about_params, agent_key, store_statements
 
 from ..cohorts.services import cohort_iri
-from ..models import Enrolment
+from ..models import Enrolment, as_utc
 from .catalog import edition
 
 LMS_ACCOUNT = "lms"
@@ -436,7 +436,7 @@ def statement_time(data: str, stored: dt.datetime) -> dt.datetime:
         moment = dt.datetime.fromisoformat(json.loads(data)["timestamp"].replace("Z", "+00:00"))
     except (KeyError, TypeError, ValueError):
         moment = stored
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return as_utc(moment)
 
 
 def progress(session: Session, learner: Learner, module: model.Module) -> Progress:

@@ -27,6 +27,7 @@ from xapi.store import store_statements
 from ..cohorts import services as cohorts
 from ..cohorts.models import ATTENDANCE, ATTENDED, Attendance, Cohort, LiveSession, session_facilitator
 from ..models import Enrolment, User, utcnow
+from ..models import as_utc as utc  # noqa: F401  (lms.sessions.importing uses services.utc)
 from ..services import NotFound, by_id, catalog, learning
 
 ATTENDED_VERB = "http://adlnet.gov/expapi/verbs/attended"
@@ -76,11 +77,6 @@ def remark_extension(home_page: str) -> str:
 def marked_by_extension(home_page: str) -> str:
     """``context.extensions`` key of the account of the trainer who made the mark."""
     return f"{vocabulary(home_page)}extensions/marked-by"
-
-
-def utc(moment: dt.datetime) -> dt.datetime:
-    """Return ``moment`` as an aware UTC time (SQLite gives stored times back without their zone)."""
-    return moment.astimezone(dt.timezone.utc) if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def zone(name: str) -> ZoneInfo:

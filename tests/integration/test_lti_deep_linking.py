@@ -57,6 +57,8 @@ def test_an_instructor_places_a_module_and_the_platform_verifies_the_signed_answ
     module_title = course.current.model.module(MODULE).title
     assert item["title"] == f"{module_title} — {course.title}"
     assert item["lineItem"]["scoreMaximum"] == 100
+    # The column the platform makes is the one a launch without a line item would find again by its tag.
+    assert item["lineItem"]["tag"] == f"passerelle:crisis-management/{MODULE}"
     link = db.scalar(select(Link))
     assert item["custom"] == {"passerelle_link": link.uuid} and link.module == MODULE
 

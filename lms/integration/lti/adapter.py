@@ -29,13 +29,11 @@ from sqlalchemy.orm import Session
 
 from authoring.locales import N_
 
-from ...models import utcnow
+from ...models import as_utc, utcnow
 from . import services
 from .connector import ToolRegistration, http_session
 from .models import LaunchData, Platform, SeenNonce
 
-#: The claim naming the launched person's roles.
-ROLES = "https://purl.imsglobal.org/spec/lti/claim/roles"
 #: How long a launch's claims are kept (a deep linking choice must be made within).
 LAUNCH_DATA_SECONDS = 2 * 3600
 #: How long an OIDC log-in's nonce and state are kept: the platform posts the launch right after the log-in.
@@ -63,7 +61,7 @@ class DatabaseStorage(LaunchDataStorage):
 
     def get_value(self, key: str):
         row = self.session.get(LaunchData, self._prepare_key(key)[:255])
-        if row is None or _utc(row.expires) < utcnow():
+        if row is None or as_utc(row.expires) < utcnow():
             return None
         return json.loads(row.value)
 
@@ -240,7 +238,7 @@ class Launch(FlaskMessageLaunch):
 
     def validate_message(self):
         super().validate_message()
-        roles = self._jwt["body"].get(ROLES)
+        roles = self._jwt["body"].get(services.ROLES_CLAIM)
         if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
             raise LtiException("roles must be a list of role names")
         return self
@@ -252,8 +250,4 @@ class Launch(FlaskMessageLaunch):
         """Delete the copy of the claims (names, e-mail address) pylti1p3 keeps after a launch: nothing here reads
         it again, and a deep linking choice keeps what it needs under its own token."""
         self._session_service.data_storage.forget(self._launch_id)
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)  # SQLite gives times back naive
 

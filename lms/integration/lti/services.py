@@ -400,15 +400,25 @@ def needs_line_item(claims: dict, admission: Admission) -> bool:
             and SCORE_SCOPE in scopes and LINEITEM_SCOPE in scopes)
 
 
+def placement_title(session: Session, course: Course, module: str = "") -> str:
+    """How a course or module placed in a platform is named there: "module — course", or the course's title."""
+    model = current_model(session, course.id)
+    if not module or model is None or model.module(module) is None:
+        return course.title
+    return f"{model.module(module).title} — {course.title}"
+
+
+def line_item_for(course: Course, module: str, title: str) -> LtiLineItem:
+    """The gradebook column the tool asks a platform for, for a course or module: found again by its tag."""
+    return LtiLineItem().set_tag(f"passerelle:{course.slug}/{module}"[:256]).set_label(title[:300]) \
+        .set_resource_id(f"{course.slug}/{module}".rstrip("/")[:200]).set_score_maximum(SCORE_MAXIMUM)
+
+
 def make_line_item(session: Session, platform: Platform, claims: dict, course: Course, module: str = "") -> str:
     """The address of the platform's line item for the course or module in the launch's course, found by its tag
     or made; raise :class:`LtiError` when the platform does not answer."""
     endpoint = claims[AGS_CLAIM]
-    model = current_model(session, course.id)
-    title = course.title if not module or model is None or model.module(module) is None \
-        else f"{model.module(module).title} — {course.title}"
-    wanted = LtiLineItem().set_tag(f"passerelle:{course.slug}/{module}"[:256]).set_label(title[:300]) \
-        .set_resource_id(f"{course.slug}/{module}".rstrip("/")).set_score_maximum(SCORE_MAXIMUM)
+    wanted = line_item_for(course, module, placement_title(session, course, module))
     link = claims.get(RESOURCE_LINK_CLAIM)
     if isinstance(link, dict) and isinstance(link.get("id"), str):
         wanted.set_resource_link_id(link["id"])

@@ -15,7 +15,6 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user
 from pylti1p3.exception import LtiException, OIDCException
-from pylti1p3.lineitem import LineItem as LtiLineItem
 from werkzeug.exceptions import HTTPException
 
 from ...db import get_db
@@ -221,14 +220,13 @@ def deep_linking(token: str):
     if not storage.forget(CHOICE_PREFIX + token):  # the same choice sent twice at once: one answer
         session.rollback()
         refuse(_("This choice has expired or was already made; start again from the platform."), 410)
-    title = f"{model.module(module).title} — {course.title}" if module else course.title
+    title = services.placement_title(session, course, module)
     link = services.place_link(session, platform, claims[services.DEPLOYMENT_CLAIM], course, module, title)
     url = url_for("lti.module_target", slug=slug, module_slug=module, _external=True) if module \
         else url_for("lti.course_target", slug=slug, _external=True)
     resource = WindowResource().set_url(url).set_title(title[:300]) \
         .set_custom_params({services.LINK_PARAMETER: link.uuid}) \
-        .set_lineitem(LtiLineItem().set_score_maximum(services.SCORE_MAXIMUM).set_label(title[:300])
-                      .set_resource_id(chosen[:200]))
+        .set_lineitem(services.line_item_for(course, module, title))
     deep_link = message.get_deep_link()
     jwt = deep_link.get_response_jwt([resource])
     session.commit()
