@@ -50,6 +50,9 @@ class Platform:
         self.token_requests: list[dict] = []
         self.deep_link_responses: list[dict] = []
         self.members: list[dict] = []
+        self.members_without_end = False  # each page of members names a next one
+        self.member_pages = 0  # pages of members asked for
+        self.key_set_fetches = 0
         self.tokens: dict[str, set[str]] = {}
         self.down = False  # the gradebook answers 503 while set (its scores and columns)
         self.lineitems: list[dict] = []  # the gradebook's columns the tool made
@@ -157,6 +160,7 @@ class Platform:
 
         @app.get("/jwks")
         def jwks():
+            self.key_set_fetches += 1
             return jsonify({"keys": [self.jwk]})
 
         @app.post("/token")
@@ -202,8 +206,12 @@ class Platform:
         @app.get("/courses/42/memberships")
         def memberships():
             self._bearer(NRPS_SCOPE)
-            return jsonify({"id": request.url, "context": {"id": "course-42", "title": "Consular crisis 2026"},
-                            "members": self.members})
+            self.member_pages += 1
+            answer = jsonify({"id": request.url, "context": {"id": "course-42", "title": "Consular crisis 2026"},
+                              "members": self.members})
+            if self.members_without_end:
+                answer.headers["Link"] = f'<{self.url}/courses/42/memberships?page={self.member_pages + 1}>; rel="next"'
+            return answer
 
         @app.post("/deep-linking/return")
         def deep_linking_return():

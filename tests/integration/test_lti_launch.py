@@ -313,3 +313,28 @@ def test_an_instructor_whose_account_here_is_a_learner_s_goes_in_as_a_learner(cl
     answer = platform.launch(client, token_args={"sub": "moodle-user-5", "roles": (INSTRUCTOR,)})
     assert answer.headers["Location"].startswith("/lti/contexts/")
     assert client.get(answer.headers["Location"]).status_code == 200
+
+
+@pytest.mark.parametrize("claim", ["lineitem", "lineitems", "memberships", "deep_link_return_url"])
+def test_a_launch_naming_a_service_away_from_the_platform_s_host_is_refused(client, db, registered, platform, course,
+                                                                            claim):
+    elsewhere = "https://elsewhere.example.test/collect"
+    claims = {**platform.ags_claim(), **platform.nrps_claim()}
+    if claim == "memberships":
+        claims["https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"]["context_memberships_url"] = elsewhere
+    elif claim == "deep_link_return_url":
+        claims = platform.deep_linking_claims()
+        settings = claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]
+        settings[claim] = elsewhere
+        claims["token_args"] = {"roles": (INSTRUCTOR,)}
+    else:
+        claims["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"][claim] = elsewhere
+    text = refused(client, db, lambda: platform.launch(client, **claims))
+    assert "elsewhere.example.test/collect, which is not the platform" in text
+
+
+def test_the_platform_s_key_set_is_fetched_once_for_several_launches(client, db, registered, platform, course):
+    assert platform.launch(client).status_code == 303
+    sign_out(client)
+    assert platform.launch(client, token_args={"sub": "moodle-user-18"}).status_code == 303
+    assert platform.key_set_fetches == 1

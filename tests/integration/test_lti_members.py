@@ -90,3 +90,25 @@ def test_a_trainer_finds_the_platform_courses_they_train(client, db, auth, users
     client.delete_cookie("session")
     auth.login("learner")
     assert client.get("/lti/contexts/").status_code == 403
+
+
+def test_a_list_of_members_without_end_is_read_for_a_hundred_pages_at_most(client, db, runner, registered, platform,
+                                                                          course):
+    platform.members = MEMBERS[1:2]
+    launch_as_instructor(client, platform)
+    context = db.scalar(select(Context))
+    platform.members_without_end = True
+    platform.member_pages = 0
+    failed = runner.invoke(args=["lti", "enrol-members", str(context.id)])
+    assert failed.exit_code == 1 and "past 100 pages" in failed.output
+    assert platform.member_pages == 100
+    assert people(db, context.cohort)[0] == set()
+
+
+def test_an_answer_larger_than_five_megabytes_is_not_read(client, db, runner, registered, platform, course):
+    launch_as_instructor(client, platform)
+    context = db.scalar(select(Context))
+    platform.members = [{"user_id": f"u{n}", "name": "x" * 1000, "roles": [LEARNER]} for n in range(6000)]
+    failed = runner.invoke(args=["lti", "enrol-members", str(context.id)])
+    assert failed.exit_code == 1 and "more than 5 MB" in failed.output
+    assert people(db, context.cohort)[0] == set()

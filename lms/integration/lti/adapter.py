@@ -41,6 +41,8 @@ LOGIN_SECONDS = 600
 #: How pylti1p3 checks an id_token: its audience is checked with the registration (several client ids per issuer);
 #: a token that does not say when it was issued and when it expires is refused.
 JWT_CHECKS = {"verify_aud": False, "require": ["exp", "iat"]}
+#: How long a platform's key set is kept once fetched (a key it rotates in is used within this time).
+KEY_SET_SECONDS = 300
 
 
 class DatabaseStorage(LaunchDataStorage):
@@ -162,6 +164,7 @@ class Launch(FlaskMessageLaunch):
         self.set_jwt_verify_options(JWT_CHECKS)
         if storage:
             self.set_launch_data_lifetime(LAUNCH_DATA_SECONDS)
+            self.set_public_key_caching(DatabaseStorage(session), KEY_SET_SECONDS)
 
     @property
     def platform(self) -> Platform:

@@ -8,7 +8,6 @@ interface shows them in the reader's language beside the field they are about, a
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import json
 import logging
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ CUSTOM_CLAIM = CLAIM + "custom"
 PRESENTATION_CLAIM = CLAIM + "launch_presentation"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+DEEP_LINKING_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 #: The custom parameter by which a link placed by deep linking names itself in its launches.
@@ -82,17 +82,10 @@ def check_url(value: str, field: str) -> str:
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise LtiError(N_("%(value)s is not an address; write it in full, starting with https://."), field=field,
                        value=value)
-    if parts.scheme == "http" and not _loopback(parts.hostname):
+    if parts.scheme == "http" and not connector.loopback(parts.hostname):
         raise LtiError(N_("%(value)s must use https: keys and tokens are exchanged there."), field=field,
                        value=value)
     return value
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def register_platform(session: Session, *, issuer: str, client_id: str, deployment_ids, jwks_url: str,
@@ -212,6 +205,19 @@ def role_of(roles) -> str:
                                       or role.endswith("membership/Instructor")):
             return "trainer"
     return "learner"
+
+
+def check_service_urls(platform: Platform, claims: dict) -> None:
+    """Refuse a launch that names a service (gradebook, members, deep linking answer) anywhere but at the
+    platform's host, over https: the tool would call it, or send a browser there, with what it signs."""
+    endpoint = claims.get(AGS_CLAIM) if isinstance(claims.get(AGS_CLAIM), dict) else {}
+    nrps = claims.get(NRPS_CLAIM) if isinstance(claims.get(NRPS_CLAIM), dict) else {}
+    settings = claims.get(DEEP_LINKING_CLAIM) if isinstance(claims.get(DEEP_LINKING_CLAIM), dict) else {}
+    for url in (endpoint.get("lineitem"), endpoint.get("lineitems"), nrps.get("context_memberships_url"),
+                settings.get("deep_link_return_url")):
+        if url is not None and not connector.on_platform(platform, url):
+            raise LtiError(N_("The launch names a service at %(url)s, which is not the platform's address; ask the "
+                              "platform's administrator to check its settings."), url=str(url)[:200])
 
 
 def person_fields(claims: dict) -> dict:
@@ -428,8 +434,8 @@ def make_line_item(session: Session, platform: Platform, claims: dict, course: C
     except (LtiException, OSError, ValueError, KeyError) as exc:
         raise LtiError(N_("The platform did not make a gradebook column: %(reason)s"), reason=str(exc)[:300]) \
             from None
-    if not isinstance(made.get_id(), str):
-        raise LtiError(N_("The platform did not make a gradebook column: %(reason)s"), reason="no id")
+    if not connector.on_platform(platform, made.get_id()):
+        raise LtiError(N_("The platform did not make a gradebook column: %(reason)s"), reason="no id at its address")
     return made.get_id()
 
 

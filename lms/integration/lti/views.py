@@ -98,6 +98,12 @@ def launch():
                  "platform."))
     claims, platform = message.claims(), message.platform
     message.forget_claims()
+    try:
+        services.check_service_urls(platform, claims)
+    except services.LtiError as exc:
+        session.rollback()
+        current_app.logger.info("LTI launch refused: %s", exc)
+        refuse(explain(exc))
     if message.is_deep_link_launch():
         return _deep_linking(session, message, claims)
     link = services.find_link(session, platform, claims)
@@ -230,7 +236,7 @@ def deep_linking(token: str):
     deep_link = message.get_deep_link()
     jwt = deep_link.get_response_jwt([resource])
     session.commit()
-    return_url = claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]["deep_link_return_url"]
+    return_url = claims[services.DEEP_LINKING_CLAIM]["deep_link_return_url"]
     g.lti_frame_ancestors = _origin(platform.auth_login_url)
     g.lti_form_action = _origin(return_url)
     return render_template("lti/placed.html", jwt=jwt, return_url=return_url, title=title, platform=platform)
