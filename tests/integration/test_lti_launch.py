@@ -338,3 +338,11 @@ def test_the_platform_s_key_set_is_fetched_once_for_several_launches(client, db,
     sign_out(client)
     assert platform.launch(client, token_args={"sub": "moodle-user-18"}).status_code == 303
     assert platform.key_set_fetches == 1
+
+
+def test_a_key_the_platform_rotated_in_is_fetched_at_once(client, db, registered, platform, course):
+    assert platform.launch(client).status_code == 303
+    sign_out(client)
+    platform.private_pem, platform.jwk = rsa_key()  # the platform signs with a new key, published in its key set
+    assert platform.launch(client, token_args={"sub": "moodle-user-18"}).status_code == 303
+    assert platform.key_set_fetches == 2

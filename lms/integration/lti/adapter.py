@@ -15,6 +15,7 @@ issued and when it expires.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
@@ -165,6 +166,22 @@ class Launch(FlaskMessageLaunch):
         if storage:
             self.set_launch_data_lifetime(LAUNCH_DATA_SECONDS)
             self.set_public_key_caching(DatabaseStorage(session), KEY_SET_SECONDS)
+
+    def get_public_key(self):
+        """The platform's key that signed the token, from its key set kept for :data:`KEY_SET_SECONDS`; when that
+        set has no such key (the platform rotated its key since), from the set fetched anew."""
+        storage = self._public_key_cache_data_storage
+        # The key pylti1p3 keeps a key set under, outside any log-in's session.
+        kept = "key-set-url-" + hashlib.md5(str(self._registration.get_key_set_url()).encode()).hexdigest()
+        was_kept = storage is not None and storage.get_value(kept) is not None
+        try:
+            return super().get_public_key()
+        except LtiException:
+            if not was_kept:
+                raise
+        storage.forget(kept)
+        self._registration.set_key_set(None)
+        return super().get_public_key()
 
     @property
     def platform(self) -> Platform:
