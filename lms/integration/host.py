@@ -190,9 +190,9 @@ class Mount:
 
     def mapped(self, user) -> bool:
         """Whether ``user`` is the account of one of the host's users."""
+        issuer = issuer_key(HOST, self.issuer)
         return get_db().scalar(select(ExternalIdentity.id).where(ExternalIdentity.user_id == user.id,
-                                                                 ExternalIdentity.issuer == issuer_key(HOST, self.issuer))) \
-            is not None
+                                                                 ExternalIdentity.issuer == issuer)) is not None
 
     def to_host_login(self, back: str):
         """Send the visitor to the host's log-in page, to come back to ``back`` (a path of Passerelle's)."""
