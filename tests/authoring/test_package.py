@@ -9,6 +9,7 @@ import zipfile
 import pytest
 
 from authoring.package import PackageError, read_package
+from package_support import assert_same_package
 
 
 def rezip(sample_package, change) -> io.BytesIO:
@@ -185,7 +186,7 @@ def test_a_rebuild_makes_again_only_the_cmi5_parts_of_what_changed(tmp_path, mon
     assert sorted(made) == sorted([("quiz_page", "registration-contingency")] * 5
                                   + [("module_data", "registration-contingency")] * 5)
     fresh = build_course(course, tmp_path / "fresh", use_cache=False)
-    assert again.path.read_bytes() == fresh.path.read_bytes()
+    assert_same_package(again.path, fresh.path)
 
 
 def test_an_au_of_the_package_keeps_the_lesson_budget(sample_package):
@@ -230,3 +231,13 @@ def test_a_quiz_graded_on_the_server_only_leaves_no_answer_key_in_the_package(sa
         assert len(unit["quiz"]["questions"]) == 7 and unit["quizElsewhere"] is False
         assert "correct" in unit["quiz"]["questions"][0]
     assert "modules/consular-crisis-response/quiz.html" in files
+
+
+def test_packages_that_differ_are_told_apart_by_the_files_that_differ():
+    from authoring.package import zip_bytes
+
+    one = zip_bytes({"course.json": b"{}", "modules/a/index.html": b"<p>a</p>"})
+    other = zip_bytes({"course.json": b"{}", "modules/a/index.html": b"<p>b</p>"})
+    assert_same_package(one, zip_bytes({"modules/a/index.html": b"<p>a</p>", "course.json": b"{}"}))
+    with pytest.raises(AssertionError, match=r"files that differ \['modules/a/index.html'\]"):
+        assert_same_package(one, other)
