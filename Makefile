@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # Exact versions, with hashes, of everything installed: the dependencies and the dev and prod extras.
-LOCK := requirements.txt
+LOCK := requirements.lock
 # `make lock` takes the newest versions pyproject.toml allows; `make lock UPGRADE=` keeps the locked
 # ones and only adds what pyproject.toml newly asks for.
 UPGRADE ?= --upgrade

@@ -17,7 +17,7 @@ from authoring.locales import DOMAIN, INTERFACE_DIR, INTERFACE_LANGUAGES
 from conftest import ROOT, SAMPLE_COURSE
 from lms.i18n import update_interface_catalogs
 
-LOCK = ROOT / "requirements.txt"
+LOCK = ROOT / "requirements.lock"
 
 
 def locked() -> dict[str, tuple[str, list[str]]]:
