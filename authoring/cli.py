@@ -20,8 +20,7 @@ from .reader import read_course
 def check_command(course_dir: str) -> None:
     """Check a course's sources and list every problem."""
     course, problems = read_course(course_dir)
-    for problem in problems.sorted():
-        click.echo(problem.format(), err=True)
+    _echo_problems(problems.sorted())
     if problems.errors:
         raise click.ClickException(f"{len(problems.errors)} errors, {len(problems.warnings)} warnings")
     click.echo(f"{course_dir}: {len(course.modules)} modules, no errors, {len(problems.warnings)} warnings")
@@ -57,12 +56,8 @@ def build_command(course_dir: str, out_dir: str, image_width: int, image_quality
                                   use_cache=not no_cache, progress=progress)
         except CourseError as exc:
             bar_closer.close()
-            for problem in exc.problems:
-                click.echo(problem.format(), err=True)
-            errors = sum(p.severity == "error" for p in exc.problems)
-            raise click.ClickException(f"build failed: {errors} errors") from None
-    for problem in result.warnings + result.translation_errors:
-        click.echo(problem.format(), err=True)
+            raise _failed(exc, "build failed: {errors} errors") from None
+    _echo_problems(result.warnings + result.translation_errors)
     click.echo(result.summary())
     failed = [t.language for t in result.translations if t.course is None]
     if failed:
@@ -122,6 +117,17 @@ def _share(row: translation.LanguageStats, count: int) -> str:
     return f"{count} ({row.percent(count):.0f}%)"
 
 
+def _echo_problems(problems) -> None:
+    for problem in problems:
+        click.echo(problem.format(), err=True)
+
+
+def _failed(exc: CourseError, message: str) -> click.ClickException:
+    """Print a course's problems; return the command's failure, ``message`` given the count of its errors."""
+    _echo_problems(exc.problems)
+    return click.ClickException(message.format(errors=sum(p.severity == "error" for p in exc.problems)))
+
+
 def _translating(fn, *args):
     """Run a translation step, turning its errors into a plain sentence."""
     try:
@@ -140,12 +146,8 @@ def _export(standard, course_dir: str, out_dir: str) -> None:
     try:
         result, paths = export.export(course_dir, out_dir, standard.write)
     except CourseError as exc:
-        for problem in exc.problems:
-            click.echo(problem.format(), err=True)
-        errors = sum(p.severity == "error" for p in exc.problems)
-        raise click.ClickException(f"export failed: the course has {errors} errors") from None
-    for problem in result.warnings + result.translation_errors:
-        click.echo(problem.format(), err=True)
+        raise _failed(exc, "export failed: the course has {errors} errors") from None
+    _echo_problems(result.warnings + result.translation_errors)
     for path in paths:
         click.echo(path)
 
