@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..models import Base
@@ -78,3 +78,43 @@ class QuestionAnswer(Base):
     response: Mapped[str] = mapped_column(String(1000), default="")
     correct: Mapped[bool] = mapped_column(Boolean, default=False)
     answered: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ErasedReach(Base):
+    """What erased learners had reached, kept without them: how many people of a course (and cohort) enrolled,
+    were trained and completed it, on which days (UTC midnight).  Erasure folds a learner's course progress in
+    here before deleting it, so that a programme's headline figures do not shrink when someone asks to be
+    forgotten; nothing about the person (account, profile, answers) is kept."""
+
+    __tablename__ = "lms_erased_reach"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("lms_course.id", ondelete="CASCADE"), index=True)
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("lms_cohort.id", ondelete="SET NULL"), index=True)
+    enrolled: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    trained: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    completed: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    people: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportExport(Base):
+    """A per-learner export asked for on the web and written in the background: too large to write while the
+    reader waits.  It keeps who asked, what (course, filters, language, format, identified or not) and, once
+    ready, the file itself, so any app server can hand it over."""
+
+    __tablename__ = "lms_report_export"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("lms_course.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("lms_user.id", ondelete="CASCADE"), index=True)
+    identified: Mapped[bool] = mapped_column(Boolean, default=False)
+    extension: Mapped[str] = mapped_column(String(4))
+    filters: Mapped[str] = mapped_column(Text, default="")  # the report's filters, as a query string
+    language: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued, running, ready or failed
+    requested: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    started: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    error: Mapped[str] = mapped_column(Text, default="")
