@@ -8,7 +8,11 @@ documents (:mod:`xapi.agent_records` finds those).
 
 Erasing an account deletes all of it in the caller's transaction and leaves
 one :class:`~lms.privacy.models.Erasure` row: the former account number, who
-erased it and when.  Messages of :class:`ErasureRefused` are marked for
+erased it and when.  What the person had reached in each course is first
+folded into the reports' anonymous counts (:mod:`lms.reports.erased`: how
+many people of a course and cohort enrolled, were trained and completed it,
+on which days), so that the programme's figures do not shrink; nothing about
+the person is kept there.  Messages of :class:`ErasureRefused` are marked for
 translation and formatted with their parameters, as the accounts service's are.
 """
 
@@ -31,6 +35,7 @@ from xapi.store import agent_key, load_stored, pick_language
 from ..certificates.models import Certificate
 from ..cohorts.models import Attendance, Cohort, LiveSession, cohort_trainer, session_facilitator
 from ..models import Enrolment, Launch, User, utcnow
+from ..reports import erased as erased_reach
 from ..services.learning import authority
 from .models import Erasure
 
@@ -350,11 +355,13 @@ class Erased:
 def erase(session: Session, user: User, by: User, home_page: str) -> Erased:
     """Erase ``user`` and everything about them, and log who did it (the caller commits, once).
 
-    Raises :class:`ErasureRefused` (see :func:`check_erasable`) before anything changes.
+    Raises :class:`ErasureRefused` (see :func:`check_erasable`) before anything changes.  The reports keep
+    counting the person anonymously: their enrolments are folded into :mod:`lms.reports.erased` first.
     """
     session.flush()
     check_erasable(session, user, by, home_page)
     account = user.id
+    erased_reach.fold(session, account)  # before the enrolments and their projections go
     records = agent_records.erase_agent(session, agent_of(user, home_page))
     enrolment_ids = select(Enrolment.id).where(Enrolment.user_id == account)
     launched = session.execute(delete(Launch).where(Launch.enrolment_id.in_(enrolment_ids))
