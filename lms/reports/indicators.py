@@ -22,7 +22,7 @@ from authoring.locales import INTERFACE_LANGUAGES, N_
 from ..accounts.services import GENDERS
 from ..cohorts.models import Cohort, cohort_trainer
 from ..models import Course, Enrolment, User
-from .models import CourseProgress, ModuleProgress, QuestionAnswer, SurveyAnswer
+from .models import CourseProgress, ErasedReach, ModuleProgress, QuestionAnswer, SurveyAnswer
 from .tables import Suppressed
 
 #: The profile facets a report breaks down by, with the column each reads.
@@ -33,6 +33,19 @@ DIMENSIONS = {
     "language": (N_("Language"), User.language),
     "cohort": (N_("Cohort"), Cohort.name),
 }
+#: The profile facets: who erased learners were is not kept, so a report filtered by one leaves them out.
+PROFILE = ("sex", "country", "institution", "language")
+
+
+class _Erased:
+    """The value of a breakdown's row of learners erased on request, under a profile facet that is not kept."""
+
+    def __repr__(self) -> str:
+        return "ERASED"
+
+
+#: The breakdowns' row of the learners erased on request (by sex, country, institution or language).
+ERASED = _Erased()
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,26 @@ def hidden(value: Any, people: int, minimum: int) -> Any:
     return Suppressed(minimum) if 0 < people < minimum else value
 
 
+def protected(counts: list[int], minimum: int) -> list[Any]:
+    """A column of counts that add up to a total shown elsewhere (a breakdown's groups add up to the headline), as
+    it may be shown: each count from fewer than ``minimum`` people hidden and, while exactly one is hidden and the
+    total is shown, the smallest other count that is not zero hidden too (the last of equals), or the total less
+    the shown counts would give the hidden one away.  A zero stays 0: it hides nothing beside it."""
+    cells = [hidden(n, n, minimum) for n in counts]
+    small = [i for i, cell in enumerate(cells) if isinstance(cell, Suppressed)]
+    if len(small) == 1 and sum(counts) >= minimum:
+        others = [i for i, n in enumerate(counts) if n and i not in small]
+        if others:  # always, as the total is shown: the others add up to at least one
+            cells[min(others, key=lambda i: (counts[i], -i))] = Suppressed(minimum)
+    return cells
+
+
+def share(part: int, whole: int, minimum: int) -> Any:
+    """``part`` / ``whole`` (None when the whole is 0), hidden when the whole is from fewer than ``minimum`` people
+    or the part is (but some): shown beside the whole, a share would give a hidden part away."""
+    return hidden(part / whole if whole else None, min(part, whole) if part else whole, minimum)
+
+
 def _period(column, filters: Filters):
     """SQL condition: ``column`` (a time) falls within the filters' period."""
     conditions = [column.is_not(None)]
@@ -118,9 +151,39 @@ def _enrolments(course: Course, filters: Filters, scope: Scope):
     if scope.cohorts is not None:
         query = query.where(Enrolment.cohort_id.in_(scope.cohorts or [-1]))
     if filters.end:
-        query = query.where(Enrolment.enrolled < dt.datetime.combine(filters.end + dt.timedelta(days=1), dt.time(),
-                                                                     tzinfo=dt.timezone.utc))
+        query = query.where(Enrolment.enrolled < _after(filters.end))
     return query
+
+
+def _after(end: dt.date) -> dt.datetime:
+    """The UTC midnight that ends the period's last day."""
+    return dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
+
+
+def _erased(course: Course, filters: Filters, scope: Scope) -> list | None:
+    """SQL conditions on the erased learners' counts a report adds as :func:`_enrolments` counts enrolments: of
+    the course, in the filters' cohort and the reader's scope, enrolled before the period's end; None when a
+    profile facet is filtered (what erased learners' profiles were is not kept)."""
+    if any(getattr(filters, name) for name in PROFILE):
+        return None
+    conditions = [ErasedReach.course_id == course.id]
+    if filters.cohort:
+        conditions.append(ErasedReach.cohort_id == filters.cohort)
+    if scope.cohorts is not None:
+        conditions.append(ErasedReach.cohort_id.in_(scope.cohorts or [-1]))
+    if filters.end:
+        conditions.append(ErasedReach.enrolled < _after(filters.end))
+    return conditions
+
+
+def _erased_counts(filters: Filters, *grouped_by) -> tuple:
+    """The columns summing erased learners: ``grouped_by``, then how many enrolled, were trained and completed
+    the course (those two within the period)."""
+    def people(condition=None):
+        counted = ErasedReach.people if condition is None else case((condition, ErasedReach.people), else_=0)
+        return func.coalesce(func.sum(counted), 0)
+    return (*grouped_by, people(), people(_period(ErasedReach.trained, filters)),
+            people(_period(ErasedReach.completed, filters)))
 
 
 @dataclass
@@ -139,41 +202,67 @@ def reach(session: Session, course: Course, filters: Filters, scope: Scope, mini
         CourseProgress.enrolment_id.in_(select(ids.c.id)), _period(CourseProgress.trained, filters)))
     completed = session.scalar(select(func.count()).select_from(CourseProgress).where(
         CourseProgress.enrolment_id.in_(select(ids.c.id)), _period(CourseProgress.completed, filters)))
-    return Reach(*(hidden(n, n, minimum) for n in (enrolled, trained, completed)))
+    figures = [enrolled, trained, completed]
+    erased = _erased(course, filters, scope)
+    if erased is not None:  # learners erased on request still count, anonymously
+        figures = [n + int(e) for n, e in zip(figures, session.execute(
+            select(*_erased_counts(filters)).where(*erased)).one())]
+    return Reach(*(hidden(n, n, minimum) for n in figures))
 
 
 @dataclass
 class Breakdown:
-    """Reach per value of one dimension: (value, enrolled, trained, completed) rows, largest first."""
+    """Reach per value of one dimension: (value, enrolled, trained, completed) rows, largest first, then the
+    learners erased on request (value :data:`ERASED`) where the dimension is a profile facet."""
 
     dimension: str
-    rows: list[tuple[str, Any, Any, Any]] = field(default_factory=list)
+    rows: list[tuple[Any, Any, Any, Any]] = field(default_factory=list)
 
 
 def breakdowns(session: Session, course: Course, dimensions: list[str], filters: Filters, scope: Scope,
                minimum: int) -> dict[str, Breakdown]:
     """Reach broken down by each profile dimension asked (sex, country, institution, language or cohort): one
-    query for all, each enrolment's facets, counted here (five grouped queries cost five times as much)."""
+    query for all, each enrolment's facets, counted here (five grouped queries cost five times as much).
+
+    Learners erased on request count under their cohort, and under a row of their own in the other dimensions,
+    so that each breakdown adds up to the headline; each column is :func:`protected`."""
     ids = select(_enrolments(course, filters, scope).subquery().c.id)
     trained = case((_period(CourseProgress.trained, filters), 1), else_=0)
     completed = case((_period(CourseProgress.completed, filters), 1), else_=0)
     counts = {dimension: {} for dimension in dimensions}
-    for row in session.execute(
-            select(*(DIMENSIONS[dimension][1] for dimension in dimensions), trained, completed)
-            .select_from(Enrolment).join(User, User.id == Enrolment.user_id)
-            .outerjoin(Cohort, Cohort.id == Enrolment.cohort_id)
-            .outerjoin(CourseProgress, CourseProgress.enrolment_id == Enrolment.id)
-            .where(Enrolment.id.in_(ids))):
-        flags = row[-2:]
-        for dimension, value in zip(dimensions, row):
-            figures = counts[dimension].setdefault(value, [0, 0, 0])
-            figures[0] += 1
-            figures[1] += flags[0]
-            figures[2] += flags[1]
-    return {dimension: Breakdown(dimension, [
-        (value or "", *(hidden(n, n, minimum) for n in figures))
-        for value, figures in sorted(found.items(), key=lambda item: (-item[1][0], item[0] or ""))])
-        for dimension, found in counts.items()}
+    if dimensions:
+        for row in session.execute(
+                select(*(DIMENSIONS[dimension][1] for dimension in dimensions), trained, completed)
+                .select_from(Enrolment).join(User, User.id == Enrolment.user_id)
+                .outerjoin(Cohort, Cohort.id == Enrolment.cohort_id)
+                .outerjoin(CourseProgress, CourseProgress.enrolment_id == Enrolment.id)
+                .where(Enrolment.id.in_(ids))):
+            flags = row[-2:]
+            for dimension, value in zip(dimensions, row):
+                figures = counts[dimension].setdefault(value or "", [0, 0, 0])
+                figures[0] += 1
+                figures[1] += flags[0]
+                figures[2] += flags[1]
+    erased = _erased(course, filters, scope) if dimensions else None
+    gone = {}  # cohort name -> erased learners' figures
+    if erased is not None:
+        for name, *figures in session.execute(
+                select(*_erased_counts(filters, Cohort.name)).select_from(ErasedReach)
+                .outerjoin(Cohort, Cohort.id == ErasedReach.cohort_id).where(*erased).group_by(Cohort.name)):
+            if figures[0]:
+                gone[name or ""] = [a + int(b) for a, b in zip(gone.get(name or "", [0, 0, 0]), figures)]
+    found_by = {}
+    for dimension, found in counts.items():
+        if dimension == "cohort":
+            for name, figures in gone.items():
+                found[name] = [a + b for a, b in zip(found.get(name, [0, 0, 0]), figures)]
+        rows = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))
+        if dimension != "cohort" and gone:
+            rows.append((ERASED, [sum(column) for column in zip(*gone.values())]))
+        columns = [protected([figures[i] for _, figures in rows], minimum) for i in range(3)]
+        found_by[dimension] = Breakdown(dimension, [(value, *cells) for (value, _), *cells in
+                                                    zip(rows, *columns)])
+    return found_by
 
 
 @dataclass
@@ -187,9 +276,14 @@ class FunnelRow:
 
 
 def funnel(session: Session, course: Course, filters: Filters, scope: Scope, minimum: int) -> list[FunnelRow]:
-    """Per module of the course: learners enrolled, who started it and who completed it, and the mean best score."""
+    """Per module of the course: learners enrolled, who started it and who completed it, and the mean best score.
+    Enrolled is the headline's (learners erased on request among them): set beside it, another figure would tell
+    how many were erased."""
     ids = _enrolments(course, filters, scope).subquery()
     enrolled = session.scalar(select(func.count()).select_from(ids))
+    erased = _erased(course, filters, scope)
+    if erased is not None:
+        enrolled += int(session.scalar(select(func.coalesce(func.sum(ErasedReach.people), 0)).where(*erased)))
     started = case((_period(ModuleProgress.started, filters), 1), else_=0)
     completed = case((_period(ModuleProgress.completed, filters), 1), else_=0)
     figures = {module: (int(s), int(c), mean, int(n)) for module, s, c, mean, n in session.execute(
@@ -327,7 +421,7 @@ def pass_rates(session: Session, course: Course, filters: Filters, scope: Scope,
             continue
         attempted, passed = figures.get(module.slug, (0, 0))
         rows.append(QuizFigures(module, hidden(attempted, attempted, minimum), hidden(passed, passed, minimum),
-                                hidden(passed / attempted if attempted else None, attempted, minimum)))
+                                share(passed, attempted, minimum)))
     return rows
 
 
@@ -354,7 +448,7 @@ def follow_up(session: Session, course: Course, filters: Filters, scope: Scope, 
     answered = session.scalar(select(func.count(distinct(SurveyAnswer.enrolment_id))).where(
         SurveyAnswer.enrolment_id.in_(select(ids.c.id)), SurveyAnswer.follow_up.is_(True)))
     return FollowUpFigures(hidden(due, due, minimum), hidden(answered, answered, minimum),
-                           hidden(answered / due if due else None, due, minimum))
+                           share(answered, due, minimum))
 
 
 def item_analysis(session: Session, course: Course, module: model.Module, filters: Filters, scope: Scope,
@@ -409,7 +503,7 @@ def cohorts_in_scope(session: Session, course: Course, scope: Scope) -> list[Coh
     return list(session.scalars(query))
 
 
-__all__ = ["Filters", "Scope", "reach", "breakdowns", "funnel", "reaction", "comments", "knowledge", "pass_rates",
+__all__ = ["Filters", "Scope", "hidden", "protected", "share", "ERASED", "reach", "breakdowns", "funnel", "reaction", "comments", "knowledge", "pass_rates",
            "follow_up", "item_analysis", "courses_in_scope", "cohorts_in_scope", "DIMENSIONS"]
 
 
