@@ -81,7 +81,8 @@ def course_tables(course: Course, filters: Filters, scope: Scope, only: str | No
             _(BREAKDOWN_TITLES[dimension]),
             [Column("value", _(label)), Column("enrolled", _("Enrolled"), "count"),
              Column("trained", _("Trained"), "count"), Column("completed", _("Completed the course"), "count")],
-            [[names(value), *counts] for value, *counts in found.rows],
+            [[_("Erased on request") if value is indicators.ERASED else names(value), *counts]
+             for value, *counts in found.rows],
             description=_("Learners enrolled, trained and who completed the course, in each group."),
             name=f"reach-by-{dimension}")
     if wanted("funnel"):
