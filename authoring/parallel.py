@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
@@ -18,6 +19,12 @@ def _call(fn: Callable, item):
     return fn(_shared, item)
 
 
+def _pool(processes: int):
+    """Forked worker processes, each collecting reference cycles (a build pauses the collector in its own
+    process only: rendering makes many short-lived cycles, which a worker would otherwise keep to its end)."""
+    return multiprocessing.get_context("fork").Pool(processes, initializer=gc.enable)
+
+
 def map_work(fn: Callable, shared, items: list, min_items: int | None = None) -> Iterator:
     """Yield ``fn(shared, item)`` for each item, in order, in forked worker processes when it pays.
 
@@ -30,7 +37,7 @@ def map_work(fn: Callable, shared, items: list, min_items: int | None = None) ->
         return
     _shared = shared
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with _pool(workers) as pool:
             yield from pool.imap(partial(_call, fn), items)
     finally:
         _shared = None
@@ -65,7 +72,7 @@ class Workers:
         """Hand over ``fn(None, item)`` (``fn`` a module-level function); return a ticket for :meth:`result`."""
         self._pieces.append((fn, item))
         if self._pool is None and len(self._pieces) >= 2 and (os.cpu_count() or 1) >= 2:
-            self._pool = multiprocessing.get_context("fork").Pool(os.cpu_count())
+            self._pool = _pool(os.cpu_count())
         if self._pool is not None:
             for ticket, piece in enumerate(self._pieces):
                 if isinstance(piece, tuple):

@@ -129,6 +129,28 @@ def test_cli_check_and_build_fail_with_file_and_line(tmp_path):
     assert not (tmp_path / "dist").exists()
 
 
+def test_a_build_hands_back_the_cycle_collector_as_it_found_it_even_when_it_fails(tmp_path):
+    """A build pauses Python's cycle collector for its own time only: a process that builds (the command line,
+    the LMS, tests) would otherwise keep every reference cycle it makes afterwards."""
+    import gc
+
+    course = tmp_path / "broken"
+    (course / "modules").mkdir(parents=True)
+    (course / "course.yaml").write_text("id: https://academy.example.org/c\ntitle: Broken\nversion: '1'\n"
+                                        "source_language: en\nmodules: [missing]\n")
+    assert gc.isenabled()
+    with pytest.raises(CourseError):
+        build_course(course, tmp_path / "dist")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(CourseError):
+            build_course(course, tmp_path / "dist")
+        assert not gc.isenabled()  # a caller that had paused it keeps it paused
+    finally:
+        gc.enable()
+
+
 def copy_sample(tmp_path):
     """Copy the sample course and its catalogs, laid out as in the repository."""
     course = tmp_path / "courses" / "crisis-management"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -45,3 +46,22 @@ def test_a_piece_that_fails_raises_its_error_where_its_result_is_asked_for(monke
         assert workers.result(good)[0] == 4
         with pytest.raises(ValueError, match="no square for -1"):
             workers.result(bad)
+
+
+def _collecting(_shared, _item):
+    return gc.isenabled(), os.getpid()
+
+
+def test_worker_processes_collect_cycles_while_the_build_has_paused_the_collector(monkeypatch):
+    """Rendering in a worker makes many short-lived reference cycles; a worker that inherited the build's pause
+    would keep them all to its end (twice the memory of a worker on the benchmark course)."""
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    gc.disable()
+    try:
+        mapped = list(parallel.map_work(_collecting, None, list(range(parallel.MIN_ITEMS))))
+        with parallel.Workers() as workers:
+            tickets = [workers.submit(_collecting, n) for n in range(3)]
+            handed = [workers.result(ticket) for ticket in tickets]
+    finally:
+        gc.enable()
+    assert all(enabled and pid != os.getpid() for enabled, pid in mapped + handed)
