@@ -45,6 +45,10 @@ SETTINGS = (
     Setting("REPORTS_MIN_GROUP", "PASSERELLE_REPORTS_MIN_GROUP", "5",
             "Smallest group of people a report figure is shown for: a cell computed from fewer (but some) is "
             "shown as \"< 5\", in pages and exports, so no one is singled out.", int),
+    Setting("EXPORTS_IN_BACKGROUND", "PASSERELLE_EXPORTS_IN_BACKGROUND", "1",
+            "1: a per-learner export asked for on the reports' pages is written at once by a thread of the app "
+            "server; 0: it waits for 'passerelle reports exports' (run it every minute or so from cron or a "
+            "worker), which also writes again any export a restart cut short."),
     Setting("TIMEZONE", "PASSERELLE_TIMEZONE", "UTC",
             "Time zone in which dates and times are shown, e.g. Europe/Paris or Africa/Tunis."),
     Setting("TRUSTED_PROXIES", "PASSERELLE_TRUSTED_PROXIES", "0",

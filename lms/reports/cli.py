@@ -1,4 +1,5 @@
-"""Wire the projections to the store, and ``passerelle reports rebuild`` to recompute them from it."""
+"""Wire the projections to the store, ``passerelle reports rebuild`` to recompute them from it, and
+``passerelle reports exports`` to write the per-learner exports asked for on the web."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask.cli import with_appcontext
 from xapi.store import statements_stored
 
 from ..db import get_db
-from . import projections
+from . import jobs, projections
 
 
 @click.group("reports")
@@ -23,6 +24,16 @@ def rebuild_command() -> None:
     """Recompute every M&E projection from the statements in the store (safe to run again)."""
     done = projections.rebuild(get_db(), current_app.config["PUBLIC_URL"])
     click.echo(f"projections rebuilt for {done} enrolments")
+
+
+@reports_group.command("exports")
+@with_appcontext
+def exports_command() -> None:
+    """Write the per-learner exports asked for on the web that wait: those queued, and any left being written for
+    more than 15 minutes (a server restarted mid-way). Run it from cron or a worker where
+    PASSERELLE_EXPORTS_IN_BACKGROUND=0; safe to run again, and beside the app's own threads."""
+    done = jobs.write_due(get_db())
+    click.echo(f"exports written: {done[jobs.READY]}, failed: {done[jobs.FAILED]}")
 
 
 def init_app(app) -> None:

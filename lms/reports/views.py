@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request,
+                   url_for)
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,11 +16,13 @@ from authoring.locales import INTERFACE_LANGUAGES, N_, is_rtl
 from ..accounts import services as accounts
 from ..db import get_db
 from ..i18n import select_language
-from ..models import Course
+from ..models import Course, utcnow
 from ..services import NotFound, catalog
 from ..views.auth import role_required
-from . import charts, exports, indicators
+from ..views.common import valid_form_or_400
+from . import charts, exports, indicators, jobs
 from .indicators import DIMENSIONS, Filters, Scope
+from .models import ReportExport
 from .tables import Column, Table
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
@@ -183,54 +187,131 @@ def course(slug: str):
                            minimum=_minimum())
 
 
-def learners_table(course: Course, filters: Filters, scope: Scope, identified: bool) -> Table:
-    """One row a learner, pseudonymised (a keyed hash of the actor id, the same in every export) unless
-    ``identified``: for analysts who work in Excel, SPSS or R."""
-    edition = catalog.edition(course.current, select_language())
-    key = exports.pseudonym_key(current_app.config["INSTANCE_PATH"])
-    columns = [Column("learner", _("Learner"))]
-    if identified:
-        columns += [Column("username", _("Username")), Column("name", _("Name"))]
-    columns += [Column("sex", _("Sex")), Column("country", _("Country")), Column("institution", _("Institution")),
-                Column("language", _("Language")), Column("cohort", _("Cohort")), Column("enrolled", _("Enrolled")),
-                Column("trained", _("Trained")), Column("completed", _("Completed the course")),
-                Column("pre", _("Pre-test"), "score"), Column("post", _("Post-test"), "score")]
-    for module in edition.modules:
-        columns += [Column(f"{module.slug}-completed", _("%(module)s: completed", module=module.title)),
-                    Column(f"{module.slug}-score", _("%(module)s: best score", module=module.title), "score")]
-    rows = []
-    for row in indicators.learners(get_db(), course, filters, scope):
-        cells = [exports.pseudonym(key, row["actor_id"])]
-        if identified:
-            cells += [row["username"], row["display_name"]]
-        cells += [row["gender"], row["country"], row["institution"], row["language"], row["cohort"],
-                  _day(row["enrolled"]), _day(row["trained"]), _day(row["completed"]), row["pre"], row["post"]]
-        for module in edition.modules:
-            done = row["modules"].get(module.slug)
-            cells += [_day(done.completed) if done else None, done.best_score if done else None]
-        rows.append(cells)
-    return Table(_("Learners"), columns, rows, name="learners-identified" if identified else "learners",
-                 description=_("One row a learner: profile, cohort, the course's dates (YYYY-MM-DD, UTC), the "
-                               "pre/post scores and each module's completion date and best score."))
+# -- per-learner exports: asked for here, written in the background (jobs), then downloaded ----------------------
 
-
-def _day(moment: dt.datetime | None) -> str | None:
-    return moment.date().isoformat() if moment is not None else None
+#: Each export's state, as its page says it.
+EXPORT_STATES = {jobs.QUEUED: N_("Queued"), jobs.RUNNING: N_("Being written"), jobs.READY: N_("Ready"),
+                 jobs.FAILED: N_("Failed")}
+#: Seconds after which the exports page reloads itself while an export is being written.
+EXPORTS_REFRESH = 5
 
 
 @bp.get("/<slug>/learners.<extension>")
 @role_required("analyst", "admin")
 def learners(slug: str, extension: str):
-    """Every learner as a row, pseudonymised; with ``identified=1``, names and usernames too, for admins only."""
-    scope = _scope()
-    course = _course_or_404(slug, scope)
-    identified = request.args.get("identified") == "1"
+    """The address the per-learner export had (bookmarks keep it): it now goes to the exports page, with the
+    format and filters it named, where the export is asked for and then downloaded."""
+    course = _course_or_404(slug, _scope())
+    if extension not in jobs.MIMETYPES:
+        abort(404, description=_("There is no such table to download."))
+    flash(_("Per-learner exports are now prepared in the background: ask for one below, then download it here "
+            "once it is ready."))
+    args = {**Filters.from_args(request.args).args(), "format": extension}
+    if request.args.get("identified") == "1" and current_user.has_role("admin"):
+        args["identified"] = "1"
+    return redirect(url_for("reports.learner_exports", slug=course.slug, **args), 303)
+
+
+@bp.get("/<slug>/exports/")
+@role_required("analyst", "admin")
+def learner_exports(slug: str):
+    """The reader's per-learner exports of the course, newest first, and a form to ask for another; the page
+    reloads itself while one is queued or being written."""
+    course = _course_or_404(slug, _scope())
+    return _exports_page(course, Filters.from_args(request.args))
+
+
+@bp.post("/<slug>/exports/")
+@role_required("analyst", "admin")
+def ask_learner_export(slug: str):
+    """Ask for the course's learners as CSV or XLSX with the report's filters: queued, written in the background
+    (unless PASSERELLE_EXPORTS_IN_BACKGROUND is off), then the exports page."""
+    valid_form_or_400()
+    course = _course_or_404(slug, _scope())
+    extension = request.form.get("format", "")
+    if extension not in jobs.MIMETYPES:
+        abort(400, description=_("Choose the format of the export: CSV or XLSX."))
+    identified = request.form.get("identified") == "1"
     if identified and not current_user.has_role("admin"):
         abort(403, description=_("Only admins download learners' names; analysts get them pseudonymised."))
-    if extension not in ("csv", "xlsx"):
-        abort(404, description=_("There is no such table to download."))
-    return _download(course, learners_table(course, Filters.from_args(request.args), scope, identified), extension)
+    filters, session = Filters.from_args(request.form), get_db()
+    try:
+        export = jobs.ask(session, course, current_user, extension=extension, filters=filters, identified=identified,
+                          language=select_language())
+    except jobs.TooManyPending:
+        session.commit()  # the old exports it deleted stay deleted
+        return _exports_page(course, filters, error=_(
+            "You already wait for %(count)s exports: ask for another once one of them is ready.",
+            count=jobs.MAX_PENDING), status=429)
+    session.commit()
+    if jobs.in_background(current_app.config):
+        jobs.start(current_app._get_current_object(), export.id)
+    flash(_("Your export is being prepared: it can be downloaded here once it is ready."))
+    return redirect(url_for("reports.learner_exports", slug=course.slug, **filters.args()), 303)
 
+
+@bp.get("/<slug>/exports/<int(max=2147483647):export_id>")
+@role_required("analyst", "admin")
+def learner_export_file(slug: str, export_id: int):
+    """A ready export's file, for whoever asked for it (and, if it names learners, while they are an admin)."""
+    course = _course_or_404(slug, _scope())
+    export = get_db().get(ReportExport, export_id)
+    if export is None or export.course_id != course.id or export.requested_by_id != current_user.id:
+        abort(404, description=_("There is no such export."))
+    if export.identified and not current_user.has_role("admin"):
+        abort(403, description=_("Only admins download learners' names; analysts get them pseudonymised."))
+    if export.status != jobs.READY or export.data is None:
+        abort(409, description=_("This export is not ready yet: the exports page says when it is."))
+    return Response(export.data, mimetype=jobs.MIMETYPES[export.extension],
+                    headers={"Content-Disposition": f'attachment; filename="{export.filename}"',
+                             "Cache-Control": "no-store"})
+
+
+def _exports_page(course: Course, filters: Filters, error: str | None = None, status: int = 200) -> Response:
+    """The exports page: the reader's exports of ``course`` and the form to ask for one with ``filters``."""
+    session, now = get_db(), utcnow()
+    cohorts = {cohort.id: cohort.name for cohort in indicators.cohorts_in_scope(session, course, _scope())}
+    rows = []
+    for export, size in jobs.of_requester(session, course, current_user):
+        cut_short = export.status == jobs.RUNNING and not jobs.pending(export, now)
+        rows.append({"export": export, "size": size, "state": _(EXPORT_STATES.get(export.status, N_("Queued"))),
+                     "cut_short": cut_short, "pending": jobs.pending(export, now),
+                     "filters": _filters_in_words(jobs.filters_of(export), cohorts)})
+    waiting = any(row["pending"] for row in rows)
+    chosen = request.args.get("format") if request.args.get("format") in jobs.MIMETYPES else "csv"
+    response = make_response(render_template(
+        "reports/exports.html", course=course, edition=catalog.edition(course.current, select_language()),
+        rows=rows, filters=filters, asked_filters=_filters_in_words(filters, cohorts), waiting=waiting,
+        refresh=EXPORTS_REFRESH, background=jobs.in_background(current_app.config), kept=jobs.KEPT.days,
+        chosen=chosen, identified=request.args.get("identified") == "1", error=error), status)
+    if waiting:
+        response.headers["Refresh"] = str(EXPORTS_REFRESH)  # as the page's meta element says, for any browser
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _filters_in_words(filters: Filters, cohorts: dict[int, str]) -> str:
+    """The report's filters as a reader says them: "From: 1 Mar 2026; Sex: Female", or "All learners"."""
+    countries, languages, parts = accounts.countries(select_language()), dict(INTERFACE_LANGUAGES), []
+
+    def say(label: str, value: str) -> None:
+        parts.append(_("%(label)s: %(value)s", label=label, value=value))
+
+    if filters.start:
+        say(_("From"), format_date(filters.start))
+    if filters.end:
+        say(_("To"), format_date(filters.end))
+    if filters.cohort:
+        say(_("Cohort"), cohorts.get(filters.cohort, str(filters.cohort)))
+    if filters.sex:
+        say(_("Sex"), _(SEXES[filters.sex]))
+    if filters.country:
+        say(_("Country"), countries.get(filters.country, filters.country))
+    if filters.institution:
+        say(_("Institution"), filters.institution)
+    if filters.language:
+        say(_("Language"), languages.get(filters.language, filters.language))
+    return "; ".join(parts) or _("All learners")
 
 def _download(course: Course, table: Table | list[Table], extension: str) -> Response:
     """A table (or several, as one workbook) as a CSV or XLSX download."""
