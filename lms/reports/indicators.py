@@ -503,8 +503,9 @@ def cohorts_in_scope(session: Session, course: Course, scope: Scope) -> list[Coh
     return list(session.scalars(query))
 
 
-__all__ = ["Filters", "Scope", "hidden", "protected", "share", "ERASED", "reach", "breakdowns", "funnel", "reaction", "comments", "knowledge", "pass_rates",
-           "follow_up", "item_analysis", "courses_in_scope", "cohorts_in_scope", "DIMENSIONS"]
+__all__ = ["Filters", "Scope", "hidden", "protected", "share", "ERASED", "reach", "breakdowns", "funnel", "reaction",
+           "comments", "knowledge", "pass_rates", "follow_up", "item_analysis", "courses_in_scope", "cohorts_in_scope",
+           "DIMENSIONS"]
 
 
 def learners(session: Session, course: Course, filters: Filters, scope: Scope) -> list[dict]:
