@@ -436,6 +436,8 @@ class FollowUpFigures:
 
 def follow_up(session: Session, course: Course, filters: Filters, scope: Scope, minimum: int,
               today: dt.date | None = None) -> FollowUpFigures | None:
+    """The follow-up survey's response: learners who completed the course long enough ago (those erased on request
+    since among them: beside reach's completed, a count without them would tell how many), who answered it."""
     declared = course.current.model.follow_up
     if declared is None:
         return None
@@ -445,6 +447,10 @@ def follow_up(session: Session, course: Course, filters: Filters, scope: Scope, 
     due = session.scalar(select(func.count()).select_from(CourseProgress).where(
         CourseProgress.enrolment_id.in_(select(ids.c.id)), CourseProgress.completed.is_not(None),
         CourseProgress.completed <= cutoff))
+    erased = _erased(course, filters, scope)
+    if erased is not None:
+        due += int(session.scalar(select(func.coalesce(func.sum(ErasedReach.people), 0)).where(
+            *erased, ErasedReach.completed.is_not(None), ErasedReach.completed <= cutoff)))
     answered = session.scalar(select(func.count(distinct(SurveyAnswer.enrolment_id))).where(
         SurveyAnswer.enrolment_id.in_(select(ids.c.id)), SurveyAnswer.follow_up.is_(True)))
     return FollowUpFigures(hidden(due, due, minimum), hidden(answered, answered, minimum),

@@ -20,6 +20,7 @@ from lms.cohorts import services as cohorts
 from lms.cohorts.models import Cohort
 from lms.models import Course, CourseVersion, Enrolment, User, as_utc
 from lms.privacy import services as privacy
+from lms.reports import indicators
 from lms.reports.models import CourseProgress, ErasedReach
 from lms.services import catalog, learning
 from test_report_pages import cells
@@ -235,3 +236,17 @@ def test_a_deleted_cohort_keeps_its_erased_counts_without_it_and_a_deleted_cours
     db.execute(delete(Course).where(Course.id == course.id))
     db.commit()
     assert db.scalars(select(ErasedReach)).all() == []
+
+
+def test_an_erased_learner_who_completed_the_course_stays_due_for_the_follow_up(app, db, users, course, programme):
+    later = TODAY + dt.timedelta(days=91)  # the sample's follow-up falls due 90 days after completing the course
+
+    def due(**facets) -> tuple:
+        figures = indicators.follow_up(db, course, indicators.Filters(**facets), indicators.Scope(None), 1,
+                                       today=later)
+        return figures.due, figures.answered
+
+    assert due() == (1, 0)  # Zed alone completed the course
+    erase(app, db, users, "zed")
+    assert due() == (1, 0) and due(sex="male") == (0, 0)
+    assert due(cohort=programme["amman"].id) == (0, 0) and due(cohort=programme["dakar"].id) == (1, 0)
