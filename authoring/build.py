@@ -8,9 +8,7 @@ re-rendered, and so is each optimised image.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 import hashlib
 import json
 import time
@@ -19,7 +17,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from . import cmi5, html, model
+from . import cmi5, heap, html, model
 from .cache import BuildCache, code_version
 from .cache import key as cache_key
 from .deck import TEMPLATE, render_deck, slide_count
@@ -106,28 +104,9 @@ def build_course(course_dir: str | Path, out_dir: str | Path, images: ImageSetti
     in ``out_dir/.cache/<course>/``; ``use_cache=False`` builds everything
     from scratch (and leaves the cache alone).
     """
-    with _cycle_collector_paused():
+    with heap.build():
         return _build(Path(course_dir), Path(out_dir), images or ImageSettings(), use_cache, progress,
                       translations_root)
-
-
-@contextlib.contextmanager
-def _cycle_collector_paused():
-    """Pause Python's cycle collector for a build, which would otherwise take a third of a rebuild's time.
-
-    A build keeps hundreds of thousands of objects alive (every module of
-    every language, their segments and cached parts) and makes few reference
-    cycles, so each of the collector's passes goes through them all again
-    and finds almost nothing; freed objects are still freed at once by
-    reference counting.  Worker processes collect as usual (:mod:`authoring.parallel`).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _build(course_dir: Path, out_dir: Path, images: ImageSettings, use_cache: bool, progress: Progress | None,
@@ -135,7 +114,9 @@ def _build(course_dir: Path, out_dir: Path, images: ImageSettings, use_cache: bo
     started = time.perf_counter()
     cache = BuildCache(Path(out_dir) / CACHE_DIR / course_dir.resolve().name) if use_cache else None
     course, problems = load_course(course_dir, cache)
+    heap.settled()
     translations = translate(course_dir, course, translations_root, cache)
+    heap.settled()
     editions = {"": course} | {t.language: t.course for t in translations if t.course is not None}
     optimised = optimise_assets(course_dir, course, images, cache)
     for edition in editions.values():

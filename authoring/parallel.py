@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from functools import partial
+
+from . import heap
 
 #: Below this many pieces, starting processes costs more than it saves.
 MIN_ITEMS = 8
@@ -20,9 +21,7 @@ def _call(fn: Callable, item):
 
 
 def _pool(processes: int):
-    """Forked worker processes, each collecting reference cycles (a build pauses the collector in its own
-    process only: rendering makes many short-lived cycles, which a worker would otherwise keep to its end)."""
-    return multiprocessing.get_context("fork").Pool(processes, initializer=gc.enable)
+    return multiprocessing.get_context("fork").Pool(processes, initializer=heap.worker_started)
 
 
 def map_work(fn: Callable, shared, items: list, min_items: int | None = None) -> Iterator:

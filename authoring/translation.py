@@ -29,7 +29,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import PoFileError, read_po, write_po
 
-from . import model, segments
+from . import heap, model, segments
 from .cache import BuildCache, code_version
 from .cache import key as cache_key
 from .locales import interface_translations, locale_of
@@ -256,6 +256,7 @@ def translate_languages(course_dir: str | Path, course: model.Course, languages:
     with Workers() as workers:
         for language in languages:
             ready = _prepare(course_dir, course, language, root, sources, known, cache)
+            heap.settled()  # its modules kept in the cache live until the build ends
             prepared.append(ready)
             for module in course.modules if ready.files is not None else []:
                 name = f"{MODULES_DIR}/{module.slug}.md"
