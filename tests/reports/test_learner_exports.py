@@ -9,6 +9,7 @@ import datetime as dt
 import html as html_text
 import io
 import re
+import threading
 import time
 
 import openpyxl
@@ -289,3 +290,26 @@ def test_exports_older_than_a_week_are_deleted_when_one_is_asked_for(app, client
     with app.extensions["db"]() as session:
         ages = sorted((utcnow() - as_utc(e.requested)).days for e in session.scalars(select(ReportExport)))
     assert ages == [0, 6]
+
+
+def test_of_two_writers_at_once_only_one_writes_the_export(app, client, auth, programme):
+    """The app's thread and the command may both find an export due: one claims it, the other leaves it."""
+    from lms.db import get_db
+
+    app.config["EXPORTS_IN_BACKGROUND"] = "0"
+    auth.login("analyst")
+    ask(client, "csv")
+    export_id = newest(app).id
+    start, outcomes = threading.Barrier(2), []
+
+    def writer() -> None:
+        with app.app_context():
+            start.wait()
+            outcomes.append(jobs.write(get_db(), export_id))
+
+    writers = [threading.Thread(target=writer) for _ in range(2)]
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join(timeout=60)
+    assert sorted(outcomes, key=str) == [None, jobs.READY]
