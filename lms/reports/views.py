@@ -255,7 +255,7 @@ def ask_learner_export(slug: str):
 def learner_export_file(slug: str, export_id: int):
     """A ready export's file, for whoever asked for it (and, if it names learners, while they are an admin)."""
     course = _course_or_404(slug, _scope())
-    export = get_db().get(ReportExport, export_id)
+    export = get_db().get(ReportExport, export_id, populate_existing=True)  # as written since, by another session
     if export is None or export.course_id != course.id or export.requested_by_id != current_user.id:
         abort(404, description=_("There is no such export."))
     if export.identified and not current_user.has_role("admin"):
