@@ -16,6 +16,7 @@ written into the deck.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 import io
@@ -30,7 +31,9 @@ from PIL import Image, ImageFont
 from pptx import Presentation
 from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.exc import PackageNotFoundError
+from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.opc.packuri import PackURI
+from pptx.parts.slide import NotesSlidePart
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
@@ -97,6 +100,51 @@ def _fast_part_names(prs) -> None:
     package.next_partname = next_partname
 
 
+class _SlideMaker:
+    """Add slides and speaker notes, copying the placeholders python-pptx made for the first of each kind.
+
+    python-pptx makes a slide's placeholders by going through its layout's
+    (and a notes slide's through the notes master's) and working out each
+    one's name and number again, for every slide: a third of a deck's time.
+    The first slide of a layout, and the first notes slide, are made its way;
+    the others get copies of the placeholders it made, which are the same.
+    """
+
+    def __init__(self, prs) -> None:
+        self.prs = prs
+        self._placeholders: dict[int, list] = {}  # by layout: the first slide's placeholders as made
+        self._notes: list | None = None
+
+    def slide(self, slide_layout):
+        made = self._placeholders.get(id(slide_layout))
+        if made is None:
+            slide = self.prs.slides.add_slide(slide_layout)
+            self._placeholders[id(slide_layout)] = [copy.deepcopy(e) for e in slide.shapes._spTree.iter_shape_elms()]
+            return slide
+        rel_id, slide = self.prs.part.add_slide(slide_layout)
+        _copy_into(slide.shapes._spTree, made)
+        self.prs.slides._sldIdLst.add_sldId(rel_id)
+        return slide
+
+    def notes(self, slide, text: str) -> None:
+        """Give ``slide`` speaker notes."""
+        if self._notes is None:
+            notes = slide.notes_slide
+            self._notes = [copy.deepcopy(e) for e in notes.shapes._spTree.iter_shape_elms()]
+        else:
+            package = self.prs.part.package
+            part = NotesSlidePart._add_notes_slide_part(package, slide.part, package.presentation_part.notes_master_part)
+            _copy_into(part.notes_slide.shapes._spTree, self._notes)
+            slide.part.relate_to(part, RT.NOTES_SLIDE)
+            notes = part.notes_slide
+        notes.notes_text_frame.text = text
+
+
+def _copy_into(tree, elements: list) -> None:
+    for element in elements:
+        tree.insert_element_before(copy.deepcopy(element), "p:extLst")
+
+
 def _layouts(prs):
     """Return (title layout, content layout): found by their placeholders, so any template works."""
 
@@ -150,11 +198,12 @@ def render_deck(course: model.Course, module: model.Module, assets: dict[str, by
     props.created = props.modified = BUILD_EPOCH
     props.revision = 1
 
-    _title_slide(prs, layout, module.title, f"{course.title}\n" + _("%(minutes)s min") % {"minutes": module.duration})
+    slides = _SlideMaker(prs)
+    _title_slide(slides, layout, module.title, f"{course.title}\n" + _("%(minutes)s min") % {"minutes": module.duration})
     pictures = [[assets[module.assets[p.src]] for p in slide.images if module.assets.get(p.src) in assets]
                 for slide in module.slides]
     for page in _module_pages(layout, module, _, pictures):
-        _add_page(prs, layout, page)
+        _add_page(slides, layout, page)
 
     if is_rtl(language):
         _right_to_left(prs)
@@ -384,9 +433,10 @@ def _title_box(frame: Frame, text: str, room: int, upwards: bool = False) -> tup
     return size, Box(box.left, top, box.width, height)
 
 
-def _title_slide(prs, layout: Layout, title: str, subtitle: str) -> None:
+def _title_slide(slides: _SlideMaker, layout: Layout, title: str, subtitle: str) -> None:
     """Add the title slide: the module's title, grown upwards if it must be, over the course's title and duration."""
-    slide = prs.slides.add_slide(layout.title_layout)
+    prs = slides.prs
+    slide = slides.slide(layout.title_layout)
     frame = layout.cover_title
     size, box = _title_box(frame, title, frame.box.bottom, upwards=True)
     _set_text(_placeholder(slide, _TITLES), [title], size, None if box == frame.box else box)
@@ -447,9 +497,9 @@ def _bullets(frame: Frame, bullets: list[str], largest: int, box: Box) -> tuple[
     return taken, size
 
 
-def _add_page(prs, layout: Layout, page: Page) -> None:
+def _add_page(slides: _SlideMaker, layout: Layout, page: Page) -> None:
     """Add a slide: bullets at the top of its area, then a table below and pictures beside them."""
-    slide = prs.slides.add_slide(layout.content_layout)
+    slide = slides.slide(layout.content_layout)
     _set_text(_placeholder(slide, _TITLES), [page.title], page.title_size,
               None if page.title_box == layout.title.box else page.title_box)
     body = _placeholder(slide, _BODIES)
@@ -465,7 +515,7 @@ def _add_page(prs, layout: Layout, page: Page) -> None:
         _pictures(slide, page.images, text.left + text.width + gap, area.top, area.width - text.width - gap,
                   area.height)
     if page.notes:
-        slide.notes_slide.notes_text_frame.text = page.notes
+        slides.notes(slide, page.notes)
 
 
 def _set_text(shape, paragraphs: list[str], size: int, box: Box | None) -> None:
