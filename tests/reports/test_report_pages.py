@@ -73,6 +73,27 @@ def test_reach_and_its_breakdowns_hide_groups_under_five(client, auth, programme
     assert "<svg" in html and 'role="img"' in html
 
 
+def titles(html: str, table: str) -> list[str]:
+    """The tooltips of a table's hidden cells."""
+    body = re.search(rf'<table class="figures" id="table-{table}">(.*?)</table>', html, re.S)[1]
+    return [html_text.unescape(t) for t in re.findall(r'<span class="suppressed" title="([^"]*)">', body)]
+
+
+def test_a_hidden_cell_says_it_may_hide_a_group_the_total_would_give_away(client, auth, programme):
+    auth.login("analyst")
+    html = client.get(REPORT).get_data(as_text=True)
+    why = "fewer than 5 people, or hidden so that such a group cannot be worked out from the total"
+    assert f"“< 5”: {why}." in html_text.unescape(html)
+    # Six women are hidden beside three men, or 9 - 6 would give the men away: the cells say why either may be.
+    assert titles(html, "by-sex") == [f"{why[0].upper()}{why[1:]}: not shown"] * 2
+    html = client.get(f"{REPORT}?cohort={programme['chisinau'].id}").get_data(as_text=True)
+    assert titles(html, "reach") == ["Fewer than 5 people: not shown"]  # three enrolled; the headline has no total
+    html = html_text.unescape(client.get(f"{REPORT}?lang=fr").get_data(as_text=True))
+    assert "« < 5 » : moins de 5 personnes, ou masqué pour qu’un si petit groupe ne puisse pas être déduit du " \
+           "total." in html
+    assert titles(html, "by-sex")[0].startswith("Moins de 5 personnes, ou masqué")
+
+
 def test_filters_live_in_the_address_and_narrow_every_figure(client, auth, programme):
     auth.login("analyst")
     html = client.get(f"{REPORT}?country=SN").get_data(as_text=True)
