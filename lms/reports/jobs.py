@@ -5,7 +5,9 @@ thread the request starts writes it (:func:`start`), or, where the thread is tur
 (PASSERELLE_EXPORTS_IN_BACKGROUND=0), ``passerelle reports exports`` does (:func:`write_due`). Writing claims the
 row (queued -> running), writes the table in the language of whoever asked, and keeps the file in the row (ready)
 or the reason it could not be written (failed), so that any app server hands it over. A row left running longer
-than :data:`STALE` was cut short (a server restarted) and is written again by the command.
+than :data:`STALE` was cut short (a server restarted) and is written again by the command, or, where the app's
+threads write exports, when whoever asked for it next opens the exports page or asks for another
+(:func:`resume`), as is a row left queued longer than :data:`LOST` (the server restarted before its thread started).
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8",
 MAX_PENDING = 3
 #: How long an export may be being written before it counts as cut short and is written again.
 STALE = dt.timedelta(minutes=15)
+#: How long an export may stay queued, where the app's threads write exports, before it counts as lost: its thread
+#: starts within a second of its row being saved, unless the server stopped in between.
+LOST = dt.timedelta(minutes=1)
 #: How long an export is kept: older ones are deleted when someone asks for a new one.
 KEPT = dt.timedelta(days=7)
 
@@ -64,6 +69,14 @@ def _is_pending(now: dt.datetime):
 def _is_due(now: dt.datetime):
     """SQL condition: the export is for the command to write: queued, or cut short while being written."""
     return or_(ReportExport.status == QUEUED,
+               and_(ReportExport.status == RUNNING,
+                    or_(ReportExport.started.is_(None), ReportExport.started < now - STALE)))
+
+
+def _is_lost(now: dt.datetime):
+    """SQL condition: the export waits for a thread that will never write it: queued for longer than :data:`LOST`,
+    or cut short while being written."""
+    return or_(and_(ReportExport.status == QUEUED, ReportExport.requested < now - LOST),
                and_(ReportExport.status == RUNNING,
                     or_(ReportExport.started.is_(None), ReportExport.started < now - STALE)))
 
@@ -113,15 +126,19 @@ def of_requester(session: Session, course: Course, user: User, limit: int = 100)
 # -- writing ----------------------------------------------------------------------------------------------------
 
 
-def start(app, export_id: int) -> threading.Thread:
-    """Write an export in a thread of its own, with its own application context and database session."""
+def start(app, export_id: int, *, claimed: bool = False) -> threading.Thread:
+    """Write an export in a thread of its own, with its own application context and database session; ``claimed``
+    if the caller has already claimed it (:func:`resume`)."""
 
     def run() -> None:
         from ..db import get_db
 
         with app.app_context():
             try:
-                write(get_db(), export_id)
+                if claimed:
+                    _write_claimed(get_db(), export_id)
+                else:
+                    write(get_db(), export_id)
             except Exception:  # the request that started it has answered: the log is the only one to tell
                 app.logger.exception("the export %s was not written", export_id)
 
@@ -142,6 +159,20 @@ def write_due(session: Session, now: dt.datetime | None = None) -> dict[str, int
     return outcomes
 
 
+def resume(app, session: Session, user: User, now: dt.datetime | None = None) -> list[int]:
+    """Write again, each in a thread, the exports ``user`` asked for that a restarted server left behind: queued for
+    longer than :data:`LOST`, or cut short.  Each is claimed here, as :func:`write` claims, so that of this, another
+    request and the command, one writes it; return the ids claimed (and started)."""
+    now = now or utcnow()
+    ids = list(session.scalars(select(ReportExport.id).where(ReportExport.requested_by_id == user.id, _is_lost(now))
+                               .order_by(ReportExport.id).limit(MAX_PENDING)))
+    session.commit()
+    claimed = [export_id for export_id in ids if _claim(session, export_id, now)]
+    for export_id in claimed:
+        start(app, export_id, claimed=True)
+    return claimed
+
+
 def _claim(session: Session, export_id: int, now: dt.datetime) -> bool:
     """Mark the export as being written, if it is still due: of two writers (a thread, the command), one has it."""
     claimed = session.execute(
@@ -156,9 +187,13 @@ def write(session: Session, export_id: int, now: dt.datetime | None = None) -> s
 
     Needs an application context (the pseudonyms' key is in the instance folder; the headings are translated).
     """
-    now = now or utcnow()
-    if not _claim(session, export_id, now):
+    if not _claim(session, export_id, now or utcnow()):
         return None
+    return _write_claimed(session, export_id)
+
+
+def _write_claimed(session: Session, export_id: int) -> str | None:
+    """Write one export this writer has claimed; return its status then, or None if it was deleted meanwhile."""
     export = session.get(ReportExport, export_id)
     if export is None:  # deleted in the meantime (its course, or whoever asked)
         return None

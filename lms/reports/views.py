@@ -235,6 +235,7 @@ def ask_learner_export(slug: str):
     if identified and not current_user.has_role("admin"):
         abort(403, description=_("Only admins download learners' names; analysts get them pseudonymised."))
     filters, session = Filters.from_args(request.form), get_db()
+    _resume_lost()
     try:
         export = jobs.ask(session, course, current_user, extension=extension, filters=filters, identified=identified,
                           language=select_language())
@@ -269,6 +270,7 @@ def learner_export_file(slug: str, export_id: int):
 
 def _exports_page(course: Course, filters: Filters, error: str | None = None, status: int = 200) -> Response:
     """The exports page: the reader's exports of ``course`` and the form to ask for one with ``filters``."""
+    _resume_lost()
     session, now = get_db(), utcnow()
     cohorts = {cohort.id: cohort.name for cohort in indicators.cohorts_in_scope(session, course, _scope())}
     rows = []
@@ -288,6 +290,13 @@ def _exports_page(course: Course, filters: Filters, error: str | None = None, st
         response.headers["Refresh"] = str(EXPORTS_REFRESH)  # as the page's meta element says, for any browser
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _resume_lost() -> None:
+    """Where the app's threads write exports, write again those of the reader's that a restarted server left queued
+    or cut short, which no command may be running to pick up."""
+    if jobs.in_background(current_app.config):
+        jobs.resume(current_app._get_current_object(), get_db(), current_user)
 
 
 def _filters_in_words(filters: Filters, cohorts: dict[int, str]) -> str:

@@ -314,3 +314,86 @@ def test_of_two_writers_at_once_only_one_writes_the_export(app, client, auth, pr
     for thread in writers:
         thread.join(timeout=60)
     assert sorted(outcomes, key=str) == [None, jobs.READY]
+
+
+def left_behind(app, users, programme, fresh: bool = True) -> dict[str, int]:
+    """Exports saved while no thread wrote them (PASSERELLE_EXPORTS_IN_BACKGROUND was off), as a server that stopped
+    at once leaves them: the analyst's queued two minutes ago, queued just now, cut short 20 minutes into being
+    written, and the admin's queued two minutes ago; their ids by name (without the one just queued unless
+    ``fresh``)."""
+    now, made = utcnow(), {}
+    states = {"lost": (users["analyst"], jobs.QUEUED, now - dt.timedelta(minutes=2), None),
+              "fresh": (users["analyst"], jobs.QUEUED, now, None),
+              "cut_short": (users["analyst"], jobs.RUNNING, now - dt.timedelta(minutes=21),
+                            now - dt.timedelta(minutes=20)),
+              "someone_elses": (users["admin"], jobs.QUEUED, now - dt.timedelta(minutes=2), None)}
+    with app.extensions["db"]() as session:
+        for name, (user, status, requested, started) in states.items():
+            if name == "fresh" and not fresh:
+                continue
+            export = ReportExport(course_id=programme["dakar"].course_id, requested_by_id=user.id, extension="csv",
+                                  filters="", language="en", status=status, requested=requested, started=started,
+                                  filename="", error="")
+            session.add(export)
+            session.flush()
+            made[name] = export.id
+        session.commit()
+    return made
+
+
+def statuses(app, ids: dict[str, int]) -> dict[str, str]:
+    with app.extensions["db"]() as session:
+        return {name: session.get(ReportExport, export_id).status for name, export_id in ids.items()}
+
+
+@pytest.mark.parametrize("comes_back", ["views the exports page", "asks for another"])
+def test_exports_a_restarted_server_left_are_written_when_whoever_asked_comes_back(app, client, auth, programme,
+                                                                                    users, comes_back):
+    """Where the app's threads write exports, no command may run to pick up one whose thread never started (the
+    server stopped between saving its row and starting it) or stopped mid-way: whoever asked, coming back, does."""
+    auth.login("analyst")
+    ids = left_behind(app, users, programme, fresh=comes_back != "asks for another")  # 3 would be too many
+    if comes_back == "asks for another":
+        assert ask(client, "xlsx").status_code == 303
+        assert wait_until_written(app, newest(app).id).status == jobs.READY
+    else:
+        assert client.get(EXPORTS).status_code == 200
+    # Claimed by the request itself: its thread writes them and no other writer can.
+    after = statuses(app, ids)
+    assert after["lost"] in (jobs.RUNNING, jobs.READY) and after["cut_short"] in (jobs.RUNNING, jobs.READY)
+    assert after.get("fresh", jobs.QUEUED) == jobs.QUEUED  # its own thread may still be starting
+    assert after["someone_elses"] == jobs.QUEUED  # left for its owner, or the command
+    for name in ("lost", "cut_short"):
+        export = wait_until_written(app, ids[name])
+        assert export.status == jobs.READY and len(read_csv(download(client, export).data)) == 1 + 5
+    assert "Cut short" not in page_text(client)
+
+
+def test_with_the_command_writing_exports_the_page_leaves_them_to_it(app, client, auth, programme, users):
+    app.config["EXPORTS_IN_BACKGROUND"] = "0"
+    auth.login("analyst")
+    ids = left_behind(app, users, programme)
+    assert "Cut short" in page_text(client)
+    assert set(statuses(app, ids).values()) == {jobs.QUEUED, jobs.RUNNING}
+    assert statuses(app, ids)["lost"] == jobs.QUEUED
+
+
+def test_of_two_requests_coming_back_at_once_only_one_writes_what_was_left(app, client, auth, programme, users):
+    from lms.db import get_db
+
+    ids = left_behind(app, users, programme)
+    start, claimed = threading.Barrier(2), []
+
+    def comes_back() -> None:
+        with app.app_context():
+            start.wait()
+            claimed.append(jobs.resume(app, get_db(), users["analyst"]))
+
+    requests = [threading.Thread(target=comes_back) for _ in range(2)]
+    for thread in requests:
+        thread.start()
+    for thread in requests:
+        thread.join(timeout=60)
+    assert sorted(sum(claimed, [])) == sorted([ids["lost"], ids["cut_short"]])
+    for name in ("lost", "cut_short"):
+        assert wait_until_written(app, ids[name]).status == jobs.READY
