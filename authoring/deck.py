@@ -261,6 +261,11 @@ BODY_SIZES = (24, 18)
 SMALLEST_TITLE, SMALLEST_BODY, SMALLEST_SUBTITLE = 28, 14, 16
 #: Below those, text that still does not fit (a title of a hundred words) shrinks to at least this size.
 _TINY = 8
+#: Tables: the size, in points, their text starts at (short tables, then longer ones), and the smallest it is
+#: shrunk to before the rows that do not fit go on to another slide, under the header row again.
+TABLE_SIZES, SMALLEST_TABLE = (16, 12), 10
+#: A table cell's default insets, left and right, top and bottom.
+_CELL_X, _CELL_Y = Inches(0.1), Inches(0.05)
 
 
 @functools.cache
@@ -367,9 +372,54 @@ class Page:
     text_box: Box  # the bullets' part of the area (none high if there are none)
     bullets: list[str]
     bullet_size: int
-    table: list[list[str]] | None
+    table: Table | None
     images: list[bytes]
     notes: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table as it will be drawn: its rows (the header first), the size of its text and each row's height."""
+
+    rows: list[list[str]]
+    size: int
+    heights: list[int]
+
+
+def _row_height(row: list[str], size: float, column: int, bold: bool) -> int:
+    """Return the height of a table row whose cells are ``column`` EMU wide, with its text at ``size`` points."""
+    ems = max((column - 2 * _CELL_X) / Pt(size), 1.0)
+    lines = max((sum(_lines(paragraph, ems, bold) for paragraph in cell.split("\n")) for cell in row), default=1)
+    return 2 * _CELL_Y + int(Pt(size) * LINE * lines)
+
+
+def _fit_table(rows: list[list[str]], box: Box) -> tuple[Table, list[list[str]]]:
+    """Return the part of a table that fits ``box`` and the rows left over for the next slide.
+
+    Its text is set in the largest size at which every row fits, from
+    :data:`TABLE_SIZES` down to :data:`SMALLEST_TABLE`; if none does, the
+    rows that fit at the smallest size are taken (one at least, shrunk
+    further if it must be) and the others are left, to go on under the
+    header row again.  The header row is the first, set in bold.
+    """
+    columns = max(len(row) for row in rows)
+    rows = [row + [""] * (columns - len(row)) for row in rows]
+    column = box.width // columns
+
+    def heights(taken, size):
+        return [_row_height(row, size, column, index == 0) for index, row in enumerate(taken)]
+
+    largest = TABLE_SIZES[0] if len(rows) <= 6 else TABLE_SIZES[1]
+    for size in range(largest, SMALLEST_TABLE - 1, -1):
+        if sum(heights(rows, size)) <= box.height:
+            return Table(rows, size, heights(rows, size)), []
+    count = 2
+    while count < len(rows) and sum(heights(rows[:count + 1], SMALLEST_TABLE)) <= box.height:
+        count += 1
+    taken = rows[:count]
+    size = next((size for size in range(SMALLEST_TABLE, _TINY - 1, -1) if sum(heights(taken, size)) <= box.height),
+                _TINY)
+    return Table(taken, size, heights(taken, size)), [rows[0]] + rows[count:] if count < len(rows) else []
 
 
 def _layout(prs) -> Layout:
@@ -457,8 +507,9 @@ def _pages(layout: Layout, heading: str, bullets: list[str], tables: list[list[l
 
     The bullets take the whole area under the title, or its top third on a
     slide with a table; those that do not fit at the smallest size go on to
-    the next page, as do tables after the first.  Pictures are beside the
-    first page's bullets.
+    the next page, as do tables after the first, and the rows of a table
+    that do not fit below the bullets (see :func:`_fit_table`).  Pictures
+    are beside the first page's bullets.
     """
     title, body = layout.title, layout.body
     gap = max(body.box.top - title.box.bottom, 0)
@@ -480,7 +531,10 @@ def _pages(layout: Layout, heading: str, bullets: list[str], tables: list[list[l
                 table, text_box = None, replace(text_box, height=area.height)
                 taken, size = _bullets(body, remaining, largest, text_box)
         if table is not None:
-            tables.pop(0)
+            below = Box(text_box.left, text_box.bottom, text_box.width, area.bottom - text_box.bottom)
+            table, rest = _fit_table(tables.pop(0), below)
+            if rest:
+                tables.insert(0, rest)
         pages.append(Page(text, title_size, title_box, area, text_box, taken, size, table, shown, notes))
         remaining = remaining[len(taken):]
     return pages
@@ -509,7 +563,7 @@ def _add_page(slides: _SlideMaker, layout: Layout, page: Page) -> None:
     else:
         body._element.getparent().remove(body._element)
     if page.table:
-        _table(slide, page.table, text.left, text.bottom, text.width, area.bottom - text.bottom)
+        _table(slide, page.table, text.left, text.bottom, text.width)
     if page.images:
         gap = Inches(0.3)
         _pictures(slide, page.images, text.left + text.width + gap, area.top, area.width - text.width - gap,
@@ -549,17 +603,20 @@ def _placeholder(slide, kinds):
     return next(p for p in slide.placeholders if p.placeholder_format.type in kinds)
 
 
-def _table(slide, rows: list[list[str]], left: int, top: int, width: int, height: int) -> None:
-    columns = max(len(row) for row in rows)
-    row_height = min(Emu(height // max(len(rows), 1)), Inches(0.5))
-    shape = slide.shapes.add_table(len(rows), columns, left, top, width, row_height * len(rows))
-    size = Pt(16 if len(rows) <= 6 else 12)
+def _table(slide, table: Table, left: int, top: int, width: int) -> None:
+    """Draw a table laid out by :func:`_fit_table`: each row as high as its text needs, at its size."""
+    rows, columns = table.rows, len(table.rows[0])
+    shape = slide.shapes.add_table(len(rows), columns, left, top, width, sum(table.heights))
+    size = Pt(table.size)
     for r, row in enumerate(rows):
+        shape.table.rows[r].height = table.heights[r]
         for c in range(columns):
             cell = shape.table.cell(r, c)
-            cell.text = row[c] if c < len(row) else ""
+            cell.text = row[c]
             for paragraph in cell.text_frame.paragraphs:
                 paragraph.font.size = size
+                for run in paragraph.runs:  # PowerPoint sets runs in their own size, not their paragraph's
+                    run.font.size = size
 
 
 def _pictures(slide, images: list[bytes], left: int, top: int, width: int, height: int) -> None:

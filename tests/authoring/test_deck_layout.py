@@ -53,6 +53,23 @@ def constructed(language: str = "en", title: str = LONG_TITLE) -> tuple[model.Co
     return course, module
 
 
+LONG_TABLE = [["Role", "Task in the first hours", "Hands over to"]] + [
+    [f"Officer {n} of the crisis cell", "Confirms each report with two independent sources before telling families "
+     "or the media anything about the nationals concerned", "The head of mission, who decides what the embassy "
+     "says in public and when"] for n in range(1, 15)]
+
+
+def with_long_table(language: str = "en") -> tuple[model.Course, model.Module]:
+    """A live module whose one slide has two bullets and a table of fourteen rows of long, wrapping text."""
+    module = model.Module(
+        slug="table", iri="https://example.test/table", type=model.LIVE, title="Who does what", duration=30,
+        slides=[model.Slide("Who does what", ["The cell meets at once", "Each officer has one task"],
+                            tables=[LONG_TABLE], notes="Go through the roles.")])
+    course = model.Course(iri="https://example.test", slug="table", title="Tables", version="1", description="",
+                          source_language=language, languages=[language], modules=[module])
+    return course, module
+
+
 def sample_decks(package: Path) -> dict[str, bytes]:
     """Every deck of the sample course's package, by a file name that says its language and module."""
     with zipfile.ZipFile(package) as zf:
@@ -65,6 +82,7 @@ def all_decks(package: Path, tmp_path: Path) -> dict[str, bytes]:
     decks = sample_decks(package)
     decks["long_deck.pptx"] = deck.render_deck(*constructed())
     decks["ru_long_deck.pptx"] = deck.render_deck(*constructed("ru", LONG_TITLE_RU))
+    decks["long_table_deck.pptx"] = deck.render_deck(*with_long_table())
     make_template(tmp_path / "template.pptx")
     decks["template_long_deck.pptx"] = deck.render_deck(*constructed(), template=(tmp_path / "template.pptx")
                                                         .read_bytes())
@@ -140,6 +158,32 @@ def test_bullets_that_do_not_fit_go_on_to_continued_slides():
     assert table_slide.shapes.title.text == continued
     assert table_slide == prs.slides[-1]
     assert "Read the table." in table_slide.notes_slide.notes_text_frame.text
+
+
+def test_a_table_too_long_for_its_slide_goes_on_under_its_header_with_rows_as_high_as_their_text():
+    course, module = with_long_table()
+    prs = Presentation(io.BytesIO(deck.render_deck(course, module)))
+    layout = deck._default_layout()
+    tables = [(slide, shape) for slide in prs.slides for shape in slide.shapes if shape.has_table]
+    assert len(tables) >= 2
+    assert [slide.shapes.title.text for slide, _ in tables] == (
+        ["Who does what"] + ["Who does what (continued)"] * (len(tables) - 1))
+    rows = []
+    for slide, shape in tables:
+        table = shape.table
+        cells = [[cell.text for cell in row.cells] for row in table.rows]
+        assert cells[0] == LONG_TABLE[0]  # the header on every slide
+        rows += cells[1:]
+        assert shape.top + sum(row.height for row in table.rows) <= layout.body.box.bottom  # inside the slide's area
+        sizes = {run.font.size for row in table.rows for cell in row.cells
+                 for p in cell.text_frame.paragraphs for run in p.runs}
+        assert min(sizes) >= Pt(deck.SMALLEST_TABLE)
+        column = shape.width // len(table.columns)
+        for index, row in enumerate(table.rows):  # each row is at least as high as its text measures
+            size = min(s for s in sizes)
+            assert row.height >= deck._row_height([c.text for c in row.cells], size.pt, column, index == 0)
+    assert rows == LONG_TABLE[1:]  # every row once, in order
+    assert deck.slide_count(module) == len(prs.slides)
 
 
 def test_the_sample_courses_slide_count_is_its_decks():
@@ -273,6 +317,10 @@ def test_libreoffice_shows_every_title_above_its_bullets_and_all_text_on_the_sli
             for run in title + rest:
                 assert run.x >= 0 and run.bottom >= 0 and run.top <= height, f"{where}: {run.text!r} is off the slide"
                 assert run.right <= width + 0.5, f"{where}: {run.text!r} runs off the slide's right edge"
+            for table in (s for s in slide.shapes if s.has_table):  # rows drawn no higher than laid out
+                table_bottom = height - (table.top + sum(row.height for row in table.table.rows)) / Pt(1)
+                for run in rest:
+                    assert run.bottom >= table_bottom - 0.5, f"{where}: {run.text!r} falls below its table"
             body = next((s for s in slide.placeholders if s.placeholder_format.idx == 1), None)
             if body is not None and not any(s.has_table for s in slide.shapes):
                 body_bottom = height - (body.top + body.height) / Pt(1)
