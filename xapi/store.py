@@ -197,12 +197,10 @@ def store_statements(session: Session, statements: list[dict], authority: dict,
     for record in records:
         seq = seqs[record["id"]]
         agents, activities = _index(record)
-        agent_rows += [{"statement_seq": seq, "agent_key": key, "related": related} for key, related in agents]
-        activity_rows += [{"statement_seq": seq, "activity_id": iri, "related": related}
-                          for iri, related in activities]
-    session.execute(insert(StatementAgent.__table__), agent_rows)
-    if activity_rows:
-        session.execute(insert(StatementActivity.__table__), activity_rows)
+        agent_rows += [(seq, key, related) for key, related in agents]
+        activity_rows += [(seq, iri, related) for iri, related in activities]
+    _insert_rows(session, StatementAgent.__table__, ("statement_seq", "agent_key", "related"), agent_rows)
+    _insert_rows(session, StatementActivity.__table__, ("statement_seq", "activity_id", "related"), activity_rows)
     _learn_activities(session, records)
     if voids:
         session.execute(update(StatementRecord).where(StatementRecord.id.in_(voids))
@@ -257,6 +255,25 @@ def _insert_new(session: Session, table: Table):
     """
     dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
     return dialect.insert(table).on_conflict_do_nothing()
+
+
+def _insert_rows(session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert rows (in ``columns``' order) in the session's transaction.
+
+    On PostgreSQL with ``COPY``: a batch's index rows (eight or so a
+    statement) go as one stream, where an INSERT costs a round of the
+    protocol and a plan for each row; elsewhere as one executemany.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        with connection.connection.driver_connection.cursor() as cursor:
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+    else:
+        session.execute(insert(table), [dict(zip(columns, row)) for row in rows])
 
 
 def _normalised(statement: dict) -> dict:
@@ -355,14 +372,41 @@ def _learn_activities(session: Session, records: list[dict]) -> None:
                             .values(definition=json.dumps(merged)))
 
 
+#: The lists of an interaction's components, each component an id and a description in some languages.
+COMPONENT_LISTS = ("choices", "scale", "source", "target", "steps")
+
+
 def _merged(definition: dict, activities: list[dict]) -> dict:
-    """An activity's definition with what these mentions of it define added, later ones winning."""
+    """An activity's definition with what these mentions of it define added, later ones winning.
+
+    Language maps gather their languages: the name and description, and the
+    descriptions of an interaction's components when a mention lists the same
+    components (by id, in any order) in another language, as learners of a
+    multilingual course each send theirs.  A mention listing other components
+    replaces them.
+    """
     merged = dict(definition)
     for activity in activities:
         for key, value in (activity.get("definition") or {}).items():
-            merged[key] = {**merged[key], **value} if key in ("name", "description") \
-                and isinstance(merged.get(key), dict) else value
+            known = merged.get(key)
+            if key in ("name", "description") and isinstance(known, dict):
+                value = {**known, **value}
+            elif key in COMPONENT_LISTS and _same_components(known, value):
+                given = {component["id"]: component for component in value}
+                value = [{**component, "description": {**(component.get("description") or {}),
+                                                       **(given[component["id"]].get("description") or {})}}
+                         if "description" in component or "description" in given[component["id"]] else component
+                         for component in known]
+            merged[key] = value
     return merged
+
+
+def _same_components(known, given) -> bool:
+    """Whether two lists of interaction components have the same ids (so differ only in their descriptions)."""
+    def ids(components):
+        return sorted(c["id"] for c in components) if isinstance(components, list) and all(
+            isinstance(c, dict) and isinstance(c.get("id"), str) for c in components) else None
+    return ids(known) is not None and ids(known) == ids(given)
 
 
 def same_statement(stored: dict, incoming: dict) -> bool:

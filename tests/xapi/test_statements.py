@@ -198,6 +198,28 @@ def test_activities_and_agents_resources(lrs):
     assert lrs.get("agents", params={"agent": {"name": "nobody"}}).status_code == 400
 
 
+def test_an_interactions_components_gather_the_languages_learners_send_them_in(lrs):
+    """Learners of a multilingual course each answer a survey item with its scale in their language: the
+    activity's definition holds every language (it was the last one sent, and rewritten by each batch)."""
+    iri = "https://academy.example.org/a/survey/clarity"
+
+    def item(language, labels, ids=("1", "2")):
+        return statement() | {"object": {"id": iri, "definition": {
+            "interactionType": "likert", "name": {language: labels[0]},
+            "scale": [{"id": i, "description": {language: label}} for i, label in zip(ids, labels[1:])]}}}
+
+    lrs.send(item("en", ["Clear?", "No", "Yes"]), item("fr", ["Clair ?", "Non", "Oui"]))
+    lrs.send(item("ru", ["Ясно?", "Нет", "Да"]))
+    definition = lrs.get("activities", params={"activityId": iri}).get_json()["definition"]
+    assert definition["name"] == {"en": "Clear?", "fr": "Clair ?", "ru": "Ясно?"}
+    assert definition["scale"] == [{"id": "1", "description": {"en": "No", "fr": "Non", "ru": "Нет"}},
+                                   {"id": "2", "description": {"en": "Yes", "fr": "Oui", "ru": "Да"}}]
+    lrs.send(item("en", ["Clear?", "No", "Partly", "Yes"], ids=("1", "2", "3")))  # the item changed: its scale too
+    definition = lrs.get("activities", params={"activityId": iri}).get_json()["definition"]
+    assert definition["scale"] == [{"id": "1", "description": {"en": "No"}}, {"id": "2", "description": {"en": "Partly"}},
+                                   {"id": "3", "description": {"en": "Yes"}}]
+
+
 def test_read_mine_sees_only_its_own_statements(app, client, lrs):
     [theirs] = lrs.send(statement())
     mine_key = make_key(app, "statements/write", "statements/read/mine", name="quiz tool")
