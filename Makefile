@@ -4,21 +4,23 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
-# Exact versions, with hashes, of everything installed: the dependencies and the dev and prod extras.
-LOCK := requirements.lock
-# `make lock` takes the newest versions pyproject.toml allows; `make lock UPGRADE=` keeps the locked
-# ones and only adds what pyproject.toml newly asks for.
-UPGRADE ?= --upgrade
+# Exact versions, with hashes, of everything installed (the dependencies and the dev and prod extras), for every
+# platform: uv's lock, which `uv sync --locked` installs and refuses to install from if it no longer matches
+# pyproject.toml. uv itself is installed at an exact version, in a throwaway environment.
+LOCK := uv.lock
 UV_VERSION ?= 0.13.9
 UV_VENV ?= build/uv
+UV := $(UV_VENV)/bin/uv
 
 .PHONY: demo test install catalogs compile-catalogs lock clean
 
-# The lock first, checked against its hashes, then the project itself, editable, with nothing more.
-$(BIN)/passerelle: pyproject.toml $(LOCK)
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+$(UV):
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The lock, exactly (packages it does not name are removed), then the project itself, editable.
+$(BIN)/passerelle: pyproject.toml $(LOCK) | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --all-extras --python $(PYTHON) --quiet
 	touch $@
 
 install: $(BIN)/passerelle
@@ -52,12 +54,11 @@ $(BROWSER_JS): tests/browser/package-lock.json
 test: compile-catalogs $(BROWSER_JS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Regenerate the lock on purpose (for Python 3.11 on Linux), with uv in a throwaway environment.
-lock:
-	$(PYTHON) -m venv $(UV_VENV)
-	$(UV_VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV_VENV)/bin/uv pip compile --quiet pyproject.toml --extra dev --extra prod \
-		--generate-hashes --python-version 3.11 --python-platform linux $(UPGRADE) --output-file $(LOCK)
+# Change the lock on purpose: `make lock` adds what pyproject.toml newly asks for and keeps the other versions;
+# `make lock UPGRADE=--upgrade` takes the newest versions pyproject.toml allows. Commit uv.lock, then make test.
+UPGRADE ?=
+lock: | $(UV)
+	$(UV) lock $(UPGRADE)
 
 clean:
 	rm -rf $(VENV) dist instance .pytest_cache $(UV_VENV)

@@ -17,16 +17,18 @@ from authoring.locales import DOMAIN, INTERFACE_DIR, INTERFACE_LANGUAGES
 from conftest import ROOT, SAMPLE_COURSE
 from lms.i18n import update_interface_catalogs
 
-LOCK = ROOT / "requirements.lock"
+LOCK = ROOT / "uv.lock"
 
 
 def locked() -> dict[str, tuple[str, list[str]]]:
-    """Return the lock's packages: name -> (version, hashes)."""
+    """Return the lock's packages but the project itself: name -> (version, hashes of its files)."""
     found = {}
-    for block in re.split(r"\n(?=[A-Za-z0-9])", LOCK.read_text()):
-        match = re.match(r"([A-Za-z0-9._-]+)==(\S+)", block)
-        if match:
-            found[canonicalize_name(match[1])] = (match[2], re.findall(r"--hash=sha256:([0-9a-f]{64})", block))
+    for package in tomllib.loads(LOCK.read_text())["package"]:
+        if package.get("source", {}).get("editable") == ".":
+            continue
+        files = [package["sdist"]] if "sdist" in package else []
+        files += package.get("wheels", [])
+        found[canonicalize_name(package["name"])] = (package["version"], [f.get("hash", "") for f in files])
     return found
 
 
@@ -37,11 +39,12 @@ def test_the_lock_pins_every_dependency_and_extra_within_pyproject_ranges_with_h
     pins = locked()
     for requirement in wanted:
         name = canonicalize_name(requirement.name)
-        assert name in pins, f"{requirement.name} is not in {LOCK.name}: run 'make lock UPGRADE='"
+        assert name in pins, f"{requirement.name} is not in {LOCK.name}: run 'make lock'"
         version, _ = pins[name]
         assert requirement.specifier.contains(version, prereleases=True), \
-            f"{requirement.name}=={version} in {LOCK.name} is outside {requirement}: run 'make lock UPGRADE='"
-    assert all(hashes for _, hashes in pins.values()), [n for n, (_, h) in pins.items() if not h]
+            f"{requirement.name}=={version} in {LOCK.name} is outside {requirement}: run 'make lock'"
+    assert all(hashes and all(h.startswith("sha256:") for h in hashes) for _, hashes in pins.values()), \
+        [name for name, (_, hashes) in pins.items() if not hashes or not all(h.startswith("sha256:") for h in hashes)]
 
 
 def interface_copy(tmp_path):
@@ -51,14 +54,17 @@ def interface_copy(tmp_path):
 
 
 def test_make_installs_only_what_the_lock_names_checked_against_its_hashes():
-    """What ``make demo``, ``make test`` and CI install is the lock, never the newest versions pyproject allows."""
+    """What ``make demo``, ``make test`` and CI install is the lock, never the newest versions pyproject allows:
+    uv at an exact version, then ``uv sync --locked``, which refuses a lock that no longer matches pyproject.toml
+    (and checks each file against the lock's hash)."""
     import subprocess
 
-    recipe = subprocess.run(["make", "--dry-run", "--always-make", "install", "PYTHON=python3", "VENV=/nonexistent"],
-                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    installs = [line for line in recipe.splitlines() if " install " in line]
-    assert installs and all("--require-hashes" in line and f"-r {LOCK.name}" in line or "--no-deps" in line
-                            for line in installs), recipe
+    recipe = subprocess.run(["make", "--dry-run", "--always-make", "install", "PYTHON=python3", "VENV=/nonexistent",
+                             "UV_VENV=/nonexistent-uv"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    installs = [line for line in recipe.splitlines() if " install " in line or " sync " in line]
+    assert any(" sync --locked " in line for line in installs), recipe
+    assert all(" sync --locked " in line or re.search(r"pip install .* uv==[0-9.]+$", line) for line in installs), \
+        recipe
 
 
 def test_updating_the_interface_catalogs_leaves_unchanged_ones_byte_for_byte(tmp_path):
@@ -124,7 +130,8 @@ def test_browser_tests_are_skipped_with_a_reason_without_chromium_but_fail_in_ci
 
 
 def test_an_installed_wheel_carries_every_file_the_lms_reads_beside_its_code(tmp_path):
-    """A production install (``pip install '.[prod]'``) is a wheel, not the checkout: data files must be in it."""
+    """A production install (``uv sync --locked --extra prod --no-editable``) is a wheel, not the checkout: data
+    files must be in it."""
     import subprocess
     import sys
     import zipfile
