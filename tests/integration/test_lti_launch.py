@@ -143,12 +143,18 @@ def test_an_expired_id_token_is_refused(client, db, registered, platform, course
     assert "signature is not valid, or it has expired" in text
 
 
-def test_a_launch_sent_again_is_refused(client, db, registered, platform, course):
+def launched_once(client, platform) -> dict:
+    """Log in and launch from the platform (accepted), sign out, and return the form it posted, to send again."""
     answer = platform.log_in(client)
     sent = parse_qs(urlsplit(answer.headers["Location"]).query)
     form = {"id_token": platform.id_token(sent["nonce"][0]), "state": sent["state"][0]}
     assert client.post("/lti/launch", data=form).status_code == 303
     sign_out(client)
+    return form
+
+
+def test_a_launch_sent_again_is_refused(client, db, registered, platform, course):
+    form = launched_once(client, platform)
     text = refused(client, db, lambda: client.post("/lti/launch", data=form))
     assert "already used" in text
     assert db.scalar(select(func.count()).select_from(SeenNonce)) == 1
@@ -252,11 +258,7 @@ def test_a_token_that_does_not_say_when_it_expires_or_was_issued_is_refused(clie
 def test_a_launch_sent_again_once_its_nonce_is_forgotten_is_still_refused(client, db, registered, platform, course):
     from lms.integration.lti.adapter import forget_expired
 
-    answer = platform.log_in(client)
-    sent = parse_qs(urlsplit(answer.headers["Location"]).query)
-    form = {"id_token": platform.id_token(sent["nonce"][0]), "state": sent["state"][0]}
-    assert client.post("/lti/launch", data=form).status_code == 303
-    sign_out(client)
+    form = launched_once(client, platform)
     # The nonce kept of the launch expires and is deleted, as a later log-in does with what expired.
     db.execute(update(SeenNonce).values(expires=utcnow() - dt.timedelta(seconds=1)))
     db.commit()
