@@ -66,6 +66,7 @@ COURSES = [f"https://academy.example.org/courses/c{c}" for c in range(10)]
 LEARNERS = 5000
 PAGE = 100
 INGEST_TARGET = 2000  # statements/s in batches
+WORKERS = 2  # gunicorn's, of 4 threads each
 LANGUAGES = ["en", "fr", "es", "ar", "ru", "pt", "de", "zh"]
 
 
@@ -150,7 +151,9 @@ class Server:
                  env: dict[str, str] | None = None, chdir: Path = ROOT):
         self.port = port
         self.database_url = database_url
-        self.env = dict(os.environ, DATABASE_URL=database_url, PASSERELLE_INSTANCE=str(instance), **(env or {}))
+        ready = Path(tempfile.mkdtemp(prefix="passerelle-ready-"))
+        self.env = dict(os.environ, DATABASE_URL=database_url, PASSERELLE_INSTANCE=str(instance),
+                        PASSERELLE_BENCH_READY=str(ready), **(env or {}))
         subprocess.run([BIN / "passerelle", "init-db"], env=self.env, check=True, capture_output=True)
         created = subprocess.run([BIN / "passerelle", "lrs-credentials", "create", "bench"], env=self.env,
                                  check=True, capture_output=True, text=True).stdout
@@ -159,15 +162,19 @@ class Server:
         token = base64.b64encode(f"{self.key}:{self.secret}".encode()).decode()
         self.headers = {"Authorization": f"Basic {token}", "X-Experience-API-Version": "1.0.3"}
         self.process = subprocess.Popen(
-            [BIN / "gunicorn", "--workers", "2", "--worker-class", "gthread", "--threads", "4",
-             "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app],
+            [BIN / "gunicorn", "--workers", str(WORKERS), "--worker-class", "gthread", "--threads", "4",
+             "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+             "--config", str(Path(__file__).resolve().parent / "gunicorn_ready.py"), app],
             env=self.env, cwd=chdir)
-        for _ in range(100):
-            try:
-                self.request("GET", "/xapi/about")
-                return
-            except OSError:
-                time.sleep(0.1)
+        for _ in range(600):  # every worker loaded the app (bench/gunicorn_ready.py), then answers
+            if len(list(ready.iterdir())) >= WORKERS:
+                try:
+                    self.request("GET", "/xapi/about")
+                    shutil.rmtree(ready)
+                    return
+                except OSError:
+                    pass
+            time.sleep(0.1)
         raise SystemExit("gunicorn did not start")
 
     def connection(self) -> http.client.HTTPConnection:
