@@ -12,7 +12,8 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -117,6 +118,30 @@ class AttachmentPart:
 #: ``send(engine, session=…, records=[stored statements], voided=[ids of the statements they voided]``.  What
 #: keeps figures beside the store (the LMS's projections) updates them in the same transaction.
 statements_stored = Namespace().signal("statements-stored")
+#: Where :func:`gathered` keeps, in the session's ``info``, what was stored in its block: records and voided ids.
+_GATHERED = "xapi.gathered"
+
+
+@contextmanager
+def gathered(session: Session) -> Iterator[None]:
+    """Send :data:`statements_stored` once, at the end of the block, for every statement stored in it.
+
+    A request that stores a client's statements, then those the LMS derives from them (the quiz it graded, the
+    completions earned), lets what listens recompute once for the whole instead of after each store.  The signal
+    is still sent in the transaction, before anything commits.  Nothing is sent when the block raises: its
+    transaction is to be rolled back.  A block within another sends nothing of its own: the outer one sends all.
+    """
+    if _GATHERED in session.info:
+        yield
+        return
+    held: tuple[list[dict], list[str]] = ([], [])
+    session.info[_GATHERED] = held
+    try:
+        yield
+    finally:
+        del session.info[_GATHERED]
+    if held[0]:
+        statements_stored.send(session.get_bind(), session=session, records=held[0], voided=held[1])
 
 
 def store_statements(session: Session, statements: list[dict], authority: dict,
@@ -209,7 +234,11 @@ def store_statements(session: Session, statements: list[dict], authority: dict,
     if forward:
         from .forwarding import enqueue
         enqueue(session, [seqs[record["id"]] for record in records])
-    statements_stored.send(session.get_bind(), session=session, records=records, voided=voids)
+    if _GATHERED in session.info:
+        session.info[_GATHERED][0].extend(records)
+        session.info[_GATHERED][1].extend(voids)
+    else:
+        statements_stored.send(session.get_bind(), session=session, records=records, voided=voids)
     return out
 
 

@@ -275,10 +275,11 @@ def _store(principal: Principal, statements: list, parts: list) -> list[str]:
         attachments.check(statements, parts)
 
         def work() -> list[str]:  # tried again whole, what the host derives included, when it loses a race
-            ids = store.store_statements(session, statements, principal.authority, parts,
-                                         forward=_settings()["forward"]())
-            if _settings()["on_stored"]:
-                _settings()["on_stored"](session, statements)
+            with store.gathered(session):  # what listens to the store hears the whole once
+                ids = store.store_statements(session, statements, principal.authority, parts,
+                                             forward=_settings()["forward"]())
+                if _settings()["on_stored"]:
+                    _settings()["on_stored"](session, statements)
             return ids
         ids = store.retrying(session, work)
     except StatementError as exc:

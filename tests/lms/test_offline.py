@@ -14,7 +14,9 @@ from lms.services.learning import authority
 from test_journey import PAGES
 from test_activities import MIGRANTS, MIGRANTS_IRI
 from test_launch import MODULE, MODULE_IRI, XAPI, fetch, launch
+from lms.reports.models import ModuleProgress
 from xapi.models import StatementRecord
+from xapi.store import statements_stored
 from xapi.statements import VERBS
 
 
@@ -69,8 +71,23 @@ def test_a_quiz_answered_on_the_device_is_graded_again_by_the_server(client, aut
     made.append(dict(quiz["passed"], id=str(uuid.uuid4()),
                      result={"score": {"raw": 7, "min": 0, "max": 7, "scaled": 1}, "success": True,
                              "completion": True}))
-    assert client.post("/xapi/statements", json=made, headers={**XAPI, "Authorization": token}).status_code == 200
+    heard = []
+
+    def hear(_engine, session, records, voided):
+        heard.append([record["verb"]["id"] for record in records])
+
+    statements_stored.connect(hear)
+    try:
+        assert client.post("/xapi/statements", json=made, headers={**XAPI, "Authorization": token}).status_code == 200
+    finally:
+        statements_stored.disconnect(hear)
+    # What listens to the store (the M&E projections) hears the device's statements and what the server derived
+    # from them (its grading, the module's completion) at once.
+    assert len(heard) == 1 and heard[0].count(VERBS["answered"]) == len(quiz["questions"])
+    assert heard[0].count(VERBS["passed"]) == 2 and VERBS["completed"] in heard[0]
     db.expire_all()
+    kept = db.scalar(select(ModuleProgress).where(ModuleProgress.module == MODULE_IRI.rsplit("/", 1)[1]))
+    assert kept.completed is not None and kept.best_score == 1.0
     graded = db.scalars(select(StatementRecord).where(StatementRecord.object_id == f"{MODULE_IRI}/quiz")
                         .order_by(StatementRecord.seq)).all()
     assert [row.verb_id for row in graded] == [VERBS["passed"]] * 2  # the device's, then the server's

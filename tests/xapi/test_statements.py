@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from lrs_helpers import ACTOR, Lrs, make_key, new_id, statement
 from xapi import statements as xs
+from xapi import store
 
 GROUP = {"objectType": "Group", "name": "Crisis cell",
          "member": [{"mbox": "mailto:amina@academy.example.org"}, {"mbox": "mailto:jonas@academy.example.org"}]}
@@ -270,3 +271,36 @@ def test_statements_built_while_recording_the_past_carry_its_time():
     now = xs.build(agent, "completed", xs.activity("https://academy.example.org/c", "course", "C"), language="en")
     assert dt.datetime.fromisoformat(past["timestamp"].replace("Z", "+00:00")) == moment
     assert dt.datetime.fromisoformat(now["timestamp"].replace("Z", "+00:00")) > moment
+
+
+def test_what_listens_to_the_store_hears_a_gathered_block_once_and_a_failed_one_never(db):
+    """A request storing a client's statements and then those derived from them lets the projections recompute
+    once, in the transaction; a block that fails (its transaction to be rolled back) is heard of not at all."""
+    heard = []
+
+    def hear(_engine, session, records, voided):
+        heard.append(([r["id"] for r in records], voided))
+
+    authority = {"objectType": "Agent", "account": {"homePage": "https://lms.example.test/", "name": "lms"}}
+    first, second, third = new_id(), new_id(), new_id()
+    store.statements_stored.connect(hear)
+    try:
+        store.store_statements(db, [statement(id=first)], authority)
+        assert heard == [([first], [])]  # alone, at once
+        with store.gathered(db):
+            store.store_statements(db, [statement(id=second)], authority)
+            with store.gathered(db):
+                store.store_statements(db, [statement(verb="voided", id=third,
+                                                      object={"objectType": "StatementRef", "id": first})],
+                                       authority)
+            assert len(heard) == 1  # nothing yet, not even at the end of the inner block
+        assert heard[1] == ([second, third], [first])
+        with pytest.raises(store.StatementError), store.gathered(db):
+            store.store_statements(db, [statement(id=new_id())], authority)
+            store.store_statements(db, [{"verb": {"id": "http://x.test/v"}}], authority)
+        assert len(heard) == 2
+        db.rollback()
+    finally:
+        store.statements_stored.disconnect(hear)
+    store.store_statements(db, [statement(id=new_id())], authority)  # the session gathers nothing any more
+    assert len(heard) == 2
