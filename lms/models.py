@@ -116,7 +116,8 @@ class CourseVersion(Base):
     version: Mapped[str] = mapped_column(String(50))
     sha256: Mapped[str] = mapped_column(String(64))
     package_path: Mapped[str] = mapped_column(String(1024))
-    content: Mapped[str] = mapped_column(Text)
+    # Read only the first time a process meets the version (``model``): not with every list of a course's versions.
+    content: Mapped[str] = mapped_column(Text, deferred=True)
     imported: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     course: Mapped[Course] = relationship(back_populates="versions")
 

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from blinker import Namespace
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
 from authoring import model
 from authoring.quiz import MAX_RESPONSE, is_answered, is_correct, whole_number
@@ -18,7 +18,7 @@ from xapi.models import StatementRecord
 from xapi.store import ABOUT, about_params, agent_key, store_statements
 
 from ..cohorts.services import cohort_iri
-from ..models import Enrolment, as_utc
+from ..models import Course, Enrolment, as_utc
 from .catalog import edition
 
 LMS_ACCOUNT = "lms"
@@ -178,7 +178,7 @@ def graded_outcome(learner: Learner, course: model.Course, module: model.Module,
 
 
 def grade_sent_answers(session: Session, learner: Learner, course: model.Course,
-                       module: model.Module) -> QuizResult | None:
+                       module: model.Module, rows: list | None = None) -> QuizResult | None:
     """Grade the answers a device sent to the module's quiz, once they make an attempt; record the outcome.
 
     A device sends one ``answered`` statement per question (the player does so for a quiz taken with
@@ -188,18 +188,22 @@ def grade_sent_answers(session: Session, learner: Learner, course: model.Course,
     outcome the LMS recorded for the quiz; once every question has one, the server grades them
     against the key it holds, and records its own ``passed`` or ``failed`` under its authority.
     Answers beyond the attempts the quiz allows are kept, and not graded.
+
+    ``rows`` are the learner's statements about the module or its course (:func:`learner_statements`), if the
+    caller has just read them.
     """
     quiz, home_page = module.quiz, learner.home_page
-    last = session.scalar(select(func.max(StatementRecord.seq)).where(
-        StatementRecord.actor_key == learner.key, vouched(home_page), StatementRecord.object_id == module.quiz_iri,
-        StatementRecord.verb_id.in_([xs.VERBS["passed"], xs.VERBS["failed"]])))
+    if rows is None:
+        rows = learner_statements(session, learner, module.iri)
+    ours, outcomes, answered = agent_key(authority(home_page)), (xs.VERBS["passed"], xs.VERBS["failed"]), \
+        xs.VERBS["answered"]
+    last = max((row.seq for row in rows if row.object_id == module.quiz_iri and row.verb_id in outcomes
+                and row.authority_key == ours), default=0)
     questions = {module.question_iri(q): q for q in quiz.questions}
-    rows = session.execute(select(StatementRecord.object_id, StatementRecord.data).where(
-        StatementRecord.actor_key == learner.key, StatementRecord.registration == learner.registration,
-        StatementRecord.verb_id == xs.VERBS["answered"], StatementRecord.object_id.in_(list(questions)),
-        StatementRecord.voided.is_(False), StatementRecord.seq > (last or 0)).order_by(StatementRecord.seq))
-    responses = {questions[iri].id: sent_response(questions[iri], json.loads(data)) for iri, data in rows}
-    if len(responses) < len(quiz.questions) or attempts_left(quiz, progress(session, learner, module)) == 0:
+    responses = {questions[row.object_id].id: sent_response(questions[row.object_id], json.loads(row.data))
+                 for row in rows if row.seq > last and row.verb_id == answered and row.object_id in questions
+                 and row.registration == learner.registration and not row.voided}  # oldest first: the latest wins
+    if len(responses) < len(quiz.questions) or attempts_left(quiz, progress_of(rows, learner, module)) == 0:
         return None
     result = _score(quiz, responses)
     store_statements(session, [graded_outcome(learner, course, module, result)], authority(home_page))
@@ -293,38 +297,46 @@ def record_earned_completions(session: Session, statements: list[dict], home_pag
         key = (registration, str(account.get("name")), str(context.get("language") or ""))
         sent.setdefault(key, []).append((statement["verb"]["id"], object_id))
     for (registration, actor_id, language), said in sent.items():
-        enrolment = session.scalar(select(Enrolment).where(Enrolment.registration == registration))
+        enrolment = session.scalar(select(Enrolment).where(Enrolment.registration == registration).options(
+            joinedload(Enrolment.user), joinedload(Enrolment.cohort),
+            joinedload(Enrolment.course).selectinload(Course.versions)))
         if enrolment is None or enrolment.user.actor_id != actor_id or not enrolment.course.versions:
             continue
         course = edition(enrolment.course.current, language)
         learner = enrolled_learner(enrolment, course.text_language, home_page)
+        rows = None  # the learner's statements about the course: read once, and again after the LMS stores some
         for module in course.modules:
             if not any(object_id.startswith(module.iri + "/") for _, object_id in said):
                 continue
+            rows = rows if rows is not None else learner_statements(session, learner, course.iri)
             if module.quiz is not None and any(verb == xs.VERBS["answered"] and object_id.startswith(
                     module.quiz_iri + "/questions/") for verb, object_id in said):
-                grade_sent_answers(session, learner, course, module)
-            _record_completion_if_earned(session, learner, course, module)
+                if grade_sent_answers(session, learner, course, module, rows) is not None:
+                    rows = learner_statements(session, learner, course.iri)
+            if _record_completion_if_earned(session, learner, course, module, rows):
+                rows = None
 
 
 def _record_completion_if_earned(session: Session, learner: Learner, course: model.Course,
-                                 module: model.Module) -> None:
-    """Record the module's completion once every page is read, every scenario played and the quiz passed."""
+                                 module: model.Module, rows: list | None = None) -> bool:
+    """Record the module's completion once every page is read, every scenario played and the quiz passed; tell
+    whether it was recorded now.  ``rows`` as :func:`grade_sent_answers` takes them."""
     if module.type == model.LIVE:  # completed by attendance only, never by statements about it
-        return
-    state = progress(session, learner, module)
+        return False
+    state = progress_of(rows, learner, module) if rows is not None else progress(session, learner, module)
     if state.completed or any(page.id not in state.pages_seen for page in module.pages):
-        return
+        return False
     if module.quiz is not None and not state.passed:
-        return
+        return False
     if any(s.id not in state.scenarios_done for s in module.scenarios):
-        return
+        return False
     result = xs.score_result(state.best_score, 1.0, success=True, completion=True) \
         if state.best_score is not None else xs.completion_result()
     statement = _statement(learner, "completed", module_activity(course, module),
                            parents=[course_activity(course)], grouping=[], result=result)
     store_statements(session, [statement], authority(learner.home_page))
     _record_course_completion_if_earned(session, learner, course)
+    return True
 
 
 def record_live_completion(session: Session, learner: Learner, course: model.Course, module: model.Module) -> None:
@@ -340,11 +352,13 @@ def record_live_completion(session: Session, learner: Learner, course: model.Cou
     _record_course_completion_if_earned(session, learner, course)
 
 
-def course_complete(session: Session, learner: Learner, course: model.Course) -> bool:
-    """Tell whether the learner meets the course's completion rules."""
+def course_complete(session: Session, learner: Learner, course: model.Course, rows: list | None = None) -> bool:
+    """Tell whether the learner meets the course's completion rules (``rows``: the learner's statements about the
+    course, :func:`learner_statements`, if the caller has them)."""
+    rows = rows if rows is not None else learner_statements(session, learner, course.iri)
     for rule in course.completion:
         module = course.module(rule.module)
-        state = progress(session, learner, module)
+        state = progress_of(rows, learner, module)
         if not state.completed:
             return False
         if rule.min_score is not None and (state.best_score or 0.0) < rule.min_score - 1e-9:
@@ -353,10 +367,8 @@ def course_complete(session: Session, learner: Learner, course: model.Course) ->
 
 
 def _record_course_completion_if_earned(session: Session, learner: Learner, course: model.Course) -> None:
-    done = session.scalar(select(StatementRecord.seq).where(
-        StatementRecord.actor_key == learner.key, StatementRecord.voided.is_(False), vouched(learner.home_page),
-        StatementRecord.object_id == course.iri, StatementRecord.verb_id == xs.VERBS["completed"]).limit(1))
-    if done is None and course_complete(session, learner, course):
+    rows = learner_statements(session, learner, course.iri)
+    if completed_at_of(rows, learner, course) is None and course_complete(session, learner, course, rows):
         statement = _statement(learner, "completed", course_activity(course), parents=[], grouping=[],
                                result=xs.completion_result())
         store_statements(session, [statement], authority(learner.home_page))
