@@ -47,6 +47,14 @@ def test_the_lock_pins_every_dependency_and_extra_within_pyproject_ranges_with_h
         [name for name, (_, hashes) in pins.items() if not hashes or not all(h.startswith("sha256:") for h in hashes)]
 
 
+def test_the_project_is_built_with_the_build_backend_the_lock_pins():
+    """pip, uv and a production wheel build the project in an environment of their own: with the exact backend."""
+    [requirement] = [Requirement(r) for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]
+                     ["requires"]]
+    version, _ = locked()[canonicalize_name(requirement.name)]
+    assert str(requirement.specifier) == f"=={version}", f"pin {requirement.name}=={version} in [build-system]"
+
+
 def interface_copy(tmp_path):
     folder = tmp_path / "interface"
     shutil.copytree(INTERFACE_DIR, folder, ignore=shutil.ignore_patterns("*.mo"))
