@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -177,8 +178,7 @@ def graded_outcome(learner: Learner, course: model.Course, module: model.Module,
         result.points, result.max_points, success=result.passed, completion=True))
 
 
-def grade_sent_answers(session: Session, learner: Learner, course: model.Course,
-                       module: model.Module, rows: list | None = None) -> QuizResult | None:
+def grade_sent_answers(held: Derived, module: model.Module) -> QuizResult | None:
     """Grade the answers a device sent to the module's quiz, once they make an attempt; record the outcome.
 
     A device sends one ``answered`` statement per question (the player does so for a quiz taken with
@@ -189,13 +189,10 @@ def grade_sent_answers(session: Session, learner: Learner, course: model.Course,
     against the key it holds, and records its own ``passed`` or ``failed`` under its authority.
     Answers beyond the attempts the quiz allows are kept, and not graded.
 
-    ``rows`` are the learner's statements about the module or its course (:func:`learner_statements`), if the
-    caller has just read them.
+    The outcome joins what the LMS is recording of the learner's course (``held``), stored with it.
     """
-    quiz, home_page = module.quiz, learner.home_page
-    if rows is None:
-        rows = learner_statements(session, learner, module.iri)
-    ours, outcomes, answered = agent_key(authority(home_page)), (xs.VERBS["passed"], xs.VERBS["failed"]), \
+    learner, course, quiz, rows = held.learner, held.course, module.quiz, held.rows
+    ours, outcomes, answered = agent_key(authority(learner.home_page)), (xs.VERBS["passed"], xs.VERBS["failed"]), \
         xs.VERBS["answered"]
     last = max((row.seq for row in rows if row.object_id == module.quiz_iri and row.verb_id in outcomes
                 and row.authority_key == ours), default=0)
@@ -206,7 +203,7 @@ def grade_sent_answers(session: Session, learner: Learner, course: model.Course,
     if len(responses) < len(quiz.questions) or attempts_left(quiz, progress_of(rows, learner, module)) == 0:
         return None
     result = _score(quiz, responses)
-    store_statements(session, [graded_outcome(learner, course, module, result)], authority(home_page))
+    held.add(graded_outcome(learner, course, module, result))
     return result
 
 
@@ -286,6 +283,8 @@ def record_earned_completions(session: Session, statements: list[dict], home_pag
     A module played in the browser sends its statements straight to the LRS,
     sometimes days later from a device that was offline; the rules that decide
     completion are the same as for what the LMS records itself, and live here.
+    What the LMS records of one learner's course (the outcomes it graded, the
+    modules and the course completed) is stored together, in one go.
     """
     sent: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
     for statement in statements:
@@ -304,39 +303,79 @@ def record_earned_completions(session: Session, statements: list[dict], home_pag
             continue
         course = edition(enrolment.course.current, language)
         learner = enrolled_learner(enrolment, course.text_language, home_page)
-        rows = None  # the learner's statements about the course: read once, and again after the LMS stores some
+        held = None
         for module in course.modules:
             if not any(object_id.startswith(module.iri + "/") for _, object_id in said):
                 continue
-            rows = rows if rows is not None else learner_statements(session, learner, course.iri)
+            held = held or Derived(session, learner, course)
             if module.quiz is not None and any(verb == xs.VERBS["answered"] and object_id.startswith(
                     module.quiz_iri + "/questions/") for verb, object_id in said):
-                if grade_sent_answers(session, learner, course, module, rows) is not None:
-                    rows = learner_statements(session, learner, course.iri)
-            if _record_completion_if_earned(session, learner, course, module, rows):
-                rows = None
+                grade_sent_answers(held, module)
+            _record_completion_if_earned(session, learner, course, module, held)
+        if held is not None:
+            held.store()
+
+
+#: A learner's statement as :func:`learner_statements` reads it (the columns of :data:`STATEMENT_COLUMNS`).
+StatementRow = namedtuple("StatementRow", [column.key for column in STATEMENT_COLUMNS])
+
+
+class Derived:
+    """What the LMS records of a learner's course as it grades and checks completion rules, stored together.
+
+    The learner's statements about the course are read once; each statement the LMS derives joins them at
+    once (after every stored one, as it will be stored), so that the next rule reads it, and all are stored
+    in one call by :meth:`store`, which then tells of the course's completion (:data:`course_completed`).
+    """
+
+    def __init__(self, session: Session, learner: Learner, course: model.Course) -> None:
+        self.session, self.learner, self.course = session, learner, course
+        self.rows = list(learner_statements(session, learner, course.iri))
+        self.statements: list[dict] = []
+        self.course_completed = False
+
+    def add(self, statement: dict) -> None:
+        obj = statement["object"]
+        self.rows.append(StatementRow(
+            seq=(self.rows[-1].seq if self.rows else 0) + 1, object_id=obj.get("id", ""),
+            verb_id=statement["verb"]["id"], authority_key=agent_key(authority(self.learner.home_page)),
+            voided=False, registration=(statement.get("context") or {}).get("registration"),
+            data=json.dumps(statement), stored=dt.datetime.now(dt.timezone.utc)))
+        self.statements.append(statement)
+
+    def store(self) -> None:
+        if self.statements:
+            store_statements(self.session, self.statements, authority(self.learner.home_page))
+            self.statements = []
+        if self.course_completed:
+            self.course_completed = False
+            course_completed.send(self.session.get_bind(), session=self.session, learner=self.learner,
+                                  course=self.course)
 
 
 def _record_completion_if_earned(session: Session, learner: Learner, course: model.Course,
-                                 module: model.Module, rows: list | None = None) -> bool:
-    """Record the module's completion once every page is read, every scenario played and the quiz passed; tell
-    whether it was recorded now.  ``rows`` as :func:`grade_sent_answers` takes them."""
+                                 module: model.Module, held: Derived | None = None) -> None:
+    """Record the module's completion once every page is read, every scenario played and the quiz passed, and
+    the course's if that earns it.  ``held``: what the caller is recording of the learner's course, which the
+    completions join; without it, they are stored at once."""
     if module.type == model.LIVE:  # completed by attendance only, never by statements about it
-        return False
-    state = progress_of(rows, learner, module) if rows is not None else progress(session, learner, module)
+        return
+    state = progress_of(held.rows, learner, module) if held is not None else progress(session, learner, module)
     if state.completed or any(page.id not in state.pages_seen for page in module.pages):
-        return False
+        return
     if module.quiz is not None and not state.passed:
-        return False
+        return
     if any(s.id not in state.scenarios_done for s in module.scenarios):
-        return False
+        return
     result = xs.score_result(state.best_score, 1.0, success=True, completion=True) \
         if state.best_score is not None else xs.completion_result()
-    statement = _statement(learner, "completed", module_activity(course, module),
-                           parents=[course_activity(course)], grouping=[], result=result)
-    store_statements(session, [statement], authority(learner.home_page))
-    _record_course_completion_if_earned(session, learner, course)
-    return True
+    own = held is None
+    held = held or Derived(session, learner, course)
+    held.add(_statement(learner, "completed", module_activity(course, module), parents=[course_activity(course)],
+                        grouping=[], result=result))
+    _record_course_completion_if_earned(held)
+    if own:
+        held.store()
 
 
 def record_live_completion(session: Session, learner: Learner, course: model.Course, module: model.Module) -> None:
@@ -344,12 +383,13 @@ def record_live_completion(session: Session, learner: Learner, course: model.Cou
 
     The trainer's attendance mark is the evidence (``lms.sessions``); the LMS records the completion itself.
     """
-    if progress(session, learner, module).completed:
+    held = Derived(session, learner, course)
+    if progress_of(held.rows, learner, module).completed:
         return
-    statement = _statement(learner, "completed", module_activity(course, module),
-                           parents=[course_activity(course)], grouping=[], result=xs.completion_result())
-    store_statements(session, [statement], authority(learner.home_page))
-    _record_course_completion_if_earned(session, learner, course)
+    held.add(_statement(learner, "completed", module_activity(course, module), parents=[course_activity(course)],
+                        grouping=[], result=xs.completion_result()))
+    _record_course_completion_if_earned(held)
+    held.store()
 
 
 def course_complete(session: Session, learner: Learner, course: model.Course, rows: list | None = None) -> bool:
@@ -366,13 +406,13 @@ def course_complete(session: Session, learner: Learner, course: model.Course, ro
     return bool(course.completion)
 
 
-def _record_course_completion_if_earned(session: Session, learner: Learner, course: model.Course) -> None:
-    rows = learner_statements(session, learner, course.iri)
-    if completed_at_of(rows, learner, course) is None and course_complete(session, learner, course, rows):
-        statement = _statement(learner, "completed", course_activity(course), parents=[], grouping=[],
-                               result=xs.completion_result())
-        store_statements(session, [statement], authority(learner.home_page))
-        course_completed.send(session.get_bind(), session=session, learner=learner, course=course)
+def _record_course_completion_if_earned(held: Derived) -> None:
+    learner, course = held.learner, held.course
+    if completed_at_of(held.rows, learner, course) is None and course_complete(held.session, learner, course,
+                                                                               held.rows):
+        held.add(_statement(learner, "completed", course_activity(course), parents=[], grouping=[],
+                            result=xs.completion_result()))
+        held.course_completed = True
 
 
 @dataclass

@@ -96,6 +96,8 @@ def test_a_quiz_answered_on_the_device_is_graded_again_by_the_server(client, aut
     completed = db.scalars(select(StatementRecord).where(StatementRecord.object_id == MODULE_IRI,
                                                          StatementRecord.verb_id == VERBS["completed"])).all()
     assert len(completed) == 1
+    # What the server derived is stored together, in the order it was decided: its grading, then the completion.
+    assert (completed[0].seq, completed[0].stored) == (graded[1].seq + 1, graded[1].stored)
     result = client.get(f"{MODULE}/").get_data(as_text=True)
     assert "You have completed this module." in result
 
