@@ -113,8 +113,8 @@ STATEMENT_COLUMNS = (StatementRecord.seq, StatementRecord.object_id, StatementRe
                      StatementRecord.data, StatementRecord.stored)
 
 
-_LEARNER_STATEMENTS = select(*STATEMENT_COLUMNS).where(
-    StatementRecord.actor_key == bindparam("actor"), ABOUT).order_by(StatementRecord.seq)
+_LEARNERS_STATEMENTS = select(StatementRecord.actor_key, *STATEMENT_COLUMNS).where(
+    StatementRecord.actor_key.in_(bindparam("actors", expanding=True)), ABOUT).order_by(StatementRecord.seq)
 
 
 def authority(home_page: str) -> dict:
@@ -283,8 +283,8 @@ def record_earned_completions(session: Session, statements: list[dict], home_pag
     A module played in the browser sends its statements straight to the LRS,
     sometimes days later from a device that was offline; the rules that decide
     completion are the same as for what the LMS records itself, and live here.
-    What the LMS records of one learner's course (the outcomes it graded, the
-    modules and the course completed) is stored together, in one go.
+    What the LMS records of the learners' courses (the outcomes it graded, the
+    modules and the courses completed) is stored together, in one go.
     """
     sent: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
     for statement in statements:
@@ -295,25 +295,47 @@ def record_earned_completions(session: Session, statements: list[dict], home_pag
             continue
         key = (registration, str(account.get("name")), str(context.get("language") or ""))
         sent.setdefault(key, []).append((statement["verb"]["id"], object_id))
-    for (registration, actor_id, language), said in sent.items():
-        enrolment = session.scalar(select(Enrolment).where(Enrolment.registration == registration).options(
+    if not sent:
+        return
+    enrolments = {enrolment.registration: enrolment for enrolment in session.scalars(
+        select(Enrolment).where(Enrolment.registration.in_(sorted({key[0] for key in sent}))).options(
             joinedload(Enrolment.user), joinedload(Enrolment.cohort),
-            joinedload(Enrolment.course).selectinload(Course.versions)))
+            joinedload(Enrolment.course).selectinload(Course.versions))).unique()}
+    touched: list[tuple[Learner, model.Course, list]] = []
+    for (registration, actor_id, language), said in sent.items():
+        enrolment = enrolments.get(registration)
         if enrolment is None or enrolment.user.actor_id != actor_id or not enrolment.course.versions:
             continue
         course = edition(enrolment.course.current, language)
-        learner = enrolled_learner(enrolment, course.text_language, home_page)
+        touched.append((enrolled_learner(enrolment, course.text_language, home_page), course, said))
+    # Each course's learners' statements about it, read at once for all.
+    read: dict[tuple[str, str], list] = {}
+    for iri in {course.iri for _, course, _ in touched}:
+        found = learners_statements(session, [learner for learner, course, _ in touched if course.iri == iri], iri)
+        read.update({(iri, key): rows for key, rows in found.items()})
+    derived: list[Derived] = []
+    deriving: set[str] = set()  # the registrations whose statements were read to derive from
+    for learner, course, said in touched:
+        rows = read.get((course.iri, learner.key), [])
+        if learner.registration in deriving:
+            # The same course in another language: what was derived is stored, then read with the rest.
+            if any(held.learner.registration == learner.registration for held in derived):
+                Derived.store_together(derived)
+                derived = []
+            rows = None
         held = None
         for module in course.modules:
             if not any(object_id.startswith(module.iri + "/") for _, object_id in said):
                 continue
-            held = held or Derived(session, learner, course)
+            held = held or Derived(session, learner, course, rows)
             if module.quiz is not None and any(verb == xs.VERBS["answered"] and object_id.startswith(
                     module.quiz_iri + "/questions/") for verb, object_id in said):
                 grade_sent_answers(held, module)
             _record_completion_if_earned(session, learner, course, module, held)
         if held is not None:
-            held.store()
+            derived.append(held)
+            deriving.add(learner.registration)
+    Derived.store_together(derived)
 
 
 #: A learner's statement as :func:`learner_statements` reads it (the columns of :data:`STATEMENT_COLUMNS`).
@@ -328,9 +350,10 @@ class Derived:
     in one call by :meth:`store`, which then tells of the course's completion (:data:`course_completed`).
     """
 
-    def __init__(self, session: Session, learner: Learner, course: model.Course) -> None:
+    def __init__(self, session: Session, learner: Learner, course: model.Course, rows: list | None = None) -> None:
+        """``rows``: the learner's statements about the course (:func:`learner_statements`), if already read."""
         self.session, self.learner, self.course = session, learner, course
-        self.rows = list(learner_statements(session, learner, course.iri))
+        self.rows = list(rows if rows is not None else learner_statements(session, learner, course.iri))
         self.statements: list[dict] = []
         self.course_completed = False
 
@@ -344,13 +367,21 @@ class Derived:
         self.statements.append(statement)
 
     def store(self) -> None:
-        if self.statements:
-            store_statements(self.session, self.statements, authority(self.learner.home_page))
-            self.statements = []
-        if self.course_completed:
-            self.course_completed = False
-            course_completed.send(self.session.get_bind(), session=self.session, learner=self.learner,
-                                  course=self.course)
+        Derived.store_together([self])
+
+    @staticmethod
+    def store_together(derived: list[Derived]) -> None:
+        """Store what the LMS recorded of several learners' courses in one call (their statements in order,
+        under the LMS's authority), then tell of each course completed."""
+        statements = [statement for held in derived for statement in held.statements]
+        if statements:
+            store_statements(derived[0].session, statements, authority(derived[0].learner.home_page))
+        for held in derived:
+            held.statements = []
+            if held.course_completed:
+                held.course_completed = False
+                course_completed.send(held.session.get_bind(), session=held.session, learner=held.learner,
+                                      course=held.course)
 
 
 def _record_completion_if_earned(session: Session, learner: Learner, course: model.Course,
@@ -507,7 +538,16 @@ def progress(session: Session, learner: Learner, module: model.Module) -> Progre
 def learner_statements(session: Session, learner: Learner, iri: str) -> list:
     """The learner's statements (:data:`STATEMENT_COLUMNS`) about ``iri`` and what is under it, oldest first,
     voided ones included: a course's hold its modules' and its own completion."""
-    return session.connection().execute(_LEARNER_STATEMENTS, {"actor": learner.key, **about_params(iri)}).all()
+    return learners_statements(session, [learner], iri).get(learner.key, [])
+
+
+def learners_statements(session: Session, learners: Iterable[Learner], iri: str) -> dict[str, list]:
+    """:func:`learner_statements` of several learners, read at once: each learner's key -> their statements."""
+    found: dict[str, list] = {}
+    actors = sorted({learner.key for learner in learners})
+    for row in session.connection().execute(_LEARNERS_STATEMENTS, {"actors": actors, **about_params(iri)}):
+        found.setdefault(row.actor_key, []).append(row)
+    return found
 
 
 def progress_of(rows: Iterable, learner: Learner, module: model.Module) -> Progress:

@@ -10,6 +10,8 @@ import uuid
 from sqlalchemy import select
 
 from conftest import PUBLIC_URL, csrf_token
+from lms.accounts import services as accounts
+from lms.services import catalog
 from lms.services.learning import authority
 from test_journey import PAGES
 from test_activities import MIGRANTS, MIGRANTS_IRI
@@ -48,18 +50,16 @@ def test_save_for_offline_lists_every_file_of_the_module_and_shows_about_what_th
     assert downloaded / 2 <= offline["bytes"] <= downloaded * 2  # "about": the same order as what is fetched
 
 
-def test_a_quiz_answered_on_the_device_is_graded_again_by_the_server(client, auth, enrolled, db):
-    """What a device grades from the page's answer key, the server grades the same; only its own grading counts."""
-    auth.login("learner")
-    token = fetch(client, launch(client)["fetch"]).get_json()["auth-token"]
-    for page in PAGES:
-        made = [dict(s, id=str(uuid.uuid4())) for s in player_data(client.get(f"{MODULE}/pages/{page}").get_data(
-            as_text=True))["statements"]]
-        client.post("/xapi/statements", json=made, headers={**XAPI, "Authorization": token})
+def read_on_device(client, pages=PAGES) -> list[dict]:
+    """The statements a device sends as the signed-in learner reads the module's pages."""
+    return [dict(s, id=str(uuid.uuid4())) for page in pages
+            for s in player_data(client.get(f"{MODULE}/pages/{page}").get_data(as_text=True))["statements"]]
+
+
+def quiz_on_device(client) -> tuple[dict, list[dict]]:
+    """The module's quiz as the page hands it to the device, and what the device sends as the learner answers
+    every question right and claims the pass."""
     quiz = player_data(client.get(f"{MODULE}/quiz").get_data(as_text=True))["quiz"]
-    keys = {q["id"]: q for q in quiz["questions"]}
-    assert keys["crisis-lead"]["correct"] == [1] and keys["registration-value"]["correct"] == [0, 1]
-    assert keys["check-messages"]["number"] == 2 and keys["wardens"]["answers"] == ["warden", "wardens"]
 
     def right(key: dict) -> str:  # the answer the key calls right, as the device sends it
         if "correct" in key:
@@ -71,6 +71,29 @@ def test_a_quiz_answered_on_the_device_is_graded_again_by_the_server(client, aut
     made.append(dict(quiz["passed"], id=str(uuid.uuid4()),
                      result={"score": {"raw": 7, "min": 0, "max": 7, "scaled": 1}, "success": True,
                              "completion": True}))
+    return quiz, made
+
+
+def completions(db, actor_name: str | None = None) -> list[dict]:
+    """The module's completions stored, as statements (of one learner's account, if named)."""
+    db.expire_all()
+    rows = db.scalars(select(StatementRecord).where(StatementRecord.object_id == MODULE_IRI,
+                                                    StatementRecord.verb_id == VERBS["completed"]))
+    found = [json.loads(row.data) for row in rows]
+    return [s for s in found if actor_name is None or s["actor"]["account"]["name"] == actor_name]
+
+
+def test_a_quiz_answered_on_the_device_is_graded_again_by_the_server(client, auth, enrolled, db):
+    """What a device grades from the page's answer key, the server grades the same; only its own grading counts."""
+    auth.login("learner")
+    token = fetch(client, launch(client)["fetch"]).get_json()["auth-token"]
+    for page in PAGES:
+        client.post("/xapi/statements", json=read_on_device(client, [page]),
+                    headers={**XAPI, "Authorization": token})
+    quiz, made = quiz_on_device(client)
+    keys = {q["id"]: q for q in quiz["questions"]}
+    assert keys["crisis-lead"]["correct"] == [1] and keys["registration-value"]["correct"] == [0, 1]
+    assert keys["check-messages"]["number"] == 2 and keys["wardens"]["answers"] == ["warden", "wardens"]
     heard = []
 
     def hear(_engine, session, records, voided):
@@ -95,11 +118,46 @@ def test_a_quiz_answered_on_the_device_is_graded_again_by_the_server(client, aut
     assert json.loads(graded[1].data)["result"]["score"] == {"raw": 7, "min": 0, "max": 7, "scaled": 1.0}
     completed = db.scalars(select(StatementRecord).where(StatementRecord.object_id == MODULE_IRI,
                                                          StatementRecord.verb_id == VERBS["completed"])).all()
-    assert len(completed) == 1
+    assert len(completed) == 1 and len(completions(db)) == 1
     # What the server derived is stored together, in the order it was decided: its grading, then the completion.
     assert (completed[0].seq, completed[0].stored) == (graded[1].seq + 1, graded[1].stored)
     result = client.get(f"{MODULE}/").get_data(as_text=True)
     assert "You have completed this module." in result
+
+
+def test_one_batch_from_a_relay_grades_and_completes_each_learner_it_holds(client, auth, enrolled, course, db, lrs):
+    """A relay (a sync service, an LMS forwarding its learners' records) sends several learners' modules in one
+    batch: each learner's quiz is graded and module completed, once, under the LMS's authority."""
+    other = accounts.create_user(db, "second-learner", "second-learner-pw", "learner", display_name="Second")
+    catalog.enrol(db, other, course)
+    db.commit()
+    names, batch = [enrolled.user.actor_id, other.actor_id], []
+    for username, password in (("learner", None), ("second-learner", "second-learner-pw")):
+        auth.login(username, password)
+        batch += read_on_device(client) + quiz_on_device(client)[1]
+        auth.logout()
+    assert lrs.request("POST", "statements", json_body=batch).status_code == 200
+    for name in names:
+        [completed] = completions(db, name)
+        assert completed["authority"] == authority(PUBLIC_URL)
+        assert completed["result"]["score"]["scaled"] == 1.0
+    db.expire_all()
+    kept = db.scalars(select(ModuleProgress).where(ModuleProgress.module == MODULE_IRI.rsplit("/", 1)[1])).all()
+    assert len(kept) == 2 and all(row.completed is not None and row.best_score == 1.0 for row in kept)
+
+
+def test_a_module_read_in_two_languages_in_one_batch_is_completed_once(client, auth, enrolled, db):
+    """The learner passed the quiz, then, offline, read the last page and switched the interface to French to
+    read it again: the batch completes the module in English, and the French pages find it completed."""
+    auth.login("learner")
+    client.post("/xapi/statements", json=read_on_device(client, PAGES[:-1]) + quiz_on_device(client)[1],
+                headers=XAPI)
+    assert completions(db) == []
+    last = read_on_device(client, PAGES[-1:])
+    french = [dict(s, id=str(uuid.uuid4()), context=dict(s["context"], language="fr")) for s in last]
+    assert client.post("/xapi/statements", json=last + french, headers=XAPI).status_code == 200
+    [completed] = completions(db)
+    assert completed["authority"] == authority(PUBLIC_URL)
 
 
 def test_a_quiz_graded_on_the_server_gives_the_page_no_answer_key(client, auth, enrolled, prerequisites_done, db):
