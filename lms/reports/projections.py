@@ -85,9 +85,14 @@ _ENROLLED = select(Enrolment.id, Enrolment.registration, Enrolment.user_id, Enro
 #: where each would otherwise write what it alone saw, and the last to commit would win.
 _BY_REGISTRATION = _ENROLLED.where(Enrolment.registration.in_(bindparam("registrations", expanding=True))) \
     .order_by(Enrolment.id).with_for_update(of=Enrolment)
-#: When the learner first attended a live session of their cohort.
-_ATTENDED = select(func.min(LiveSession.starts_at)).join(Attendance, Attendance.session_id == LiveSession.id).where(
-    Attendance.user_id == bindparam("user"), Attendance.status.in_(ATTENDED), LiveSession.cohort_id == bindparam("cohort"))
+#: When each learner first attended a live session of their cohort.
+_ATTENDED = select(Attendance.user_id, LiveSession.cohort_id, func.min(LiveSession.starts_at)) \
+    .join(Attendance, Attendance.session_id == LiveSession.id) \
+    .where(Attendance.user_id.in_(bindparam("users", expanding=True)), Attendance.status.in_(ATTENDED),
+           LiveSession.cohort_id.in_(bindparam("cohorts", expanding=True))) \
+    .group_by(Attendance.user_id, LiveSession.cohort_id)
+#: Enrolments refreshed together (what they need read at once) when a rebuild walks the store.
+REFRESH_GROUP = 50
 
 
 def on_stored(session: Session, records: list[dict], voided: list[str], home_page: str) -> None:
@@ -95,24 +100,48 @@ def on_stored(session: Session, records: list[dict], voided: list[str], home_pag
     found = touched(session, records, voided)
     if found:
         session.flush()  # what the transaction holds unwritten (attendance marks being recorded) is read too
-        for enrolled in session.connection().execute(_BY_REGISTRATION, {"registrations": list(found)}).all():
-            refresh(session, enrolled, home_page, found[enrolled.registration])
+        enrolments = session.connection().execute(_BY_REGISTRATION, {"registrations": sorted(found)}).all()
+        refresh(session, enrolments, home_page, found)
 
 
-def refresh(session: Session, enrolled, home_page: str, ids: set[str] | None = None) -> bool:
-    """Recompute an enrolment's projections (``enrolled``: a row of :data:`_ENROLLED`) from the store: the modules
-    ``ids`` touch (all if None), and the course.
+def refresh(session: Session, enrolments: list, home_page: str, ids: dict[str, set[str]] | None = None) -> int:
+    """Recompute enrolments' projections (``enrolments``: rows of :data:`_ENROLLED`) from the store: the modules
+    that ``ids`` (registration -> activity ids) touch, all if None, and the course.
 
-    The learner's statements about the course are read once; each projection is what :mod:`learning` reads from
-    them, and only the rows that differ from those kept are written.  Returns False if the course has no version.
+    What they need is read once for all: each course's learners' statements about it, the rows kept, when each
+    first attended a live session.  Each projection is what :mod:`learning` reads from a learner's statements,
+    and only the rows that differ from those kept are written, in one statement per table.  Returns how many
+    were refreshed (those whose course has a version).
     """
-    course = current_model(session, enrolled.course_id)
-    if course is None:
-        return False
-    learner = learning.Learner(actor_id=enrolled.actor_id, registration=enrolled.registration,
-                               language=course.text_language, home_page=home_page)
-    statements = learning.learner_statements(session, learner, course.iri)
-    kept = _Kept(session, enrolled.id)
+    by_course: dict[int, list] = {}
+    for enrolled in enrolments:
+        by_course.setdefault(enrolled.course_id, []).append(enrolled)
+    kept = _Kept(session, [enrolled.id for enrolled in enrolments])
+    cohorts = {enrolled.cohort_id for enrolled in enrolments} - {None}
+    attended = {} if not cohorts else {(user, cohort): first for user, cohort, first in session.connection().execute(
+        _ATTENDED, {"users": sorted({e.user_id for e in enrolments}), "cohorts": sorted(cohorts)})}
+    done = 0
+    for course_id, group in by_course.items():
+        course = current_model(session, course_id)
+        if course is None:
+            continue
+        learners = {enrolled.id: learning.Learner(actor_id=enrolled.actor_id, registration=enrolled.registration,
+                                                  language=course.text_language, home_page=home_page)
+                    for enrolled in group}
+        statements = learning.learners_statements(session, learners.values(), course.iri)
+        for enrolled in group:
+            learner = learners[enrolled.id]
+            _refresh(kept.of(enrolled.id), learner, course, statements.get(learner.key, []),
+                     None if ids is None else ids[enrolled.registration],
+                     attended.get((enrolled.user_id, enrolled.cohort_id)))
+            done += 1
+    kept.write()
+    return done
+
+
+def _refresh(kept: _KeptEnrolment, learner: learning.Learner, course: model.Course, statements: list,
+             ids: set[str] | None, attended: dt.datetime | None) -> None:
+    """Compute an enrolment's projections from the learner's statements about the course."""
     completed = learning.completed_at_of(statements, learner, course)
     for module in course.modules:
         if ids is not None and not any(i == module.iri or i.startswith(module.iri + "/") for i in ids):
@@ -122,16 +151,10 @@ def refresh(session: Session, enrolled, home_page: str, ids: set[str] | None = N
             kept.answers(SurveyAnswer, module.slug, _survey_rows(statements, learner, course, module, completed))
         if module.quiz is not None and (ids is None or any(i.startswith(module.quiz_iri) for i in ids)):
             kept.answers(QuestionAnswer, module.slug, _question_rows(statements, learner, module))
-    attended = None
-    if enrolled.cohort_id is not None:
-        attended = session.connection().execute(_ATTENDED, {"user": enrolled.user_id,
-                                                            "cohort": enrolled.cohort_id}).scalar()
     # Trained: the first module completed or live session attended; completed: as course_status says.
     firsts = [row["completed"] for row in kept.modules.values() if row["completed"] is not None]
     firsts += [attended] if attended is not None else []
     kept.course({"trained": min(firsts, key=as_utc), "completed": completed} if firsts or completed else None)
-    kept.write()
-    return True
 
 
 def _module_row(state: learning.Progress) -> dict | None:
@@ -195,17 +218,72 @@ def _question_rows(statements: list, learner: learning.Learner, module: model.Mo
 
 
 class _Kept:
-    """An enrolment's projection rows as kept, and the writes that make them what was just read from the store:
-    only rows that differ are written (most statements, pages read again, change nothing)."""
+    """Enrolments' projection rows as kept, read for all at once (the answers when first needed), and the writes
+    that make them what was just read from the store: only rows that differ are written (most statements, pages
+    read again, change nothing), each table's in one statement."""
 
     #: Each answers table: its columns that key a row within an enrolment's module.
     ANSWER_KEYS = {SurveyAnswer: ("item", "follow_up"), QuestionAnswer: ("question",)}
 
-    def __init__(self, session: Session, enrolment_id: int):
-        self.session, self.enrolment_id = session, enrolment_id
+    def __init__(self, session: Session, enrolment_ids: list[int]):
+        self.session, self.ids = session, sorted(set(enrolment_ids))
         self.connection = session.connection()
-        self.modules = {row.module: _values(row, MODULE_COLUMNS)
-                        for row in self.connection.execute(_KEPT_MODULES, {"enrolment": enrolment_id})}
+        self.enrolments = {n: _KeptEnrolment(self, n) for n in self.ids}
+        self.answers: dict[type, dict[tuple, dict[tuple, dict]]] = {}
+        if not self.ids:
+            return
+        for row in self.connection.execute(_KEPT_MODULES, {"enrolments": self.ids}):
+            self.enrolments[row.enrolment_id].modules[row.module] = _values(row, MODULE_COLUMNS)
+        for row in self.connection.execute(_KEPT_COURSE, {"enrolments": self.ids}):
+            self.enrolments[row.enrolment_id].kept_course = dict(trained=row.trained, completed=row.completed)
+
+    def of(self, enrolment_id: int) -> _KeptEnrolment:
+        return self.enrolments[enrolment_id]
+
+    def answers_kept(self, table, enrolment_id: int, slug: str) -> dict[tuple, dict]:
+        """The answers kept of an enrolment's module: key -> row (the table's answers of all read at once)."""
+        if table not in self.answers:
+            keys = self.ANSWER_KEYS[table]
+            columns = _answer_columns(table)
+            found = self.answers[table] = {}
+            for row in self.connection.execute(_KEPT_ANSWERS[table], {"enrolments": self.ids}):
+                found.setdefault((row.enrolment_id, row.module), {})[tuple(getattr(row, k) for k in keys)] = \
+                    _values(row, columns)
+        return self.answers[table].get((enrolment_id, slug), {})
+
+    def write(self) -> None:
+        session = self.session
+        modules, answers, courses = [], {}, []
+        for enrolment_id, kept in self.enrolments.items():
+            gone = [slug for slug, row in kept.module_writes.items() if row is None]
+            if gone:
+                session.execute(delete(ModuleProgress).where(ModuleProgress.enrolment_id == enrolment_id,
+                                                             ModuleProgress.module.in_(gone)))
+            modules += [dict(row, enrolment_id=enrolment_id, module=slug)
+                        for slug, row in kept.module_writes.items() if row is not None]
+            for table, slug, keys, gone, changed in kept.answer_writes:
+                for key in gone:
+                    session.execute(delete(table).where(table.enrolment_id == enrolment_id, table.module == slug,
+                                                        *(getattr(table, k) == v for k, v in zip(keys, key))))
+                answers.setdefault(table, []).extend(changed)
+            write, row = kept.course_write
+            if write and row is None:
+                session.execute(delete(CourseProgress).where(CourseProgress.enrolment_id == enrolment_id))
+            elif write:
+                courses.append(dict(row, enrolment_id=enrolment_id))
+        _upsert(session, ModuleProgress.__table__, modules, ("enrolment_id", "module"))
+        for table, rows in answers.items():
+            _upsert(session, table.__table__, rows, ("enrolment_id", "module", *self.ANSWER_KEYS[table]))
+        _upsert(session, CourseProgress.__table__, courses, ("enrolment_id",))
+
+
+class _KeptEnrolment:
+    """An enrolment's projection rows as kept, and the writes that make them what was read from the store."""
+
+    def __init__(self, kept: _Kept, enrolment_id: int):
+        self.kept, self.enrolment_id = kept, enrolment_id
+        self.modules: dict[str, dict] = {}
+        self.kept_course: dict | None = None
         self.module_writes: dict[str, dict | None] = {}
         self.answer_writes: list[tuple] = []
         self.course_write: tuple[bool, dict | None] = (False, None)
@@ -219,10 +297,8 @@ class _Kept:
             self.modules[slug] = row
 
     def answers(self, table, slug: str, rows: dict[tuple, dict]) -> None:
-        keys = self.ANSWER_KEYS[table]
-        columns = [c.name for c in table.__table__.columns if c.name not in ("id", "enrolment_id", "module", *keys)]
-        kept = {tuple(getattr(row, k) for k in keys): _values(row, columns) for row in self.connection.execute(
-            _KEPT_ANSWERS[table], {"enrolment": self.enrolment_id, "module": slug})}
+        keys = _Kept.ANSWER_KEYS[table]
+        kept = self.kept.answers_kept(table, self.enrolment_id, slug)
         gone = [key for key in kept if key not in rows]
         changed = [dict(zip(keys, key), **row, enrolment_id=self.enrolment_id, module=slug)
                    for key, row in rows.items() if _differ(kept.get(key), row)]
@@ -230,41 +306,25 @@ class _Kept:
             self.answer_writes.append((table, slug, keys, gone, changed))
 
     def course(self, row: dict | None) -> None:
-        kept = self.connection.execute(_KEPT_COURSE, {"enrolment": self.enrolment_id}).first()
-        kept = dict(trained=kept.trained, completed=kept.completed) if kept is not None else None
-        if _differ(kept, row):
+        if _differ(self.kept_course, row):
             self.course_write = (True, row)
 
-    def write(self) -> None:
-        session, enrolment_id = self.session, self.enrolment_id
-        gone = [slug for slug, row in self.module_writes.items() if row is None]
-        if gone:
-            session.execute(delete(ModuleProgress).where(ModuleProgress.enrolment_id == enrolment_id,
-                                                         ModuleProgress.module.in_(gone)))
-        _upsert(session, ModuleProgress.__table__, [dict(row, enrolment_id=enrolment_id, module=slug)
-                                                    for slug, row in self.module_writes.items() if row is not None],
-                ("enrolment_id", "module"))
-        for table, slug, keys, gone, changed in self.answer_writes:
-            for key in gone:
-                session.execute(delete(table).where(table.enrolment_id == enrolment_id, table.module == slug,
-                                                    *(getattr(table, k) == v for k, v in zip(keys, key))))
-            _upsert(session, table.__table__, changed, ("enrolment_id", "module", *keys))
-        write, row = self.course_write
-        if write and row is None:
-            session.execute(delete(CourseProgress).where(CourseProgress.enrolment_id == enrolment_id))
-        elif write:
-            _upsert(session, CourseProgress.__table__, [dict(row, enrolment_id=enrolment_id)], ("enrolment_id",))
+
+def _answer_columns(table) -> list[str]:
+    """An answers table's columns but its keys (id, enrolment, module and :attr:`_Kept.ANSWER_KEYS`)."""
+    keys = _Kept.ANSWER_KEYS[table]
+    return [c.name for c in table.__table__.columns if c.name not in ("id", "enrolment_id", "module", *keys)]
 
 
 MODULE_COLUMNS = ("started", "completed", "attempts", "passed", "best_score", "first_score", "later_score",
                   "surveyed")
-_KEPT_MODULES = select(ModuleProgress.module, *(getattr(ModuleProgress, c) for c in MODULE_COLUMNS)).where(
-    ModuleProgress.enrolment_id == bindparam("enrolment"))
-_KEPT_ANSWERS = {table: select(table.__table__).where(table.enrolment_id == bindparam("enrolment"),
-                                                      table.module == bindparam("module"))
+_KEPT_MODULES = select(ModuleProgress.enrolment_id, ModuleProgress.module,
+                       *(getattr(ModuleProgress, c) for c in MODULE_COLUMNS)).where(
+    ModuleProgress.enrolment_id.in_(bindparam("enrolments", expanding=True)))
+_KEPT_ANSWERS = {table: select(table.__table__).where(table.enrolment_id.in_(bindparam("enrolments", expanding=True)))
                  for table in (SurveyAnswer, QuestionAnswer)}
-_KEPT_COURSE = select(CourseProgress.trained, CourseProgress.completed).where(
-    CourseProgress.enrolment_id == bindparam("enrolment"))
+_KEPT_COURSE = select(CourseProgress.enrolment_id, CourseProgress.trained, CourseProgress.completed).where(
+    CourseProgress.enrolment_id.in_(bindparam("enrolments", expanding=True)))
 
 
 def _values(row, columns) -> dict:
@@ -287,7 +347,9 @@ def rebuild(session: Session, home_page: str) -> int:
     done = 0
     ids = list(session.scalars(select(Enrolment.id).order_by(Enrolment.id)))
     for start in range(0, len(ids), REBUILD_BATCH):
-        for enrolled in session.execute(_ENROLLED.where(Enrolment.id.in_(ids[start:start + REBUILD_BATCH]))).all():
-            done += refresh(session, enrolled, home_page)
+        enrolments = session.execute(_ENROLLED.where(Enrolment.id.in_(ids[start:start + REBUILD_BATCH]))
+                                     .order_by(Enrolment.id)).all()
+        for group in range(0, len(enrolments), REFRESH_GROUP):
+            done += refresh(session, enrolments[group:group + REFRESH_GROUP], home_page)
         session.commit()
     return done
