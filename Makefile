@@ -51,8 +51,11 @@ $(BROWSER_JS): tests/browser/package-lock.json
 	@if command -v npm >/dev/null; then npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; \
 	else echo "npm is not installed: the browser tests that need scorm-again will be skipped"; fi
 
+# The suite runs in one process per core (pytest-xdist), a test file's tests in the same one; TEST_JOBS=0 runs it
+# in this process alone. With TEST_DATABASE_URL, each process has its own PostgreSQL database beside that one.
+TEST_JOBS ?= auto
 test: compile-catalogs $(BROWSER_JS)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile $(PYTEST_ARGS)
 
 # Change the lock on purpose: `make lock` adds what pyproject.toml newly asks for and keeps the other versions;
 # `make lock UPGRADE=--upgrade` takes the newest versions pyproject.toml allows. Commit uv.lock, then make test.

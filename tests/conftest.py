@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, create_engine, make_url, text
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from authoring.build import build_course
@@ -34,13 +34,30 @@ PUBLIC_URL = "https://lms.example.test/"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
+def worker_database(url: str) -> str:
+    """The PostgreSQL database of this test process: ``url``'s, or, when the suite runs in several processes
+    (pytest-xdist's workers), one beside it for each worker, made if missing, so that none empties another's
+    tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    engine = create_engine(given, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory):
     """A migrated database of each backend, shared by the session and emptied after each test."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'passerelle.db'}"
     else:
-        url = sqlalchemy_url(os.environ["TEST_DATABASE_URL"])
+        url = worker_database(sqlalchemy_url(os.environ["TEST_DATABASE_URL"]))
     engine = make_engine(url)
     # Start from an empty schema: earlier runs may have left tables of another revision.
     existing = MetaData()
