@@ -148,7 +148,8 @@ class Server:
     """``passerelle`` under gunicorn, on a database of its own, with an LRS key."""
 
     def __init__(self, database_url: str, instance: Path, port: int = 5089, app: str = "lms:create_app()",
-                 env: dict[str, str] | None = None, chdir: Path = ROOT):
+                 env: dict[str, str] | None = None, chdir: Path = ROOT, workers: int = WORKERS, threads: int = 4):
+        """``workers`` gunicorn workers of ``threads`` threads each (gthread), or sync workers given 1 thread."""
         self.port = port
         self.database_url = database_url
         ready = Path(tempfile.mkdtemp(prefix="passerelle-ready-"))
@@ -162,12 +163,13 @@ class Server:
         token = base64.b64encode(f"{self.key}:{self.secret}".encode()).decode()
         self.headers = {"Authorization": f"Basic {token}", "X-Experience-API-Version": "1.0.3"}
         self.process = subprocess.Popen(
-            [BIN / "gunicorn", "--workers", str(WORKERS), "--worker-class", "gthread", "--threads", "4",
+            [BIN / "gunicorn", "--workers", str(workers),
+             *(("--worker-class", "gthread", "--threads", str(threads)) if threads > 1 else ("--worker-class", "sync")),
              "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
              "--config", str(Path(__file__).resolve().parent / "gunicorn_ready.py"), app],
             env=self.env, cwd=chdir)
         for _ in range(600):  # every worker loaded the app (bench/gunicorn_ready.py), then answers
-            if len(list(ready.iterdir())) >= WORKERS:
+            if len(list(ready.iterdir())) >= workers:
                 try:
                     self.request("GET", "/xapi/about")
                     shutil.rmtree(ready)

@@ -25,7 +25,8 @@ For each database, in a new empty one:
    (as ``bench/lrs.py`` measures the LRS): the journeys of other learners (about ``--served`` statements each
    way) posted to ``/xapi/statements`` in batches of 50 by 8 clients at once, each posting its learners'
    statements in order under an LRS key (what a device sends: the LMS grades and records the rest itself), to
-   the LMS under gunicorn with 2 workers of 4 threads, with the projections on, then off
+   the LMS under gunicorn as the README's production command runs it (4 sync workers), with the projections
+   on, then off
    (``bench/reports_wsgi.py``): statements/s each way and the ratio, target >= 2,000/s with them on;
 4. rebuild: what ``passerelle reports rebuild`` does (:func:`lms.reports.projections.rebuild`), timed, and
    checked to give back the projections kept in the transactions (but for the learners ingested with the
@@ -109,6 +110,7 @@ EXPORT_WAIT = 600  # seconds a per-learner export may take to be written before 
 INGEST_TARGET = 2000  # statements/s in batches, projections on
 FILL_BATCH, INGEST_BATCH, TURN = 1000, 50, 10  # statements a fill batch, an ingest batch; ingest batches a turn
 CLIENTS = 8  # clients posting at once to the LMS under gunicorn, as bench/lrs.py has them
+WORKERS = 4  # gunicorn's sync workers, as the README's production command runs the LMS
 PASSWORD = "analyst-bench-password"
 #: Where learners stop, as weights: before starting, after the pre-test, after the first, second or third
 #: self-paced module; or they finish the course (the demonstration's programme has the same).
@@ -542,10 +544,11 @@ def post(database_url: str, folder: Path, projections_on: bool, clients: list[li
     ``bench/reports_wsgi.py``, with the projections on or off), through an LRS key of its own.
 
     Each request comes on a connection of its own, as a reverse proxy in front of gunicorn sends it (nginx
-    keeps no connection to gunicorn open unless told to), so that both workers take requests.  On 8
+    keeps no connection to gunicorn open unless told to), so that every worker takes requests.  On 8
     connections kept open from the start, one gthread worker accepted nearly all of them and served with one
     core while the other idled."""
     server = Server(database_url, folder, app="reports_wsgi:app()", chdir=Path(__file__).resolve().parent,
+                    workers=WORKERS, threads=1,
                     env={"PASSERELLE_PUBLIC_URL": HOME, "PASSERELLE_BENCH_PROJECTIONS": "on" if projections_on else "off"})
     counts = [0] * len(clients)
 
@@ -813,8 +816,8 @@ def run(name: str, database_url: str, args, package: Path) -> None:
                     0, len(statements), INGEST_BATCH)] for statements in journeys_of])
             total = session.scalar(select(func.count()).select_from(StatementRecord))
             print(f"ingest as in production: POST /xapi/statements in batches of {INGEST_BATCH} by {CLIENTS} clients "
-                  f"at once (a learner's statements in order, by one client), gunicorn with 2 workers of 4 "
-                  f"threads, into a store growing to {total:,}:")
+                  f"at once (a learner's statements in order, by one client), gunicorn with {WORKERS} sync "
+                  f"workers (the README's production command), into a store growing to {total:,}:")
             for on in (True, False):
                 print(f"  projections {'on ' if on else 'off'}  {served[on]:8,.0f} statements/s   "
                       f"({made[(SERVED, on)]:,} statements of {len(groups[(SERVED, on)])} learners)")
