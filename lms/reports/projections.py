@@ -244,7 +244,7 @@ class _Kept:
         """The answers kept of an enrolment's module: key -> row (the table's answers of all read at once)."""
         if table not in self.answers:
             keys = self.ANSWER_KEYS[table]
-            columns = _answer_columns(table)
+            columns = [c.name for c in table.__table__.columns if c.name not in ("id", "enrolment_id", "module", *keys)]
             found = self.answers[table] = {}
             for row in self.connection.execute(_KEPT_ANSWERS[table], {"enrolments": self.ids}):
                 found.setdefault((row.enrolment_id, row.module), {})[tuple(getattr(row, k) for k in keys)] = \
@@ -308,12 +308,6 @@ class _KeptEnrolment:
     def course(self, row: dict | None) -> None:
         if _differ(self.kept_course, row):
             self.course_write = (True, row)
-
-
-def _answer_columns(table) -> list[str]:
-    """An answers table's columns but its keys (id, enrolment, module and :attr:`_Kept.ANSWER_KEYS`)."""
-    keys = _Kept.ANSWER_KEYS[table]
-    return [c.name for c in table.__table__.columns if c.name not in ("id", "enrolment_id", "module", *keys)]
 
 
 MODULE_COLUMNS = ("started", "completed", "attempts", "passed", "best_score", "first_score", "later_score",

@@ -16,7 +16,7 @@ from lms.services.learning import authority
 from test_journey import PAGES
 from test_activities import MIGRANTS, MIGRANTS_IRI
 from test_launch import MODULE, MODULE_IRI, XAPI, fetch, launch
-from lms.reports.models import ModuleProgress
+from lms.reports.models import CourseProgress, ModuleProgress, QuestionAnswer
 from xapi.models import StatementRecord
 from xapi.store import statements_stored
 from xapi.statements import VERBS
@@ -134,7 +134,8 @@ def test_one_batch_from_a_relay_grades_and_completes_each_learner_it_holds(clien
     names, batch = [enrolled.user.actor_id, other.actor_id], []
     for username, password in (("learner", None), ("second-learner", "second-learner-pw")):
         auth.login(username, password)
-        batch += read_on_device(client) + quiz_on_device(client)[1]
+        quiz, answered = quiz_on_device(client)
+        batch += read_on_device(client) + answered
         auth.logout()
     assert lrs.request("POST", "statements", json_body=batch).status_code == 200
     for name in names:
@@ -144,6 +145,11 @@ def test_one_batch_from_a_relay_grades_and_completes_each_learner_it_holds(clien
     db.expire_all()
     kept = db.scalars(select(ModuleProgress).where(ModuleProgress.module == MODULE_IRI.rsplit("/", 1)[1])).all()
     assert len(kept) == 2 and all(row.completed is not None and row.best_score == 1.0 for row in kept)
+    # The M&E figures of both, kept in the same request: each one's answers, graded, and each one trained.
+    answers = db.scalars(select(QuestionAnswer)).all()
+    assert {row.enrolment_id for row in answers} == {row.enrolment_id for row in kept}
+    assert len(answers) == 2 * len(quiz["questions"]) and all(row.correct for row in answers)
+    assert len([row for row in db.scalars(select(CourseProgress)) if row.trained is not None]) == 2
 
 
 def test_a_module_read_in_two_languages_in_one_batch_is_completed_once(client, auth, enrolled, db):
