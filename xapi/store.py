@@ -150,7 +150,8 @@ def store_statements(session: Session, statements: list[dict], authority: dict,
 
     A statement whose id is already stored with the same content is accepted
     again without a copy, so a client may safely resend a batch.  Raises
-    :class:`StatementError` or :class:`ConflictError`; nothing is kept then.
+    :class:`StatementError` or :class:`ConflictError`; the caller then rolls the
+    transaction back, and nothing is kept.
     """
     if not statements:
         raise StatementError("statement list is empty")
@@ -163,10 +164,6 @@ def store_statements(session: Session, statements: list[dict], authority: dict,
     given = [i for i in ids if i]
     if len(given) != len(set(given)):
         raise StatementError("the batch holds two statements with the same id")
-    existing = {}
-    if given:
-        rows = session.scalars(select(StatementRecord).where(StatementRecord.id.in_(given)))
-        existing = {row.id: row for row in rows}
     _check_voiding(session, statements)
     stored_at = now()
     stored_at = stored_at.replace(microsecond=stored_at.microsecond // 1000 * 1000)  # as precise as the JSON
@@ -174,10 +171,6 @@ def store_statements(session: Session, statements: list[dict], authority: dict,
     authority_key = agent_key(authority)
     out, rows, records, sent = [], [], [], {}
     for statement, sid in zip(statements, ids, strict=True):
-        if sid in existing:
-            _check_same(sid, existing[sid].data, statement)
-            out.append(sid)
-            continue
         sid = sid or str(uuid.uuid4())
         sent[sid] = statement
         record = _normalised(dict(statement, id=sid, authority=authority, stored=stamp))
@@ -201,14 +194,12 @@ def store_statements(session: Session, statements: list[dict], authority: dict,
         })
         records.append(record)
         out.append(sid)
-    if not rows:
-        return out
     # Core inserts in bulk: the ORM's unit of work would cost more than the database itself.
     seqs = dict(session.execute(_insert_new(session, StatementRecord.__table__)
                                 .returning(StatementRecord.id, StatementRecord.seq), rows).all())
     if len(seqs) < len(rows):
-        # Another request stored some of these ids since they were looked up: a resend of the same
-        # statement is accepted without a copy, different content is a conflict.
+        # Ids already stored, or stored by another request meanwhile (which the insert waited for): a
+        # resend of the same statement is accepted without a copy, different content is a conflict.
         raced = [sid for sid in sent if sid not in seqs]
         for sid, data in session.execute(select(StatementRecord.id, StatementRecord.data)
                                          .where(StatementRecord.id.in_(raced))):
