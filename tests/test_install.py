@@ -152,3 +152,47 @@ def test_an_installed_wheel_carries_every_file_the_lms_reads_beside_its_code(tmp
               for path in (ROOT / folder).rglob("*") if path.is_file() and path.suffix not in (".py", ".pyc", ".mo")
               and "__pycache__" not in path.parts]
     assert needed and not [name for name in needed if name not in names]
+
+
+def test_the_readmes_production_command_serves_the_lms_under_gunicorn_with_its_settings(tmp_path):
+    """The README's gunicorn command, as an academy's IT person runs it (``--config python:lms.server``
+    included), starts and answers; with one worker and a port of its own, as a test machine has two cores."""
+    import json
+    import os
+    import shlex
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    line, = [line for line in (ROOT / "README.md").read_text().splitlines() if "bin/gunicorn " in line]
+    args = shlex.split(line)
+    assert args[1:3] == ["--config", "python:lms.server"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args[0] = str(Path(sys.executable).parent / "gunicorn")
+    args[args.index("--workers") + 1] = "1"
+    args[args.index("--bind") + 1] = f"127.0.0.1:{port}"
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'passerelle.db'}", PASSERELLE_INSTANCE=str(tmp_path),
+               PASSERELLE_SECRET_KEY="production-test", PASSERELLE_PUBLIC_URL=f"http://127.0.0.1:{port}/")
+    subprocess.run([str(Path(sys.executable).parent / "passerelle"), "init-db"], env=env, check=True,
+                   capture_output=True)
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(args, env=env, cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline, answer = time.monotonic() + 120, None
+        while answer is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/xapi/about", timeout=5) as response:
+                    answer = json.load(response)
+            except OSError:
+                time.sleep(0.2)
+        assert answer is not None, log.read_text(errors="replace")
+        assert "1.0.3" in answer["version"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
