@@ -381,13 +381,14 @@ def _learn_activities(session: Session, records: list[dict]) -> None:
             found += [obj["object"]] + _context_activities(obj.get("context") or {})
         for activity in found:
             if activity.get("objectType", "Activity") == "Activity":
-                mentions.setdefault(activity["id"], []).append(activity)
+                mentions.setdefault(activity["id"], []).append(activity.get("definition") or {})
     if not mentions:
         return
+    for iri, definitions in mentions.items():
+        mentions[iri] = _distinct(definitions)
     known = dict(session.execute(select(ActivityRecord.id, ActivityRecord.definition)
                                  .where(ActivityRecord.id.in_(mentions))).all())
-    stale = [iri for iri in mentions if iri in known
-             and _merged(json.loads(known[iri]), mentions[iri]) != json.loads(known[iri])]
+    stale = [iri for iri in mentions if iri in known and _adds_to(json.loads(known[iri]), mentions[iri])]
     new = sorted(iri for iri in mentions if iri not in known)
     if new:
         inserted = set(session.execute(
@@ -397,8 +398,7 @@ def _learn_activities(session: Session, records: list[dict]) -> None:
         if raced:  # stored by another request meanwhile: merge into its definition if this one adds to it
             theirs = dict(session.execute(select(ActivityRecord.id, ActivityRecord.definition)
                                           .where(ActivityRecord.id.in_(raced))).all())
-            stale += [iri for iri in raced
-                      if _merged(json.loads(theirs[iri]), mentions[iri]) != json.loads(theirs[iri])]
+            stale += [iri for iri in raced if _adds_to(json.loads(theirs[iri]), mentions[iri])]
     if not stale:
         return
     # Read again under lock: another request may have merged its own definitions since.
@@ -412,12 +412,30 @@ def _learn_activities(session: Session, records: list[dict]) -> None:
                             .values(definition=json.dumps(merged)))
 
 
+def _distinct(definitions: list[dict]) -> list[dict]:
+    """The definitions an activity's mentions give, each once, where it was given last.
+
+    Merging a definition again changes nothing that merging it last does not: a batch mentioning its
+    course in each of its 50 statements merges the course's definition once.
+    """
+    kept: list[dict] = []
+    for definition in reversed(definitions):
+        if definition not in kept:
+            kept.append(definition)
+    return kept[::-1]
+
+
+def _adds_to(definition: dict, definitions: list[dict]) -> bool:
+    """Whether merging these definitions changes an activity's canonical one."""
+    return _merged(definition, definitions) != definition
+
+
 #: The lists of an interaction's components, each component an id and a description in some languages.
 COMPONENT_LISTS = ("choices", "scale", "source", "target", "steps")
 
 
-def _merged(definition: dict, activities: list[dict]) -> dict:
-    """An activity's definition with what these mentions of it define added, later ones winning.
+def _merged(definition: dict, definitions: list[dict]) -> dict:
+    """An activity's definition with what these definitions given by mentions of it add, later ones winning.
 
     Language maps gather their languages: the name and description, and the
     descriptions of an interaction's components when a mention lists the same
@@ -426,8 +444,8 @@ def _merged(definition: dict, activities: list[dict]) -> dict:
     replaces them.
     """
     merged = dict(definition)
-    for activity in activities:
-        for key, value in (activity.get("definition") or {}).items():
+    for given in definitions:
+        for key, value in given.items():
             known = merged.get(key)
             if key in ("name", "description") and isinstance(known, dict):
                 value = {**known, **value}
