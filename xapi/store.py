@@ -415,15 +415,21 @@ def _learn_activities(session: Session, records: list[dict]) -> None:
                             .values(definition=json.dumps(merged)))
 
 
-def _distinct(definitions: list[dict]) -> list[dict]:
-    """The definitions an activity's mentions give, each once, where it was given last.
+#: How many of the definitions kept, the nearest, :func:`_distinct` compares each one with.
+DISTINCT_WINDOW = 8
 
-    Merging a definition again changes nothing that merging it last does not: a batch mentioning its
-    course in each of its 50 statements merges the course's definition once.
+
+def _distinct(definitions: list[dict]) -> list[dict]:
+    """The definitions an activity's mentions give, but one given again later, in their order.
+
+    Merging a definition before merging it again changes nothing, whatever is merged between: a batch
+    mentioning its course in each of its 50 statements merges the course's definition once.  Each is
+    compared with the :data:`DISTINCT_WINDOW` nearest kept after it, so that a request mentioning one
+    activity many times with ever other definitions costs no more than merging them all.
     """
     kept: list[dict] = []
     for definition in reversed(definitions):
-        if definition not in kept:
+        if definition not in kept[-DISTINCT_WINDOW:]:
             kept.append(definition)
     return kept[::-1]
 

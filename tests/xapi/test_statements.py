@@ -221,6 +221,25 @@ def test_an_interactions_components_gather_the_languages_learners_send_them_in(l
                                    {"id": "3", "description": {"en": "Yes"}}]
 
 
+def test_the_last_mention_of_an_activity_in_a_batch_gives_its_definition_whatever_came_between(lrs):
+    """A batch mentions an item as it was, as it became, then as it was again (devices that synchronised late):
+    the last one wins, as if each statement had come alone, though the batch merges each definition once."""
+    iri = "https://academy.example.org/a/survey/pace"
+
+    def item(name, labels):
+        return statement() | {"object": {"id": iri, "definition": {
+            "interactionType": "likert", "name": {"en": name},
+            "scale": [{"id": str(n), "description": {"en": label}} for n, label in enumerate(labels, 1)]}}}
+
+    was, became = item("Pace?", ["Slow", "Fast"]), item("Was the pace right?", ["Slow", "Right", "Fast"])
+    lrs.send(was, became, *[was, became] * 20, was)
+    definition = lrs.get("activities", params={"activityId": iri}).get_json()["definition"]
+    assert definition == was["object"]["definition"]
+    lrs.send(was, became)
+    definition = lrs.get("activities", params={"activityId": iri}).get_json()["definition"]
+    assert definition == became["object"]["definition"]
+
+
 def test_read_mine_sees_only_its_own_statements(app, client, lrs):
     [theirs] = lrs.send(statement())
     mine_key = make_key(app, "statements/write", "statements/read/mine", name="quiz tool")
