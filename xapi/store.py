@@ -145,19 +145,22 @@ def gathered(session: Session) -> Iterator[None]:
 
 
 def store_statements(session: Session, statements: list[dict], authority: dict,
-                     attachments: list[AttachmentPart] = (), forward: bool = False) -> list[str]:
+                     attachments: list[AttachmentPart] = (), forward: bool = False,
+                     json_checked: bool = False) -> list[str]:
     """Validate and store statements (all or none); return their ids.
 
     A statement whose id is already stored with the same content is accepted
     again without a copy, so a client may safely resend a batch.  Raises
     :class:`StatementError` or :class:`ConflictError`; the caller then rolls the
-    transaction back, and nothing is kept.
+    transaction back, and nothing is kept.  ``json_checked``: the statements
+    were read by :func:`~.validation.parse_json` (see
+    :func:`~.validation.validate_statement`).
     """
     if not statements:
         raise StatementError("statement list is empty")
     for n, statement in enumerate(statements):
         try:
-            validate_statement(statement)
+            validate_statement(statement, json_checked=json_checked)
         except StatementError as exc:
             raise StatementError(f"statement {n}: {exc}" if len(statements) > 1 else str(exc)) from None
     ids = [check_uuid(s["id"], "id") if "id" in s else None for s in statements]

@@ -381,9 +381,14 @@ STATEMENT_KEYS = ("id", "actor", "verb", "object", "result", "context", "timesta
 SUBSTATEMENT_KEYS = ("objectType", "actor", "verb", "object", "result", "context", "timestamp", "attachments")
 
 
-def validate_statement(data) -> None:
-    """Raise :class:`StatementError` unless ``data`` is a well-formed xAPI 1.0.3 statement."""
-    check_json(data, "statement")
+def validate_statement(data, *, json_checked: bool = False) -> None:
+    """Raise :class:`StatementError` unless ``data`` is a well-formed xAPI 1.0.3 statement.
+
+    ``json_checked``: ``data`` was read by :func:`parse_json`, which checked it is plain JSON of bounded
+    size (a request's body, looked at whole once rather than again statement by statement).
+    """
+    if not json_checked:
+        check_json(data, "statement")
     _object(data, "statement", STATEMENT_KEYS, ("actor", "verb", "object"))
     if "id" in data:
         check_uuid(data["id"], "id")

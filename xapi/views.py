@@ -277,7 +277,7 @@ def _store(principal: Principal, statements: list, parts: list) -> list[str]:
         def work() -> list[str]:  # tried again whole, what the host derives included, when it loses a race
             with store.gathered(session):  # what listens to the store hears the whole once
                 ids = store.store_statements(session, statements, principal.authority, parts,
-                                             forward=_settings()["forward"]())
+                                             forward=_settings()["forward"](), json_checked=True)
                 if _settings()["on_stored"]:
                     _settings()["on_stored"](session, statements)
             return ids
