@@ -48,7 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     delivery.init_app(app)
     # Every model is imported by now: their mappings are set up here, as each server process loads the app,
-    # rather than by the first request that queries one (which took three times as long as the next).
+    # rather than by the first request that queries one, which waited on it.
     configure_mappers()
     return app
 
