@@ -201,9 +201,9 @@ def store_statements(session: Session, statements: list[dict], authority: dict,
     if len(seqs) < len(rows):
         # Ids already stored, or stored by another request meanwhile (which the insert waited for): a
         # resend of the same statement is accepted without a copy, different content is a conflict.
-        raced = [sid for sid in sent if sid not in seqs]
+        skipped = [sid for sid in sent if sid not in seqs]
         for sid, data in session.execute(select(StatementRecord.id, StatementRecord.data)
-                                         .where(StatementRecord.id.in_(raced))):
+                                         .where(StatementRecord.id.in_(skipped))):
             _check_same(sid, data, sent[sid])
         records = [record for record in records if record["id"] in seqs]
         if not records:
