@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from browser_support import log_in, wait_for_empty_outbox
 from conftest import PASSWORDS
@@ -31,16 +32,17 @@ def test_learner_pages_pass_axe(live_server, browser_page, enrolled, prerequisit
         assert violations(page) == [], url
     page.goto(f"{live_server}{MODULE}/quiz")
     page.click("form.quiz button")  # nothing answered: the errors are shown
+    expect(page.locator("p.error[role=alert]")).to_be_visible()
     assert violations(page) == []
     answer_quiz(page, ANSWERS)
-    assert page.locator("#result-wardens").is_visible()  # the server's result page
+    expect(page.locator("#result-wardens")).to_be_visible()  # the server's result page, once it has loaded
     assert violations(page) == []
     # Graded on the device, with the network off: the result shown in the page.
     page.goto(f"{live_server}{MODULE}/quiz")
     page.wait_for_selector("html[data-recorded]", state="attached")
     page.context.set_offline(True)
     answer_quiz(page, ANSWERS)
-    assert page.locator("h2:focus").is_visible()
+    expect(page.locator("h2:focus")).to_be_visible()
     assert violations(page) == []
     page.context.set_offline(False)
     wait_for_empty_outbox(page)  # and the answers graded on the device are sent once the network is back
