@@ -94,6 +94,15 @@ def wait_for_empty_outbox(page, timeout: float = 60.0) -> None:
         page.wait_for_timeout(250)
 
 
+def wait_for_sent_states(page, timeout: float = 60.0) -> None:
+    """Wait until the player has sent the State API documents it kept (where the learner is): it sends them once
+    the statements are sent, so an empty outbox does not yet say that the last bookmark reached the LMS."""
+    deadline = time.monotonic() + timeout
+    while device_store(page, "states"):
+        assert time.monotonic() < deadline, f"documents still waiting after {timeout} s"
+        page.wait_for_timeout(250)
+
+
 def log_in(page, base: str, username: str, password: str) -> None:
     page.goto(f"{base}/auth/login")
     page.fill("input[name=username]", username)

@@ -8,7 +8,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from browser_support import device_store, log_in, wait_for_empty_outbox
+from browser_support import device_store, log_in, wait_for_empty_outbox, wait_for_sent_states
 from conftest import PASSWORDS
 from xapi.models import StatementRecord
 from xapi.statements import VERBS
@@ -69,6 +69,7 @@ def test_a_flaky_lrs_loses_and_duplicates_nothing(live_server, browser_page, db,
     assert all(s["context"]["extensions"][SESSION_ID] == session for s in made_here)
     assert all(s["context"]["registration"] == enrolled.registration for s in made_here)
     # The LMS counts the pages read by the script as read, and offers to go on from the last one (State API).
+    wait_for_sent_states(page)
     assert page.goto(f"{live_server}{MODULE}/").ok
     assert page.locator("text=· read").count() == 3
     assert page.locator("a.resume").get_attribute("href") == f"{MODULE}/pages/{PAGES[-1]}"
