@@ -86,21 +86,23 @@ def outbox_count(page) -> int:
     return len(device_store(page, "outbox"))
 
 
+def _wait_until_sent(page, store: str, what: str, timeout: float) -> None:
+    """Wait until one of the player's stores on the device is empty: all it held reached the LRS."""
+    deadline = time.monotonic() + timeout
+    while waiting := len(device_store(page, store)):
+        assert time.monotonic() < deadline, f"{waiting} {what} still waiting after {timeout} s"
+        page.wait_for_timeout(250)
+
+
 def wait_for_empty_outbox(page, timeout: float = 60.0) -> None:
     """Wait until the player has sent everything it kept (what a learner sees as the indicator going away)."""
-    deadline = time.monotonic() + timeout
-    while outbox_count(page):
-        assert time.monotonic() < deadline, f"{outbox_count(page)} statements still waiting after {timeout} s"
-        page.wait_for_timeout(250)
+    _wait_until_sent(page, "outbox", "statements", timeout)
 
 
 def wait_for_sent_states(page, timeout: float = 60.0) -> None:
     """Wait until the player has sent the State API documents it kept (where the learner is): it sends them once
     the statements are sent, so an empty outbox does not yet say that the last bookmark reached the LMS."""
-    deadline = time.monotonic() + timeout
-    while device_store(page, "states"):
-        assert time.monotonic() < deadline, f"documents still waiting after {timeout} s"
-        page.wait_for_timeout(250)
+    _wait_until_sent(page, "states", "documents", timeout)
 
 
 def log_in(page, base: str, username: str, password: str) -> None:
